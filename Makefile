@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+DEMO_ADDR := 127.0.0.1:50051
+DEMO_DB := .virtplane/virtplane.db
+
+.PHONY: run test lint unit bench deps test-deps
+
+## Build and run the service with its embedded defaults: SQLite, libvirt's test hypervisor.
+run: deps
+	@echo "==> virtplane on $(DEMO_ADDR) with libvirt's test hypervisor; try:"
+	@echo "    grpcurl -plaintext $(DEMO_ADDR) virtplane.v1.DomainService/ListDomains"
+	cargo run --release --bin virtplane -- \
+		--listen $(DEMO_ADDR) \
+		--libvirt-uri test:///default \
+		--database-url sqlite://$(DEMO_DB)
+
+## Run the whole test suite: lints, unit tests, and black-box tests against a private
+## libvirtd, PostgreSQL and SQLite.
+test: test-deps lint
+	VIRTPLANE_TEST_POSTGRES="$$(scripts/ensure-postgres.sh)" cargo nextest run --no-fail-fast
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets --locked -- -D warnings
+
+## Benchmarks: latency against direct libvirt calls, idle RSS, time to SERVING.
+bench: deps
+	cargo bench --bench service
+
+deps:
+	@scripts/ensure-deps.sh
+
+test-deps:
+	@scripts/ensure-deps.sh --test

@@ -1,0 +1,28 @@
+//! Compiles the gRPC API in `proto/` and records its descriptor set for reflection.
+
+use std::{env, path::PathBuf};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // A vendored protoc keeps the build free of a system package.
+    let protoc = protoc_bin_vendored::protoc_bin_path()?;
+    #[allow(
+        unsafe_code,
+        reason = "a build script is single-threaded: nothing reads the environment concurrently"
+    )]
+    // SAFETY: no other thread exists yet that could read the environment.
+    unsafe {
+        env::set_var("PROTOC", protoc);
+    }
+
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out_dir.join("virtplane_descriptor.bin"))
+        .compile_protos(
+            &[
+                "proto/virtplane/v1/domain.proto",
+                "proto/virtplane/v1/host.proto",
+            ],
+            &["proto"],
+        )?;
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! Wiring: builds every part from the configuration and runs the gRPC server.
+//!
+//! [`App::build`] binds the listener, so tests pass port 0 and read the real address.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tracing::{info, info_span, warn};
+
+use crate::{
+    config::Config,
+    grpc::{self, DomainApi, HealthHandle, HostApi, pb},
+    host::HostController,
+    hypervisor::Hypervisor,
+    store::Store,
+};
+
+/// A built service, listening but not yet serving.
+#[derive(Debug)]
+pub struct App {
+    config: Config,
+    listener: TcpListener,
+    store: Store,
+    host: Arc<HostController>,
+    hypervisor: Arc<Hypervisor>,
+}
+
+impl App {
+    /// Opens the database, prepares the hypervisor connection and binds the listener.
+    ///
+    /// # Errors
+    /// The database is unreachable, libvirt's event loop cannot start, or the address
+    /// cannot be bound.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let store = Store::connect(&config.database)
+            .await
+            .context("cannot open the database")?;
+        let host = HostController::new(store.clone(), config.hostname.clone())
+            .await
+            .context("cannot load the host's state")?;
+        let hypervisor = Arc::new(
+            Hypervisor::new(config.libvirt.clone(), host.clone())
+                .context("cannot prepare the libvirt connection")?,
+        );
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(App {
+            config,
+            listener,
+            store,
+            host,
+            hypervisor,
+        })
+    }
+
+    /// The address the gRPC server listens on.
+    ///
+    /// # Errors
+    /// The socket has no local address (never for a bound TCP listener).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then drains: health NOT_SERVING, stop
+    /// accepting, finish in-flight calls within the grace period, close libvirt and
+    /// the database.
+    ///
+    /// # Errors
+    /// The server failed.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let App {
+            config,
+            listener,
+            store,
+            host,
+            hypervisor,
+        } = self;
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let (health, health_task) = grpc::serve_health(reporter, host.reachable()).await;
+
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = router(&hypervisor, &host)?
+            .add_service(health_service)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                let _ = stop_rx.await;
+            });
+        let addr = config.listen;
+        info!(%addr, hostname = %config.hostname, libvirt = %hypervisor.redacted_uri(), "virtplane serving");
+        // The connection is opened lazily; warming it up now makes health truthful at once.
+        let warmup = tokio::spawn({
+            let hypervisor = Arc::clone(&hypervisor);
+            async move {
+                let _ = hypervisor.ensure_connected().await;
+            }
+        });
+
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => result.context("gRPC server failed")?,
+            () = shutdown => {
+                drain(&health, stop_tx, server, config.shutdown_grace_period).await?;
+            }
+        }
+        warmup.abort();
+        health_task.abort();
+        hypervisor.close().await;
+        store.close().await;
+        info!("virtplane stopped");
+        Ok(())
+    }
+}
+
+async fn drain(
+    health: &HealthHandle,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: impl Future<Output = Result<(), tonic::transport::Error>>,
+    grace: std::time::Duration,
+) -> anyhow::Result<()> {
+    info!(grace_period = ?grace, "shutting down: finishing in-flight calls");
+    health.shutting_down().await;
+    let _ = stop.send(());
+    // Streams such as a health Watch never end by themselves: bound the wait.
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result.context("gRPC server failed while draining"),
+        Err(_) => {
+            warn!("grace period over; closing the remaining calls");
+            Ok(())
+        }
+    }
+}
+
+fn router(
+    hypervisor: &Arc<Hypervisor>,
+    host: &Arc<HostController>,
+) -> anyhow::Result<tonic::transport::server::Router> {
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().context("reflection v1")?;
+    let reflection_v1alpha = reflection().build_v1alpha().context("reflection v1alpha")?;
+    Ok(Server::builder()
+        .trace_fn(|request| info_span!("rpc", method = %request.uri().path()))
+        .add_service(pb::domain_service_server::DomainServiceServer::new(
+            DomainApi::new(Arc::clone(hypervisor), Arc::clone(host)),
+        ))
+        .add_service(pb::host_service_server::HostServiceServer::new(
+            HostApi::new(Arc::clone(hypervisor), Arc::clone(host)),
+        ))
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha))
+}

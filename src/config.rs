@@ -1,0 +1,441 @@
+//! Typed configuration: a TOML file, overridden by `VIRTPLANE_*` variables and flags.
+//!
+//! Precedence, lowest first: built-in defaults, the TOML file, environment variables,
+//! command-line flags. Every value is checked before any port is bound, and an error
+//! names the key that was wrong.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use clap::Parser;
+use serde::Deserialize;
+
+use crate::secret::Secret;
+
+/// The libvirt URI real hosts use; only the demo points elsewhere.
+pub const DEFAULT_LIBVIRT_URI: &str = "qemu:///system";
+/// Where the embedded SQLite database lives unless told otherwise.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:///var/lib/virtplane/virtplane.db";
+/// The gRPC listen address: loopback unless an operator opens it up.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+
+/// Command-line flags; each also reads a `VIRTPLANE_*` environment variable.
+#[derive(Debug, Parser)]
+#[command(
+    name = "virtplane",
+    version,
+    about = "Per-host control-plane agent for libvirt domains"
+)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, env = "VIRTPLANE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// gRPC listen address (host:port).
+    #[arg(long, env = "VIRTPLANE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// libvirt connection URI.
+    #[arg(long, env = "VIRTPLANE_LIBVIRT_URI", value_name = "URI")]
+    pub libvirt_uri: Option<String>,
+    /// Open the libvirt connection read-only.
+    #[arg(long, env = "VIRTPLANE_LIBVIRT_READ_ONLY", value_name = "BOOL")]
+    pub libvirt_read_only: Option<bool>,
+    /// Database URL: `sqlite://PATH` or `postgres://...`.
+    #[arg(long, env = "VIRTPLANE_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The name this host is recorded under (default: the system hostname).
+    #[arg(long, env = "VIRTPLANE_HOSTNAME", value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Log format: `human` or `json`.
+    #[arg(long, env = "VIRTPLANE_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The validated configuration the service runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub hostname: String,
+    pub log_format: LogFormat,
+    pub shutdown_grace_period: Duration,
+    pub libvirt: LibvirtConfig,
+    pub database: DatabaseConfig,
+}
+
+/// How the service reaches libvirt.
+#[derive(Debug, Clone)]
+pub struct LibvirtConfig {
+    pub uri: String,
+    pub read_only: bool,
+    pub username: Option<String>,
+    pub passphrase: Option<Secret>,
+    pub connect_timeout: Duration,
+    pub call_timeout: Duration,
+    pub max_concurrent_calls: usize,
+    pub reconnect_backoff_initial: Duration,
+    pub reconnect_backoff_max: Duration,
+    pub keepalive_interval_secs: u32,
+    pub keepalive_count: u32,
+}
+
+/// Where state is persisted.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: Secret,
+    pub max_connections: u32,
+}
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// A configuration value that was wrong, named by its key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid configuration value for `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl ConfigError {
+    fn invalid(key: &'static str, message: impl fmt::Display) -> Self {
+        ConfigError::Invalid {
+            key,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The TOML file as written; every field optional so defaults fill the gaps.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    hostname: Option<String>,
+    log_format: Option<String>,
+    shutdown_grace_period_ms: Option<u64>,
+    #[serde(default)]
+    libvirt: FileLibvirt,
+    #[serde(default)]
+    database: FileDatabase,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLibvirt {
+    uri: Option<String>,
+    read_only: Option<bool>,
+    username: Option<String>,
+    passphrase_file: Option<PathBuf>,
+    connect_timeout_ms: Option<u64>,
+    call_timeout_ms: Option<u64>,
+    max_concurrent_calls: Option<u64>,
+    reconnect_backoff_initial_ms: Option<u64>,
+    reconnect_backoff_max_ms: Option<u64>,
+    keepalive_interval_s: Option<u32>,
+    keepalive_count: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDatabase {
+    url: Option<String>,
+    max_connections: Option<u32>,
+}
+
+impl Config {
+    /// Loads the file named by `cli.config` (if any) and applies the flags on top.
+    ///
+    /// # Errors
+    /// The first value that is missing, unreadable or out of range, named by its key.
+    pub fn load(cli: &Cli) -> Result<Config, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        Config::resolve(file, cli)
+    }
+
+    /// Parses a TOML document as if it were the configuration file (no flags).
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let file = parse_toml(text, Path::new("<inline>"))?;
+        Config::resolve(file, &Cli::parse_from(["virtplane"]))
+    }
+
+    fn resolve(file: FileConfig, cli: &Cli) -> Result<Config, ConfigError> {
+        let FileConfig {
+            listen,
+            hostname,
+            log_format,
+            shutdown_grace_period_ms,
+            libvirt,
+            database,
+        } = file;
+        let listen = cli.listen.clone().or(listen);
+        let listen = listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let listen: SocketAddr = listen.parse().map_err(|e| {
+            ConfigError::invalid("listen", format!("{listen:?} is not host:port ({e})"))
+        })?;
+        let hostname = match cli.hostname.clone().or(hostname) {
+            Some(name) => name,
+            None => system_hostname().map_err(|e| ConfigError::invalid("hostname", e))?,
+        };
+        validate_hostname(&hostname)?;
+        let log_format = match cli.log_format.clone().or(log_format).as_deref() {
+            None | Some("human") => LogFormat::Human,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "log_format",
+                    format!("{other:?} is neither \"human\" nor \"json\""),
+                ));
+            }
+        };
+        let shutdown_grace_period =
+            millis("shutdown_grace_period_ms", shutdown_grace_period_ms, 10_000)?;
+        Ok(Config {
+            listen,
+            hostname,
+            log_format,
+            shutdown_grace_period,
+            libvirt: resolve_libvirt(libvirt, cli)?,
+            database: resolve_database(database, cli)?,
+        })
+    }
+}
+
+fn resolve_libvirt(file: FileLibvirt, cli: &Cli) -> Result<LibvirtConfig, ConfigError> {
+    let FileLibvirt {
+        uri,
+        read_only,
+        username,
+        passphrase_file,
+        connect_timeout_ms,
+        call_timeout_ms,
+        max_concurrent_calls,
+        reconnect_backoff_initial_ms,
+        reconnect_backoff_max_ms,
+        keepalive_interval_s,
+        keepalive_count,
+    } = file;
+    let uri = cli
+        .libvirt_uri
+        .clone()
+        .or(uri)
+        .unwrap_or_else(|| DEFAULT_LIBVIRT_URI.to_owned());
+    if uri.trim().is_empty() || !uri.contains(':') {
+        return Err(ConfigError::invalid(
+            "libvirt.uri",
+            "expected a libvirt URI such as qemu:///system",
+        ));
+    }
+    let username = username.filter(|u| !u.is_empty());
+    let passphrase = match passphrase_file {
+        Some(path) => Some(read_secret_file("libvirt.passphrase_file", &path)?),
+        None => None,
+    };
+    let max_concurrent_calls = max_concurrent_calls.unwrap_or(4);
+    if !(1..=64).contains(&max_concurrent_calls) {
+        return Err(ConfigError::invalid(
+            "libvirt.max_concurrent_calls",
+            "must be between 1 and 64 (libvirtd serves 5 requests per client by default)",
+        ));
+    }
+    let reconnect_backoff_initial = millis(
+        "libvirt.reconnect_backoff_initial_ms",
+        reconnect_backoff_initial_ms,
+        100,
+    )?;
+    let reconnect_backoff_max = millis(
+        "libvirt.reconnect_backoff_max_ms",
+        reconnect_backoff_max_ms,
+        30_000,
+    )?;
+    if reconnect_backoff_max < reconnect_backoff_initial {
+        return Err(ConfigError::invalid(
+            "libvirt.reconnect_backoff_max_ms",
+            "must not be below libvirt.reconnect_backoff_initial_ms",
+        ));
+    }
+    Ok(LibvirtConfig {
+        uri,
+        read_only: cli.libvirt_read_only.or(read_only).unwrap_or(false),
+        username,
+        passphrase,
+        connect_timeout: millis("libvirt.connect_timeout_ms", connect_timeout_ms, 10_000)?,
+        call_timeout: millis("libvirt.call_timeout_ms", call_timeout_ms, 30_000)?,
+        max_concurrent_calls: max_concurrent_calls as usize,
+        reconnect_backoff_initial,
+        reconnect_backoff_max,
+        keepalive_interval_secs: keepalive_interval_s.unwrap_or(5),
+        keepalive_count: keepalive_count.unwrap_or(3),
+    })
+}
+
+fn resolve_database(file: FileDatabase, cli: &Cli) -> Result<DatabaseConfig, ConfigError> {
+    let FileDatabase {
+        url,
+        max_connections,
+    } = file;
+    let url = cli
+        .database_url
+        .clone()
+        .or(url)
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    let known = ["sqlite:", "postgres://", "postgresql://"];
+    if !known.iter().any(|scheme| url.starts_with(scheme)) {
+        // The URL may hold a password: name the key, not the value.
+        return Err(ConfigError::invalid(
+            "database.url",
+            "must start with sqlite:, postgres:// or postgresql://",
+        ));
+    }
+    let max_connections = max_connections.unwrap_or(5);
+    if max_connections == 0 {
+        return Err(ConfigError::invalid(
+            "database.max_connections",
+            "must be at least 1",
+        ));
+    }
+    Ok(DatabaseConfig {
+        url: Secret::new(url),
+        max_connections,
+    })
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_toml(&text, path)
+}
+
+fn parse_toml(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        // toml's message names the key and shows the line; flatten it to one line.
+        message: e.to_string().trim().replace('\n', " "),
+    })
+}
+
+fn read_secret_file(key: &'static str, path: &Path) -> Result<Secret, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))?;
+    let value = text.trim_end_matches(['\n', '\r']);
+    if value.is_empty() {
+        return Err(ConfigError::invalid(
+            key,
+            format!("{} is empty", path.display()),
+        ));
+    }
+    Ok(Secret::new(value.to_owned()))
+}
+
+fn millis(key: &'static str, value: Option<u64>, default: u64) -> Result<Duration, ConfigError> {
+    match value.unwrap_or(default) {
+        0 => Err(ConfigError::invalid(key, "must be greater than 0")),
+        ms => Ok(Duration::from_millis(ms)),
+    }
+}
+
+fn validate_hostname(name: &str) -> Result<(), ConfigError> {
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            "hostname",
+            format!("{name:?} is not a host name (letters, digits, '-', '.', '_'; at most 253)"),
+        ))
+    }
+}
+
+fn system_hostname() -> Result<String, String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .map_err(|e| format!("cannot read the system hostname ({e}); set it explicitly"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_point_at_the_system_hypervisor_on_loopback() {
+        let config = Config::from_toml("hostname = \"h1\"").expect("valid");
+        assert_eq!(config.libvirt.uri, DEFAULT_LIBVIRT_URI);
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.database.url.expose(), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn the_shipped_example_configuration_is_valid() {
+        let config = Config::from_toml(include_str!("../config/example.toml")).expect("valid");
+        assert_eq!(config.libvirt.max_concurrent_calls, 4);
+    }
+
+    #[test]
+    fn unknown_key_is_named_in_the_error() {
+        let err = Config::from_toml("[libvirt]\nurl = \"test:///default\"").expect_err("unknown");
+        assert!(err.to_string().contains("url"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_is_named_by_its_key() {
+        let err = Config::from_toml("listen = \"nowhere\"").expect_err("bad listen");
+        assert!(err.to_string().contains("`listen`"), "{err}");
+        let err = Config::from_toml("[libvirt]\nmax_concurrent_calls = 0").expect_err("zero");
+        assert!(
+            err.to_string().contains("libvirt.max_concurrent_calls"),
+            "{err}"
+        );
+        let err = Config::from_toml("hostname = \"a b\"").expect_err("space");
+        assert!(err.to_string().contains("`hostname`"), "{err}");
+    }
+
+    #[test]
+    fn database_error_does_not_echo_the_url() {
+        let err =
+            Config::from_toml("[database]\nurl = \"mysql://u:hunter2@db/x\"").expect_err("bad");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let cli = Cli::parse_from([
+            "virtplane",
+            "--libvirt-uri",
+            "test:///default",
+            "--hostname",
+            "h2",
+        ]);
+        let file = parse_toml(
+            "hostname = \"h1\"\n[libvirt]\nuri = \"qemu:///system\"",
+            Path::new("x"),
+        )
+        .expect("parses");
+        let config = Config::resolve(file, &cli).expect("valid");
+        assert_eq!(config.libvirt.uri, "test:///default");
+        assert_eq!(config.hostname, "h2");
+    }
+}

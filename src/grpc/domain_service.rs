@@ -1,0 +1,209 @@
+//! `virtplane.v1.DomainService`: validate, convert in, call the hypervisor, convert out.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::{
+    convert::state_filter,
+    page_token::PageToken,
+    pb::{self, domain_service_server::DomainService},
+};
+use crate::{
+    host::HostController,
+    hypervisor::{DomainAction, DomainRef, Hypervisor, XmlOptions},
+};
+
+const DEFAULT_PAGE_SIZE: usize = 100;
+const MAX_PAGE_SIZE: usize = 1000;
+/// libvirt domain XML is small; this bounds what a client can make us parse.
+const MAX_XML_BYTES: usize = 1024 * 1024;
+
+/// Serves `DomainService` over the host's hypervisor connection.
+#[derive(Debug, Clone)]
+pub struct DomainApi {
+    hypervisor: Arc<Hypervisor>,
+    host: Arc<HostController>,
+}
+
+impl DomainApi {
+    pub fn new(hypervisor: Arc<Hypervisor>, host: Arc<HostController>) -> Self {
+        DomainApi { hypervisor, host }
+    }
+
+    async fn act(
+        &self,
+        domain: &str,
+        action: DomainAction,
+    ) -> Result<Response<pb::Domain>, Status> {
+        let domain = DomainRef::parse(domain)?;
+        let summary = self.hypervisor.act_on_domain(domain, action).await?;
+        Ok(Response::new(summary.into()))
+    }
+}
+
+#[tonic::async_trait]
+impl DomainService for DomainApi {
+    async fn list_domains(
+        &self,
+        request: Request<pb::ListDomainsRequest>,
+    ) -> Result<Response<pb::ListDomainsResponse>, Status> {
+        let pb::ListDomainsRequest {
+            page_size,
+            page_token,
+            state,
+        } = request.into_inner();
+        let page_size = match page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n if n < 0 => {
+                return Err(Status::invalid_argument("`page_size` must not be negative"));
+            }
+            n => (n as usize).min(MAX_PAGE_SIZE),
+        };
+        let filter = state_filter(state)?;
+        let filter_key = filter.map(|s| format!("{s:?}")).unwrap_or_default();
+        let cursor = PageToken::decode(&page_token, &filter_key)?;
+
+        let domains = self.hypervisor.list_domains().await?;
+        let mut page: Vec<pb::Domain> = domains
+            .into_iter()
+            .filter(|d| filter.is_none_or(|state| d.state == state))
+            .filter(|d| cursor.as_ref().is_none_or(|c| d.name > c.last_name))
+            .take(page_size + 1)
+            .map(pb::Domain::from)
+            .collect();
+        let next_page_token = if page.len() > page_size {
+            page.truncate(page_size);
+            let last_name = page.last().map(|d| d.name.clone()).unwrap_or_default();
+            PageToken {
+                filter: filter_key,
+                last_name,
+            }
+            .encode()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListDomainsResponse {
+            domains: page,
+            next_page_token,
+        }))
+    }
+
+    async fn get_domain(
+        &self,
+        request: Request<pb::GetDomainRequest>,
+    ) -> Result<Response<pb::Domain>, Status> {
+        let pb::GetDomainRequest { domain } = request.into_inner();
+        let domain = DomainRef::parse(&domain)?;
+        let summary = self.hypervisor.domain(domain).await?;
+        Ok(Response::new(summary.into()))
+    }
+
+    async fn define_domain(
+        &self,
+        request: Request<pb::DefineDomainRequest>,
+    ) -> Result<Response<pb::Domain>, Status> {
+        let pb::DefineDomainRequest { xml } = request.into_inner();
+        if xml.trim().is_empty() {
+            return Err(Status::invalid_argument(
+                "`xml` is required: a libvirt domain XML document",
+            ));
+        }
+        if xml.len() > MAX_XML_BYTES {
+            return Err(Status::invalid_argument(format!(
+                "`xml` is {} bytes; at most {MAX_XML_BYTES} are accepted",
+                xml.len()
+            )));
+        }
+        if xml.contains('\0') {
+            return Err(Status::invalid_argument(
+                "`xml` must not contain NUL characters",
+            ));
+        }
+        self.host.ensure_accepting_work("DefineDomain").await?;
+        let summary = self.hypervisor.define_domain(xml).await?;
+        Ok(Response::new(summary.into()))
+    }
+
+    async fn undefine_domain(
+        &self,
+        request: Request<pb::UndefineDomainRequest>,
+    ) -> Result<Response<pb::UndefineDomainResponse>, Status> {
+        let pb::UndefineDomainRequest { domain } = request.into_inner();
+        let domain = DomainRef::parse(&domain)?;
+        self.hypervisor.undefine_domain(domain).await?;
+        Ok(Response::new(pb::UndefineDomainResponse {}))
+    }
+
+    async fn start_domain(
+        &self,
+        request: Request<pb::StartDomainRequest>,
+    ) -> Result<Response<pb::Domain>, Status> {
+        let pb::StartDomainRequest { domain } = request.into_inner();
+        DomainRef::parse(&domain)?;
+        self.host.ensure_accepting_work("StartDomain").await?;
+        self.act(&domain, DomainAction::Start).await
+    }
+
+    async fn shutdown_domain(
+        &self,
+        request: Request<pb::ShutdownDomainRequest>,
+    ) -> Result<Response<pb::Domain>, Status> {
+        let pb::ShutdownDomainRequest { domain } = request.into_inner();
+        self.act(&domain, DomainAction::Shutdown).await
+    }
+
+    async fn destroy_domain(
+        &self,
+        request: Request<pb::DestroyDomainRequest>,
+    ) -> Result<Response<pb::Domain>, Status> {
+        let pb::DestroyDomainRequest { domain } = request.into_inner();
+        self.act(&domain, DomainAction::Destroy).await
+    }
+
+    async fn reboot_domain(
+        &self,
+        request: Request<pb::RebootDomainRequest>,
+    ) -> Result<Response<pb::Domain>, Status> {
+        let pb::RebootDomainRequest { domain } = request.into_inner();
+        self.act(&domain, DomainAction::Reboot).await
+    }
+
+    async fn suspend_domain(
+        &self,
+        request: Request<pb::SuspendDomainRequest>,
+    ) -> Result<Response<pb::Domain>, Status> {
+        let pb::SuspendDomainRequest { domain } = request.into_inner();
+        self.act(&domain, DomainAction::Suspend).await
+    }
+
+    async fn resume_domain(
+        &self,
+        request: Request<pb::ResumeDomainRequest>,
+    ) -> Result<Response<pb::Domain>, Status> {
+        let pb::ResumeDomainRequest { domain } = request.into_inner();
+        self.act(&domain, DomainAction::Resume).await
+    }
+
+    async fn get_domain_xml(
+        &self,
+        request: Request<pb::GetDomainXmlRequest>,
+    ) -> Result<Response<pb::GetDomainXmlResponse>, Status> {
+        let pb::GetDomainXmlRequest {
+            domain,
+            secure,
+            inactive,
+        } = request.into_inner();
+        let domain = DomainRef::parse(&domain)?;
+        if secure && self.hypervisor.status().read_only {
+            return Err(Status::failed_precondition(
+                "`secure` XML needs a read-write libvirt connection; this service's is read-only",
+            ));
+        }
+        let xml = self
+            .hypervisor
+            .domain_xml(domain, XmlOptions { secure, inactive })
+            .await?;
+        Ok(Response::new(pb::GetDomainXmlResponse { xml }))
+    }
+}

@@ -1,0 +1,54 @@
+//! `grpc.health.v1.Health`: the API services' status, following libvirt's reachability.
+
+use tokio::{sync::watch, task::JoinHandle};
+use tonic_health::{ServingStatus, server::HealthReporter};
+
+/// The full names the health service reports on.
+pub(crate) const DOMAIN_SERVICE: &str = "virtplane.v1.DomainService";
+pub(crate) const HOST_SERVICE: &str = "virtplane.v1.HostService";
+
+/// Controls the health statuses; dropping it does not change them.
+#[derive(Debug, Clone)]
+pub struct HealthHandle {
+    reporter: HealthReporter,
+}
+
+impl HealthHandle {
+    /// Reports every service NOT_SERVING: the first step of a graceful shutdown.
+    pub async fn shutting_down(&self) {
+        for service in ["", DOMAIN_SERVICE, HOST_SERVICE] {
+            self.reporter
+                .set_service_status(service, ServingStatus::NotServing)
+                .await;
+        }
+    }
+}
+
+/// Sets the initial statuses and keeps `DomainService` in step with `reachable`:
+/// SERVING while libvirt is reachable, NOT_SERVING otherwise.
+pub async fn serve_health(
+    reporter: HealthReporter,
+    mut reachable: watch::Receiver<bool>,
+) -> (HealthHandle, JoinHandle<()>) {
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+    reporter
+        .set_service_status(HOST_SERVICE, ServingStatus::Serving)
+        .await;
+    let follower = reporter.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let status = if *reachable.borrow_and_update() {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            follower.set_service_status(DOMAIN_SERVICE, status).await;
+            if reachable.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    (HealthHandle { reporter }, task)
+}

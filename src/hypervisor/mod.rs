@@ -1,0 +1,17 @@
+//! The hypervisor: one lazily reconnecting libvirt connection and the domain
+//! operations made over it. The only place that talks to libvirt.
+
+mod backoff;
+mod connection;
+mod domain;
+mod error;
+mod event_loop;
+mod ffi;
+mod ops;
+pub mod uri;
+
+pub use connection::{
+    BoxFuture, ConnectionListener, ConnectionStatus, Hypervisor, HypervisorInfo, Retry,
+};
+pub use domain::{DomainAction, DomainRef, DomainState, DomainSummary, XmlOptions};
+pub use error::HypervisorError;

@@ -1,0 +1,18 @@
+//! virtplane: the per-host control-plane agent for libvirt domains.
+//!
+//! Layout: [`config`] and [`telemetry`] set the process up; [`app`] wires the parts
+//! and runs the gRPC server; [`grpc`] is the API layer (thin handlers, one error map);
+//! [`hypervisor`] holds the one reconnecting libvirt connection and every libvirt
+//! call; [`host`] decides whether the host accepts work; [`store`] persists state.
+
+pub mod app;
+pub mod config;
+pub mod grpc;
+pub mod host;
+pub mod hypervisor;
+pub mod secret;
+pub mod shutdown;
+pub mod store;
+pub mod telemetry;
+
+pub use app::App;

@@ -1,0 +1,149 @@
+//! Persistence with sqlx: SQLite embedded by default, PostgreSQL in production.
+//!
+//! One `Any` pool runs the same `$1`-placeholder SQL on both backends; the schema
+//! lives in `migrations/<backend>/` because column types differ between them.
+
+mod hosts;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    AnyPool,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+};
+
+pub use hosts::{AUTO_PREFIX, HostRecord};
+
+use crate::config::DatabaseConfig;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The database backend in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A failed database operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database: {0}")]
+    Open(String),
+    #[error("cannot migrate the database schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("host {0:?} has no row in the database")]
+    HostMissing(String),
+}
+
+/// The service's database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects, creating an SQLite file (and its folder) if missing, and migrates.
+    ///
+    /// # Errors
+    /// The database cannot be reached or its schema cannot be brought up to date.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let url = config.url.expose();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        // sqlx's errors never print the URL, but ours must not either: no `{url}` here.
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Open(format!("invalid database.url: {e}")))?;
+        let max = match backend {
+            // SQLite allows one writer; more connections only queue inside SQLite.
+            Backend::Sqlite => config.max_connections.min(4),
+            Backend::Postgres => config.max_connections,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    /// Which backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every pooled connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Adds `mode=rwc` (create if missing) and WAL journaling, and creates the folder.
+fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::Open(
+            "database.url must name an SQLite file (an in-memory database would not persist)"
+                .into(),
+        ));
+    }
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    Ok(format!("sqlite://{path}?{}", params.join("&")))
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_the_file_when_missing() {
+        assert_eq!(
+            prepare_sqlite_url("sqlite://rel/x.db").ok().as_deref(),
+            Some("sqlite://rel/x.db?mode=rwc")
+        );
+        assert_eq!(
+            prepare_sqlite_url("sqlite:///tmp/x.db?mode=ro")
+                .ok()
+                .as_deref(),
+            Some("sqlite:///tmp/x.db?mode=ro")
+        );
+        assert!(prepare_sqlite_url("sqlite::memory:").is_err());
+    }
+}

@@ -1,0 +1,64 @@
+//! grpcurl, a real third-party client, discovers and calls the API through reflection.
+
+use std::process::Command;
+
+use crate::support::{TEST_DRIVER, TestOptions, scratch, spawn_app};
+
+fn grpcurl(args: &[&str]) -> String {
+    let out = Command::new("grpcurl")
+        .args(args)
+        .output()
+        .expect("grpcurl is installed (make test installs it)");
+    assert!(
+        out.status.success(),
+        "grpcurl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grpcurl_lists_the_services_and_calls_list_domains_without_proto_files() {
+    let dir = scratch();
+    let app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let addr = app.addr.to_string();
+
+    let services = tokio::task::spawn_blocking({
+        let addr = addr.clone();
+        move || grpcurl(&["-plaintext", &addr, "list"])
+    })
+    .await
+    .expect("grpcurl list");
+    for service in [
+        "virtplane.v1.DomainService",
+        "virtplane.v1.HostService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(
+            services.contains(service),
+            "{service} missing from:\n{services}"
+        );
+    }
+
+    let described = tokio::task::spawn_blocking({
+        let addr = addr.clone();
+        move || grpcurl(&["-plaintext", &addr, "describe", "virtplane.v1.Domain"])
+    })
+    .await
+    .expect("grpcurl describe");
+    assert!(described.contains("memory_kib"), "{described}");
+
+    let listed = tokio::task::spawn_blocking(move || {
+        grpcurl(&[
+            "-plaintext",
+            "-d",
+            "{\"page_size\": 10}",
+            &addr,
+            "virtplane.v1.DomainService/ListDomains",
+        ])
+    })
+    .await
+    .expect("grpcurl call");
+    assert!(listed.contains("\"name\": \"test\""), "{listed}");
+    assert!(listed.contains("DOMAIN_STATE_RUNNING"), "{listed}");
+}

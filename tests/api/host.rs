@@ -1,0 +1,178 @@
+//! HostService: the host's state, operator enable/disable, persistence on both
+//! database backends, and secrets kept out of replies.
+
+use tonic::Code;
+use virtplane::grpc::pb;
+
+use crate::support::{
+    TEST_DRIVER, TestApp, TestOptions, eventually, postgres::ScratchDatabase, scratch, spawn_app,
+};
+
+async fn get_host(app: &mut TestApp) -> pb::Host {
+    app.host
+        .get_host(pb::GetHostRequest {})
+        .await
+        .expect("get host")
+        .into_inner()
+}
+
+async fn set_enabled(
+    app: &mut TestApp,
+    enabled: bool,
+    reason: &str,
+) -> Result<pb::Host, tonic::Status> {
+    app.host
+        .set_host_enabled(pb::SetHostEnabledRequest {
+            enabled,
+            reason: reason.into(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn get_host_describes_the_connected_hypervisor() {
+    let dir = scratch();
+    let mut app = spawn_app(TestOptions::new(TEST_DRIVER).hostname("hv-17"), dir.path()).await;
+
+    let host = get_host(&mut app).await;
+
+    assert_eq!(host.hostname, "hv-17");
+    assert!(host.enabled);
+    assert!(host.disabled_reason.is_empty());
+    assert!(host.connected);
+    assert_eq!(host.libvirt_uri, TEST_DRIVER);
+    assert_eq!(host.hypervisor_type, "TEST");
+    assert!(host.hypervisor_version.contains('.'));
+    assert!(
+        host.libvirt_version
+            .starts_with(|c: char| c.is_ascii_digit())
+    );
+    assert_eq!(host.reconnects, 0);
+    assert!(host.last_error.is_empty());
+    assert!(host.connect_attempts >= 1);
+}
+
+#[tokio::test]
+async fn an_operator_disables_with_a_reason_and_enables_again() {
+    let dir = scratch();
+    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+
+    let disabled = set_enabled(&mut app, false, "  hardware check ")
+        .await
+        .expect("disable");
+    assert!(!disabled.enabled);
+    assert_eq!(disabled.disabled_reason, "hardware check");
+    assert!(!get_host(&mut app).await.enabled);
+
+    let enabled = set_enabled(&mut app, true, "").await.expect("enable");
+    assert!(enabled.enabled);
+    assert!(enabled.disabled_reason.is_empty());
+}
+
+#[tokio::test]
+async fn disabling_needs_a_reason_that_does_not_pose_as_automatic() {
+    let dir = scratch();
+    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+
+    for (reason, mentions) in [
+        ("", "required"),
+        ("AUTO: fake", "AUTO: "),
+        (&"x".repeat(300), "255"),
+    ] {
+        let err = set_enabled(&mut app, false, reason)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert!(err.message().contains(mentions), "{}", err.message());
+    }
+    assert!(get_host(&mut app).await.enabled, "nothing changed");
+}
+
+async fn host_state_survives_a_restart(database_url: Option<String>) {
+    let dir = scratch();
+    let mut options = TestOptions::new(TEST_DRIVER);
+    if let Some(url) = database_url {
+        options = options.database(url);
+    }
+    let mut first = spawn_app(options.clone(), dir.path()).await;
+    set_enabled(&mut first, false, "rack move")
+        .await
+        .expect("disable");
+    first.stop().await;
+
+    let mut second = spawn_app(options, dir.path()).await;
+    let host = get_host(&mut second).await;
+    assert!(!host.enabled);
+    assert_eq!(host.disabled_reason, "rack move");
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn host_state_survives_a_restart_on_sqlite() {
+    host_state_survives_a_restart(None).await;
+}
+
+#[tokio::test]
+async fn host_state_survives_a_restart_on_postgres() {
+    let db = ScratchDatabase::create().await;
+    host_state_survives_a_restart(Some(db.url())).await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_libvirt_disables_the_host_and_never_shows_the_password() {
+    let dir = scratch();
+    // Nothing listens on port 1: every connect fails.
+    let uri = "test+tcp://admin:hunter2@127.0.0.1:1/default";
+    let mut app = spawn_app(TestOptions::new(uri), dir.path()).await;
+
+    let host = get_host(&mut app).await;
+    assert!(!host.connected);
+    assert!(!host.enabled);
+    assert!(
+        host.disabled_reason.starts_with("AUTO: "),
+        "{}",
+        host.disabled_reason
+    );
+    assert_eq!(host.libvirt_uri, "test+tcp://admin:***@127.0.0.1:1/default");
+    assert!(!host.last_error.is_empty());
+    let err = app
+        .domains
+        .list_domains(pb::ListDomainsRequest::default())
+        .await
+        .expect_err("libvirt unreachable");
+    assert_eq!(err.code(), Code::Unavailable);
+    assert!(
+        err.message().contains("cannot connect to libvirt"),
+        "{}",
+        err.message()
+    );
+
+    let everything = format!("{host:?} {}", err.message());
+    assert!(
+        !everything.contains("hunter2"),
+        "password leaked: {everything}"
+    );
+    eventually(
+        std::time::Duration::from_secs(5),
+        "DomainService NOT_SERVING",
+        || {
+            let mut health = app.health.clone();
+            async move {
+                health
+                    .check(tonic_health::pb::HealthCheckRequest {
+                        service: "virtplane.v1.DomainService".into(),
+                    })
+                    .await
+                    .map(|r| {
+                        r.into_inner().status
+                            == tonic_health::pb::health_check_response::ServingStatus::NotServing
+                                as i32
+                    })
+                    .unwrap_or(false)
+            }
+        },
+    )
+    .await;
+}

@@ -1,0 +1,13 @@
+//! Black-box tests: the real service on a real socket, real gRPC clients, libvirt's
+#![allow(
+    unreachable_pub,
+    reason = "a test binary has no public API; helpers are shared between its modules"
+)]
+//! test driver in-process and behind a private libvirtd, SQLite and PostgreSQL.
+
+mod binary;
+mod domains;
+mod grpcurl;
+mod host;
+mod outage;
+mod support;

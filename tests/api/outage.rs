@@ -1,0 +1,195 @@
+//! A private libvirtd hosting the test driver: kill it and restart it while the
+//! service runs, as a real hypervisor host loses and regains libvirt.
+
+use std::time::Duration;
+
+use tonic::Code;
+use tonic_health::pb::health_check_response::ServingStatus;
+use virtplane::grpc::pb;
+
+use crate::support::{
+    TestApp, TestOptions, domain_xml, eventually, libvirtd::Libvirtd, scratch, spawn_app,
+    unique_name,
+};
+
+const DOMAIN_SERVICE: &str = "virtplane.v1.DomainService";
+
+async fn get_host(app: &mut TestApp) -> pb::Host {
+    app.host
+        .get_host(pb::GetHostRequest {})
+        .await
+        .expect("get host")
+        .into_inner()
+}
+
+async fn list(app: &mut TestApp) -> Result<Vec<pb::Domain>, tonic::Status> {
+    app.domains
+        .list_domains(pb::ListDomainsRequest::default())
+        .await
+        .map(|r| r.into_inner().domains)
+}
+
+async fn wait_until_listing_works(app: &mut TestApp) {
+    let client = app.domains.clone();
+    eventually(
+        Duration::from_secs(15),
+        "ListDomains succeeds again",
+        || {
+            let mut client = client.clone();
+            async move {
+                client
+                    .list_domains(pb::ListDomainsRequest::default())
+                    .await
+                    .is_ok()
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn domains_changed_by_another_client_are_visible_through_the_service() {
+    let daemon = Libvirtd::start();
+    let dir = scratch();
+    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    let name = unique_name("behind");
+    let xml_path = dir.path().join("domain.xml");
+    std::fs::write(&xml_path, domain_xml(&name)).expect("xml file");
+
+    daemon.virsh(&["define", xml_path.to_str().expect("utf-8 path")]);
+    daemon.virsh(&["start", &name]);
+
+    let domain = app
+        .domains
+        .get_domain(pb::GetDomainRequest {
+            domain: name.clone(),
+        })
+        .await
+        .expect("visible")
+        .into_inner();
+    assert_eq!(domain.state, i32::from(pb::DomainState::Running));
+}
+
+#[tokio::test]
+async fn killing_libvirtd_disables_the_host_and_restarting_it_recovers() {
+    let mut daemon = Libvirtd::start();
+    let dir = scratch();
+    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    assert!(list(&mut app).await.is_ok());
+    assert_eq!(
+        app.health_of(DOMAIN_SERVICE).await,
+        ServingStatus::Serving as i32
+    );
+
+    daemon.kill();
+    let err = list(&mut app).await.expect_err("libvirt is gone");
+    assert_eq!(err.code(), Code::Unavailable, "{}", err.message());
+
+    let host = get_host(&mut app).await;
+    assert!(!host.enabled);
+    assert!(!host.connected);
+    assert!(
+        host.disabled_reason.starts_with("AUTO: "),
+        "{}",
+        host.disabled_reason
+    );
+    assert!(!host.last_error.is_empty());
+    assert_eq!(
+        app.health_of(DOMAIN_SERVICE).await,
+        ServingStatus::NotServing as i32
+    );
+    assert_eq!(
+        app.health_of("virtplane.v1.HostService").await,
+        ServingStatus::Serving as i32
+    );
+
+    daemon.restart();
+    wait_until_listing_works(&mut app).await;
+
+    let host = get_host(&mut app).await;
+    assert!(host.enabled, "an automatic disable is lifted: {host:?}");
+    assert!(host.disabled_reason.is_empty());
+    assert!(host.connected);
+    assert_eq!(host.reconnects, 1);
+    assert_eq!(
+        app.health_of(DOMAIN_SERVICE).await,
+        ServingStatus::Serving as i32
+    );
+}
+
+#[tokio::test]
+async fn an_operators_disable_survives_an_outage_and_recovery() {
+    let mut daemon = Libvirtd::start();
+    let dir = scratch();
+    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    app.host
+        .set_host_enabled(pb::SetHostEnabledRequest {
+            enabled: false,
+            reason: "firmware update".into(),
+        })
+        .await
+        .expect("disable");
+
+    daemon.kill();
+    list(&mut app).await.expect_err("libvirt is gone");
+    let during = get_host(&mut app).await;
+    assert!(!during.enabled);
+    assert_eq!(
+        during.disabled_reason, "firmware update",
+        "not overwritten by AUTO"
+    );
+
+    daemon.restart();
+    wait_until_listing_works(&mut app).await;
+    let after = get_host(&mut app).await;
+    assert!(after.connected);
+    assert!(
+        !after.enabled,
+        "an operator's disable is never undone by a reconnect"
+    );
+    assert_eq!(after.disabled_reason, "firmware update");
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_calls_during_an_outage_share_few_connect_attempts() {
+    let mut daemon = Libvirtd::start();
+    let dir = scratch();
+    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    assert!(list(&mut app).await.is_ok());
+    daemon.kill();
+    list(&mut app).await.expect_err("libvirt is gone");
+    let before = get_host(&mut app).await.connect_attempts;
+
+    let calls = (0..100).map(|_| {
+        let mut client = app.domains.clone();
+        tokio::spawn(async move {
+            client
+                .list_domains(pb::ListDomainsRequest::default())
+                .await
+                .map(drop)
+        })
+    });
+    let results = futures_join_all(calls).await;
+
+    let unavailable = results
+        .iter()
+        .filter(|r| matches!(r, Err(status) if status.code() == Code::Unavailable))
+        .count();
+    assert_eq!(unavailable, 100, "every call fails clearly: {results:?}");
+    let attempts = get_host(&mut app).await.connect_attempts - before;
+    // One attempt per backoff window (100-400 ms here), however many callers wait.
+    assert!(
+        attempts <= 10,
+        "{attempts} connect attempts for 100 concurrent calls"
+    );
+}
+
+async fn futures_join_all(
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<Result<(), tonic::Status>>>,
+) -> Vec<Result<(), tonic::Status>> {
+    let mut results = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        results.push(task.await.expect("task"));
+    }
+    results
+}

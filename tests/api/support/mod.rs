@@ -1,0 +1,208 @@
+//! Test helpers: spawn the app on port 0, private libvirtd daemons, scratch databases.
+
+pub mod libvirtd;
+pub mod postgres;
+
+use std::{net::SocketAddr, time::Duration};
+
+use tempfile::TempDir;
+use tokio::{sync::oneshot, task::JoinHandle};
+use tonic::transport::Channel;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+use virtplane::{
+    App,
+    config::Config,
+    grpc::pb::{
+        domain_service_client::DomainServiceClient, host_service_client::HostServiceClient,
+    },
+};
+
+/// libvirt's built-in test hypervisor, in-process.
+pub const TEST_DRIVER: &str = "test:///default";
+
+/// What a test wants the app to run with.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    pub libvirt_uri: String,
+    /// `None`: a fresh SQLite file in the test's scratch folder.
+    pub database_url: Option<String>,
+    pub hostname: String,
+    pub extra_toml: String,
+}
+
+impl TestOptions {
+    pub fn new(libvirt_uri: impl Into<String>) -> Self {
+        TestOptions {
+            libvirt_uri: libvirt_uri.into(),
+            database_url: None,
+            hostname: unique_name("host"),
+            extra_toml: String::new(),
+        }
+    }
+
+    pub fn database(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
+    }
+
+    pub fn hostname(mut self, name: impl Into<String>) -> Self {
+        self.hostname = name.into();
+        self
+    }
+}
+
+/// A running app and clients connected to it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub domains: DomainServiceClient<Channel>,
+    pub host: HostServiceClient<Channel>,
+    pub health: HealthClient<Channel>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A scratch folder that lives as long as the test keeps it.
+pub fn scratch() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("virtplane-test-")
+        .tempdir()
+        .expect("scratch folder")
+}
+
+/// Starts the app on 127.0.0.1:0 with `options`; SQLite files go into `scratch`.
+pub async fn spawn_app(options: TestOptions, scratch: &std::path::Path) -> TestApp {
+    init_logs();
+    let database_url = options
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/virtplane.db", scratch.display()));
+    let toml = format!(
+        r#"
+listen = "127.0.0.1:0"
+hostname = "{hostname}"
+shutdown_grace_period_ms = 2000
+[libvirt]
+uri = "{uri}"
+connect_timeout_ms = 5000
+call_timeout_ms = 10000
+reconnect_backoff_initial_ms = 100
+reconnect_backoff_max_ms = 400
+keepalive_interval_s = 1
+keepalive_count = 2
+[database]
+url = "{database_url}"
+{extra}
+"#,
+        hostname = options.hostname,
+        uri = options.libvirt_uri,
+        extra = options.extra_toml,
+    );
+    let config = Config::from_toml(&toml).expect("test configuration is valid");
+    let app = App::build(config).await.expect("app builds");
+    let addr = app.local_addr().expect("bound");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("client connects");
+    TestApp {
+        addr,
+        domains: DomainServiceClient::new(channel.clone()),
+        host: HostServiceClient::new(channel.clone()),
+        health: HealthClient::new(channel),
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    /// Shuts the app down gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.stop_in_place().await;
+    }
+
+    async fn stop_in_place(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("app task").expect("app ran cleanly");
+        }
+    }
+
+    /// The health status of one service ("" for the server as a whole).
+    pub async fn health_of(&mut self, service: &str) -> i32 {
+        self.health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .expect("health check")
+            .into_inner()
+            .status
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Minimal domain XML the test driver accepts.
+pub fn domain_xml(name: &str) -> String {
+    format!(
+        "<domain type='test'><name>{name}</name><memory unit='KiB'>131072</memory>\
+         <vcpu>2</vcpu><os><type arch='x86_64'>hvm</type></os></domain>"
+    )
+}
+
+/// Polls `check` until it returns true or `timeout` passes.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Logs only when TEST_LOG is set, so failures can be debugged without noisy runs.
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}
