@@ -67,7 +67,20 @@ async fn latency_suite(label: &str, uri: &str) {
     let server = tokio::spawn(app.run(async {
         let _ = stopped.await;
     }));
-    let mut client = DomainServiceClient::new(channel(addr).await);
+    let channel = channel(addr).await;
+    let mut client = DomainServiceClient::new(channel.clone());
+    let health = HealthClient::new(channel);
+    // The transport's own cost: a health check answered from memory by the same server.
+    let floor = measure(|| {
+        let mut health = health.clone();
+        async move {
+            health
+                .check(HealthCheckRequest::default())
+                .await
+                .expect("health check");
+        }
+    })
+    .await;
 
     let direct = Arc::new(Connect::open(Some(uri)).expect("direct libvirt connection"));
     let get_direct = measure_blocking(Arc::clone(&direct), |conn| {
@@ -104,6 +117,7 @@ async fn latency_suite(label: &str, uri: &str) {
     })
     .await;
 
+    report("gRPC floor: Health/Check on the same server", &floor);
     report("GetDomain via virtplane (gRPC)", &get_service);
     report("GetDomain direct (virt crate)", &get_direct);
     report_added("GetDomain added by the service", &get_service, &get_direct);

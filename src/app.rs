@@ -12,9 +12,10 @@ use tracing::{info, info_span, warn};
 
 use crate::{
     config::Config,
+    events::{EventHub, EventStats, LifecycleRecorder},
     grpc::{self, DomainApi, HealthHandle, HostApi, pb},
     host::HostController,
-    hypervisor::Hypervisor,
+    hypervisor::{EventSink, Hypervisor, Listeners},
     store::Store,
 };
 
@@ -26,6 +27,9 @@ pub struct App {
     store: Store,
     host: Arc<HostController>,
     hypervisor: Arc<Hypervisor>,
+    recorder: LifecycleRecorder,
+    hub: EventHub,
+    stats: Arc<EventStats>,
 }
 
 impl App {
@@ -41,8 +45,16 @@ impl App {
         let host = HostController::new(store.clone(), config.hostname.clone())
             .await
             .context("cannot load the host's state")?;
+        let (sink, source) = EventSink::new(config.events.queue_capacity);
+        let hub = EventHub::new(config.events.watch_buffer);
+        let (recorder, reconcile, stats) =
+            LifecycleRecorder::new(store.clone(), config.hostname.clone(), source, hub.clone())
+                .await
+                .context("cannot load the known domain states")?;
+        // The host state first: a reconciliation then runs on an enabled host.
+        let listeners = Listeners(vec![host.clone(), Arc::new(reconcile)]);
         let hypervisor = Arc::new(
-            Hypervisor::new(config.libvirt.clone(), host.clone())
+            Hypervisor::new(config.libvirt.clone(), Arc::new(listeners), sink)
                 .context("cannot prepare the libvirt connection")?,
         );
         let listener = TcpListener::bind(config.listen)
@@ -54,6 +66,9 @@ impl App {
             store,
             host,
             hypervisor,
+            recorder,
+            hub,
+            stats,
         })
     }
 
@@ -78,12 +93,25 @@ impl App {
             store,
             host,
             hypervisor,
+            recorder,
+            hub,
+            stats,
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let (health, health_task) = grpc::serve_health(reporter, host.reachable()).await;
 
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = router(&hypervisor, &host)?
+        let (stop_recorder, recorder_stopped) = tokio::sync::oneshot::channel();
+        let recorder = tokio::spawn(recorder.run(Arc::clone(&hypervisor), recorder_stopped));
+        let watchdog = tokio::spawn(Arc::clone(&hypervisor).watch_connection());
+        let host_api = HostApi::new(
+            Arc::clone(&hypervisor),
+            Arc::clone(&host),
+            store.clone(),
+            hub,
+            stats,
+        );
+        let server = router(&hypervisor, &host, host_api)?
             .add_service(health_service)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
                 let _ = stop_rx.await;
@@ -106,8 +134,14 @@ impl App {
             }
         }
         warmup.abort();
+        watchdog.abort();
         health_task.abort();
+        // Deregisters the callbacks first, then lets the recorder store what is queued.
         hypervisor.close().await;
+        let _ = stop_recorder.send(());
+        if let Err(e) = recorder.await {
+            warn!(error = %e, "the lifecycle recorder ended abnormally");
+        }
         store.close().await;
         info!("virtplane stopped");
         Ok(())
@@ -136,6 +170,7 @@ async fn drain(
 fn router(
     hypervisor: &Arc<Hypervisor>,
     host: &Arc<HostController>,
+    host_api: HostApi,
 ) -> anyhow::Result<tonic::transport::server::Router> {
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -149,9 +184,7 @@ fn router(
         .add_service(pb::domain_service_server::DomainServiceServer::new(
             DomainApi::new(Arc::clone(hypervisor), Arc::clone(host)),
         ))
-        .add_service(pb::host_service_server::HostServiceServer::new(
-            HostApi::new(Arc::clone(hypervisor), Arc::clone(host)),
-        ))
+        .add_service(pb::host_service_server::HostServiceServer::new(host_api))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha))
 }

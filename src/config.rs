@@ -63,6 +63,16 @@ pub struct Config {
     pub shutdown_grace_period: Duration,
     pub libvirt: LibvirtConfig,
     pub database: DatabaseConfig,
+    pub events: EventsConfig,
+}
+
+/// Lifecycle event plumbing.
+#[derive(Debug, Clone)]
+pub struct EventsConfig {
+    /// Events libvirt's callback may queue before an overflow forces a reconciliation.
+    pub queue_capacity: usize,
+    /// Events a watcher may fall behind before its stream ends with RESOURCE_EXHAUSTED.
+    pub watch_buffer: usize,
 }
 
 /// How the service reaches libvirt.
@@ -130,6 +140,15 @@ struct FileConfig {
     libvirt: FileLibvirt,
     #[serde(default)]
     database: FileDatabase,
+    #[serde(default)]
+    events: FileEvents,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEvents {
+    queue_capacity: Option<usize>,
+    watch_buffer: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +204,7 @@ impl Config {
             shutdown_grace_period_ms,
             libvirt,
             database,
+            events,
         } = file;
         let listen = cli.listen.clone().or(listen);
         let listen = listen.as_deref().unwrap_or(DEFAULT_LISTEN);
@@ -215,6 +235,7 @@ impl Config {
             shutdown_grace_period,
             libvirt: resolve_libvirt(libvirt, cli)?,
             database: resolve_database(database, cli)?,
+            events: resolve_events(events)?,
         })
     }
 }
@@ -315,6 +336,21 @@ fn resolve_database(file: FileDatabase, cli: &Cli) -> Result<DatabaseConfig, Con
     Ok(DatabaseConfig {
         url: Secret::new(url),
         max_connections,
+    })
+}
+
+fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
+    let FileEvents {
+        queue_capacity,
+        watch_buffer,
+    } = file;
+    let bounded = |key, value: Option<usize>, default| match value.unwrap_or(default) {
+        n if (16..=1_048_576).contains(&n) => Ok(n),
+        _ => Err(ConfigError::invalid(key, "must be between 16 and 1048576")),
+    };
+    Ok(EventsConfig {
+        queue_capacity: bounded("events.queue_capacity", queue_capacity, 16_384)?,
+        watch_buffer: bounded("events.watch_buffer", watch_buffer, 4_096)?,
     })
 }
 

@@ -3,10 +3,12 @@
 //! Layout: [`config`] and [`telemetry`] set the process up; [`app`] wires the parts
 //! and runs the gRPC server; [`grpc`] is the API layer (thin handlers, one error map);
 //! [`hypervisor`] holds the one reconnecting libvirt connection and every libvirt
-//! call; [`host`] decides whether the host accepts work; [`store`] persists state.
+//! call; [`events`] records, reconciles and fans out domain lifecycle events;
+//! [`host`] decides whether the host accepts work; [`store`] persists state.
 
 pub mod app;
 pub mod config;
+pub mod events;
 pub mod grpc;
 pub mod host;
 pub mod hypervisor;

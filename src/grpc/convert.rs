@@ -7,6 +7,7 @@ use tonic::Status;
 
 use super::pb;
 use crate::{
+    events::{EventType, LifecycleEvent},
     hypervisor::{ConnectionStatus, DomainState, DomainSummary, HypervisorInfo},
     store::HostRecord,
 };
@@ -74,7 +75,11 @@ impl From<DomainSummary> for pb::Domain {
 }
 
 /// A `Host` reply from the database row and the connection's state.
-pub(crate) fn host(record: HostRecord, status: ConnectionStatus) -> pb::Host {
+pub(crate) fn host(
+    record: HostRecord,
+    status: ConnectionStatus,
+    stats: &crate::events::EventStats,
+) -> pb::Host {
     let HostRecord {
         hostname,
         enabled,
@@ -112,5 +117,96 @@ pub(crate) fn host(record: HostRecord, status: ConnectionStatus) -> pb::Host {
         last_error: last_error.unwrap_or_default(),
         connect_attempts,
         read_only,
+        event_resyncs: stats.resyncs.load(std::sync::atomic::Ordering::Relaxed),
+        reconciliations: stats
+            .reconciliations
+            .load(std::sync::atomic::Ordering::Relaxed),
     }
+}
+
+impl From<EventType> for pb::LifecycleEventType {
+    fn from(kind: EventType) -> Self {
+        match kind {
+            EventType::Defined => pb::LifecycleEventType::Defined,
+            EventType::Undefined => pb::LifecycleEventType::Undefined,
+            EventType::Started => pb::LifecycleEventType::Started,
+            EventType::Suspended => pb::LifecycleEventType::Suspended,
+            EventType::Resumed => pb::LifecycleEventType::Resumed,
+            EventType::Stopped => pb::LifecycleEventType::Stopped,
+            EventType::Shutdown => pb::LifecycleEventType::Shutdown,
+            EventType::PmSuspended => pb::LifecycleEventType::Pmsuspended,
+            EventType::Crashed => pb::LifecycleEventType::Crashed,
+        }
+    }
+}
+
+/// An event type filter from a request.
+pub(crate) fn event_type_from_pb(raw: i32) -> Result<EventType, Status> {
+    let invalid = || {
+        Status::invalid_argument(format!(
+            "`types` holds {raw}, which is not a LifecycleEventType"
+        ))
+    };
+    Ok(
+        match pb::LifecycleEventType::try_from(raw).map_err(|_| invalid())? {
+            pb::LifecycleEventType::Unspecified => return Err(invalid()),
+            pb::LifecycleEventType::Defined => EventType::Defined,
+            pb::LifecycleEventType::Undefined => EventType::Undefined,
+            pb::LifecycleEventType::Started => EventType::Started,
+            pb::LifecycleEventType::Suspended => EventType::Suspended,
+            pb::LifecycleEventType::Resumed => EventType::Resumed,
+            pb::LifecycleEventType::Stopped => EventType::Stopped,
+            pb::LifecycleEventType::Shutdown => EventType::Shutdown,
+            pb::LifecycleEventType::Pmsuspended => EventType::PmSuspended,
+            pb::LifecycleEventType::Crashed => EventType::Crashed,
+        },
+    )
+}
+
+impl From<LifecycleEvent> for pb::LifecycleEvent {
+    fn from(event: LifecycleEvent) -> Self {
+        let LifecycleEvent {
+            id,
+            hostname,
+            domain_uuid,
+            domain_name,
+            kind,
+            detail,
+            synthetic,
+            occurred_at_micros,
+        } = event;
+        pb::LifecycleEvent {
+            id,
+            hostname,
+            domain_uuid,
+            domain_name,
+            r#type: pb::LifecycleEventType::from(kind).into(),
+            detail,
+            synthetic,
+            occurred_at: Some(timestamp_from_micros(occurred_at_micros)),
+        }
+    }
+}
+
+fn timestamp_from_micros(micros: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: micros.div_euclid(1_000_000),
+        nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32,
+    }
+}
+
+/// A request's timestamp as microseconds since the epoch.
+pub(crate) fn micros_from_timestamp(
+    field: &str,
+    ts: &prost_types::Timestamp,
+) -> Result<i64, Status> {
+    if !(0..1_000_000_000).contains(&ts.nanos) {
+        return Err(Status::invalid_argument(format!(
+            "`{field}` has nanos outside 0..1e9"
+        )));
+    }
+    ts.seconds
+        .checked_mul(1_000_000)
+        .and_then(|s| s.checked_add(i64::from(ts.nanos / 1_000)))
+        .ok_or_else(|| Status::invalid_argument(format!("`{field}` is out of range")))
 }

@@ -1,30 +1,53 @@
-//! `virtplane.v1.HostService`: the host's enabled state and libvirt connection.
+//! `virtplane.v1.HostService`: the host's enabled state, its libvirt connection and
+//! its lifecycle events.
 
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
 use super::{
-    convert,
+    convert, lifecycle,
     pb::{self, host_service_server::HostService},
 };
-use crate::{host::HostController, hypervisor::Hypervisor};
+use crate::{
+    events::{EventHub, EventStats},
+    host::HostController,
+    hypervisor::Hypervisor,
+    store::Store,
+};
 
 /// Serves `HostService`.
 #[derive(Debug, Clone)]
 pub struct HostApi {
     hypervisor: Arc<Hypervisor>,
     host: Arc<HostController>,
+    store: Store,
+    hub: EventHub,
+    stats: Arc<EventStats>,
 }
 
 impl HostApi {
-    pub fn new(hypervisor: Arc<Hypervisor>, host: Arc<HostController>) -> Self {
-        HostApi { hypervisor, host }
+    pub fn new(
+        hypervisor: Arc<Hypervisor>,
+        host: Arc<HostController>,
+        store: Store,
+        hub: EventHub,
+        stats: Arc<EventStats>,
+    ) -> Self {
+        HostApi {
+            hypervisor,
+            host,
+            store,
+            hub,
+            stats,
+        }
     }
 }
 
 #[tonic::async_trait]
 impl HostService for HostApi {
+    type WatchLifecycleEventsStream = lifecycle::EventStream;
+
     async fn get_host(
         &self,
         request: Request<pb::GetHostRequest>,
@@ -37,6 +60,7 @@ impl HostService for HostApi {
         Ok(Response::new(convert::host(
             record,
             self.hypervisor.status(),
+            &self.stats,
         )))
     }
 
@@ -49,6 +73,29 @@ impl HostService for HostApi {
         Ok(Response::new(convert::host(
             record,
             self.hypervisor.status(),
+            &self.stats,
         )))
+    }
+
+    async fn list_lifecycle_events(
+        &self,
+        request: Request<pb::ListLifecycleEventsRequest>,
+    ) -> Result<Response<pb::ListLifecycleEventsResponse>, Status> {
+        let reply =
+            lifecycle::list(&self.store, self.host.hostname(), request.into_inner()).await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn watch_lifecycle_events(
+        &self,
+        request: Request<pb::WatchLifecycleEventsRequest>,
+    ) -> Result<Response<Self::WatchLifecycleEventsStream>, Status> {
+        let stream = lifecycle::watch(
+            self.store.clone(),
+            self.host.hostname().to_owned(),
+            self.hub.clone(),
+            request.into_inner(),
+        )?;
+        Ok(Response::new(stream))
     }
 }

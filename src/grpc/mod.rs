@@ -4,6 +4,7 @@ mod convert;
 mod domain_service;
 mod health;
 mod host_service;
+mod lifecycle;
 mod page_token;
 mod status;
 

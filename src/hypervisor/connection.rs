@@ -9,19 +9,21 @@
 use std::{
     ffi::CString,
     future::Future,
+    os::raw::c_int,
     pin::Pin,
-    sync::{
-        Arc, Mutex as StdMutex, PoisonError,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, Mutex as StdMutex, PoisonError, atomic::Ordering},
     time::Instant,
 };
 
-use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore};
 use tracing::{Instrument, Span, debug, info, warn};
-use virt::connect::Connect;
+use virt::{connect::Connect, sys};
 
-use super::{HypervisorError, event_loop, ffi, uri};
+use super::{
+    HypervisorError, event_loop,
+    event_sink::{CloseSignal, EventSink},
+    ffi, uri,
+};
 use crate::config::LibvirtConfig;
 
 /// A boxed future, for the listener's object-safe async hooks.
@@ -36,6 +38,33 @@ pub trait ConnectionListener: Send + Sync + 'static {
     fn connected(&self) -> BoxFuture<'_>;
     /// A connect attempt failed or a live connection was lost; `reason` is safe to show.
     fn disconnected<'a>(&'a self, reason: &'a str) -> BoxFuture<'a>;
+}
+
+/// Several listeners, told in order.
+pub struct Listeners(pub Vec<Arc<dyn ConnectionListener>>);
+
+impl std::fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Listeners({})", self.0.len())
+    }
+}
+
+impl ConnectionListener for Listeners {
+    fn connected(&self) -> BoxFuture<'_> {
+        Box::pin(async move {
+            for listener in &self.0 {
+                listener.connected().await;
+            }
+        })
+    }
+
+    fn disconnected<'a>(&'a self, reason: &'a str) -> BoxFuture<'a> {
+        Box::pin(async move {
+            for listener in &self.0 {
+                listener.disconnected(reason).await;
+            }
+        })
+    }
 }
 
 /// What the hypervisor said about itself when the connection was opened.
@@ -67,6 +96,9 @@ pub struct Hypervisor {
     slot: Mutex<Slot>,
     status: StdMutex<ConnectionStatus>,
     listener: Arc<dyn ConnectionListener>,
+    events: Arc<EventSink>,
+    /// Woken by a connection's close callback.
+    closed: Arc<Notify>,
 }
 
 struct Slot {
@@ -79,8 +111,18 @@ struct Slot {
 /// One open connection plus the cap on calls in flight over it.
 struct LiveConnection {
     conn: StdMutex<Option<Connect>>,
-    dead: AtomicBool,
+    /// `signal.closed` is this connection's "dead" flag, set by the close callback
+    /// or by a call that found the connection broken.
+    signal: Arc<CloseSignal>,
     calls: Arc<Semaphore>,
+    registrations: Registrations,
+}
+
+/// What was registered on a connection and must be removed before it is closed.
+#[derive(Debug, Default, Clone, Copy)]
+struct Registrations {
+    lifecycle: Option<c_int>,
+    close: bool,
 }
 
 /// Whether an operation may be repeated after a reconnect when the connection broke
@@ -115,6 +157,7 @@ impl Hypervisor {
     pub fn new(
         settings: LibvirtConfig,
         listener: Arc<dyn ConnectionListener>,
+        events: Arc<EventSink>,
     ) -> Result<Self, HypervisorError> {
         // Before any connection opens, or libvirt never delivers events for it.
         event_loop::ensure_running().map_err(HypervisorError::Internal)?;
@@ -140,7 +183,35 @@ impl Hypervisor {
             }),
             status: StdMutex::new(status),
             listener,
+            events,
+            closed: Arc::new(Notify::new()),
         })
+    }
+
+    /// Reconnects in the background whenever libvirt closes the connection, without
+    /// waiting for a caller. Runs until the task is aborted.
+    pub async fn watch_connection(self: Arc<Self>) {
+        loop {
+            self.closed.notified().await;
+            loop {
+                match self.connection().await {
+                    Ok(_) => break,
+                    Err(_) => {
+                        let wait = self.retry_delay().await;
+                        tokio::time::sleep(wait.max(std::time::Duration::from_millis(10))).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn retry_delay(&self) -> std::time::Duration {
+        self.slot
+            .lock()
+            .await
+            .backoff
+            .remaining(Instant::now())
+            .unwrap_or_default()
     }
 
     /// The libvirt URI with any password hidden.
@@ -265,10 +336,12 @@ impl Hypervisor {
     async fn connection(&self) -> Result<Arc<LiveConnection>, HypervisorError> {
         let mut slot = self.slot.lock().await;
         if let Some(live) = &slot.live {
-            if !live.dead.load(Ordering::Acquire) {
+            if !live.is_dead() {
                 return Ok(Arc::clone(live));
             }
             if let Some(dead) = slot.live.take() {
+                let reason = close_reason(dead.signal.reason.load(Ordering::Acquire));
+                self.mark_lost(&dead, reason);
                 close_in_background(dead).await;
             }
         }
@@ -286,16 +359,21 @@ impl Hypervisor {
 
     async fn connect(&self, slot: &mut Slot) -> Result<Arc<LiveConnection>, HypervisorError> {
         self.set_status(|s| s.connect_attempts += 1);
-        match self.open_with_timeout().await {
-            Ok((conn, info)) => {
+        let signal = Arc::new(CloseSignal {
+            wake: Arc::clone(&self.closed),
+            ..CloseSignal::default()
+        });
+        match self.open_with_timeout(Arc::clone(&signal)).await {
+            Ok((conn, info, registrations)) => {
                 slot.backoff.record_success();
                 slot.last_failure = None;
                 let reconnect = slot.successes > 0;
                 slot.successes += 1;
                 let live = Arc::new(LiveConnection {
                     conn: StdMutex::new(Some(conn)),
-                    dead: AtomicBool::new(false),
+                    signal,
                     calls: Arc::new(Semaphore::new(self.settings.max_concurrent_calls)),
+                    registrations,
                 });
                 slot.live = Some(Arc::clone(&live));
                 info!(uri = %self.redacted_uri, hypervisor = %info.hypervisor_type, reconnect, "connected to libvirt");
@@ -324,10 +402,14 @@ impl Hypervisor {
 
     /// Opens a connection on a blocking thread; `virConnectOpen` against a hung daemon
     /// would otherwise wait forever.
-    async fn open_with_timeout(&self) -> Result<(Connect, HypervisorInfo), String> {
+    async fn open_with_timeout(
+        &self,
+        signal: Arc<CloseSignal>,
+    ) -> Result<(Connect, HypervisorInfo, Registrations), String> {
         let settings = self.settings.clone();
         let timeout = settings.connect_timeout;
-        let task = tokio::task::spawn_blocking(move || open(&settings));
+        let events = Arc::clone(&self.events);
+        let task = tokio::task::spawn_blocking(move || open(&settings, events, signal));
         let outcome = match tokio::time::timeout(timeout, task).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(join)) => Err(format!("connect task failed: {join}")),
@@ -342,9 +424,15 @@ impl Hypervisor {
         })
     }
 
-    /// Marks `live` dead (once) and tells the listener.
+    /// Marks `live` dead, found broken by a call.
     async fn lost(&self, live: &Arc<LiveConnection>, reason: &str) {
-        if live.dead.swap(true, Ordering::AcqRel) {
+        if !live.signal.closed.swap(true, Ordering::AcqRel) {
+            self.mark_lost(live, reason);
+        }
+    }
+
+    fn mark_lost(&self, live: &LiveConnection, reason: &str) {
+        if live.signal.reported.swap(true, Ordering::AcqRel) {
             return;
         }
         warn!(uri = %self.redacted_uri, reason, "libvirt connection lost");
@@ -369,6 +457,10 @@ impl Hypervisor {
 }
 
 impl LiveConnection {
+    fn is_dead(&self) -> bool {
+        self.signal.closed.load(Ordering::Acquire)
+    }
+
     /// Runs `op` if the connection is still alive. Blocking.
     fn run<T>(
         &self,
@@ -379,7 +471,7 @@ impl LiveConnection {
             return Err(CallError::DeadBeforeSend);
         };
         // A cheap local check: the event loop flags a remote socket that hit EOF.
-        if self.dead.load(Ordering::Acquire) || !conn.is_alive().unwrap_or(false) {
+        if self.is_dead() || !conn.is_alive().unwrap_or(false) {
             return Err(CallError::DeadBeforeSend);
         }
         // The connect cannot be shared across threads while a call runs on it, but
@@ -392,16 +484,22 @@ impl LiveConnection {
     }
 }
 
-/// Closes a connection on a blocking thread: for a remote URI closing is an RPC.
+/// Deregisters the callbacks and closes a connection, on a blocking thread: for a
+/// remote URI both are RPCs.
 async fn close_in_background(live: Arc<LiveConnection>) {
-    live.dead.store(true, Ordering::Release);
+    live.signal.closed.store(true, Ordering::Release);
     let conn = live
         .conn
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
+    let registrations = live.registrations;
     if let Some(conn) = conn {
-        let closed = tokio::task::spawn_blocking(move || release(conn)).await;
+        let closed = tokio::task::spawn_blocking(move || {
+            deregister(&conn, registrations);
+            release(conn);
+        })
+        .await;
         if let Err(e) = closed {
             warn!(error = %e, "closing the libvirt connection failed");
         }
@@ -415,8 +513,63 @@ fn release(conn: Connect) {
     }
 }
 
-/// Opens and describes a connection. Blocking.
-fn open(settings: &LibvirtConfig) -> Result<(Connect, HypervisorInfo), String> {
+/// Removes the callbacks registered on `conn`; libvirt frees their contexts.
+fn deregister(conn: &Connect, registrations: Registrations) {
+    if let Some(id) = registrations.lifecycle
+        && let Err(e) = ffi::deregister_lifecycle(conn, id)
+    {
+        debug!(error = %e.message(), "lifecycle callback not deregistered (connection gone)");
+    }
+    if registrations.close
+        && let Err(e) = ffi::unregister_close(conn)
+    {
+        debug!(error = %e.message(), "close callback not unregistered (connection gone)");
+    }
+}
+
+/// Registers the lifecycle callback and, where a socket can drop, the close callback.
+fn register(
+    conn: &Connect,
+    uri: &str,
+    events: Arc<EventSink>,
+    signal: Arc<CloseSignal>,
+) -> Registrations {
+    let lifecycle = match ffi::register_lifecycle(conn, events) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            warn!(error = %e.message(), "this libvirt URI delivers no lifecycle events; changes are seen only at reconciliation");
+            None
+        }
+    };
+    // In-process drivers never close by themselves, and some accept the registration
+    // without keeping it (so its context would never be freed): remote URIs only.
+    let close = uri::is_remote(uri)
+        && match ffi::register_close(conn, signal) {
+            Ok(()) => true,
+            Err(e) => {
+                warn!(error = %e.message(), "no close callback: a dropped connection is noticed on use");
+                false
+            }
+        };
+    Registrations { lifecycle, close }
+}
+
+/// libvirt's close reason as words.
+fn close_reason(reason: i32) -> &'static str {
+    match u32::try_from(reason).unwrap_or(u32::MAX) {
+        sys::VIR_CONNECT_CLOSE_REASON_EOF => "libvirt closed the connection (end of file)",
+        sys::VIR_CONNECT_CLOSE_REASON_KEEPALIVE => "libvirt stopped answering keepalives",
+        sys::VIR_CONNECT_CLOSE_REASON_CLIENT => "the connection was closed by this service",
+        _ => "the libvirt connection failed",
+    }
+}
+
+/// Opens, describes and subscribes to a connection. Blocking.
+fn open(
+    settings: &LibvirtConfig,
+    events: Arc<EventSink>,
+    signal: Arc<CloseSignal>,
+) -> Result<(Connect, HypervisorInfo, Registrations), String> {
     let creds = ffi::Credentials {
         username: settings
             .username
@@ -443,7 +596,10 @@ fn open(settings: &LibvirtConfig) -> Result<(Connect, HypervisorInfo), String> {
         }
     }
     match describe(&conn) {
-        Ok(info) => Ok((conn, info)),
+        Ok(info) => {
+            let registrations = register(&conn, &settings.uri, events, signal);
+            Ok((conn, info, registrations))
+        }
         Err(e) => {
             release(conn);
             Err(e)

@@ -266,6 +266,41 @@ fn check_transition(dom: &Domain, action: DomainAction) -> Result<(), Hypervisor
 }
 
 impl DomainState {
+    /// A stable key for storage.
+    pub fn key(self) -> &'static str {
+        match self {
+            DomainState::NoState => "nostate",
+            DomainState::Running => "running",
+            DomainState::Blocked => "blocked",
+            DomainState::Paused => "paused",
+            DomainState::Shutdown => "shutdown",
+            DomainState::Shutoff => "shutoff",
+            DomainState::Crashed => "crashed",
+            DomainState::PmSuspended => "pmsuspended",
+        }
+    }
+
+    /// The state stored under `key`, if any.
+    pub fn from_key(key: &str) -> Option<Self> {
+        [
+            DomainState::NoState,
+            DomainState::Running,
+            DomainState::Blocked,
+            DomainState::Paused,
+            DomainState::Shutdown,
+            DomainState::Shutoff,
+            DomainState::Crashed,
+            DomainState::PmSuspended,
+        ]
+        .into_iter()
+        .find(|s| s.key() == key)
+    }
+
+    /// Whether the domain is running in any form (libvirt's "active").
+    pub fn is_active(self) -> bool {
+        !matches!(self, DomainState::Shutoff | DomainState::NoState)
+    }
+
     /// The state as a lower-case word for messages.
     pub fn word(self) -> &'static str {
         match self {

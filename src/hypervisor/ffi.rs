@@ -3,6 +3,11 @@
 //! - `virConnectOpenAuth` with credentials the caller owns: `virt`'s callback is a
 //!   plain `fn` and cannot carry the configured user name and passphrase.
 //! - `virConnectClose` with its error returned: `virt`'s `Drop` panics on failure.
+//! - Lifecycle event and close callback registration, which `virt` 0.5 lacks. Each
+//!   callback's context is a boxed `Arc` handed to libvirt together with a free
+//!   function; libvirt calls that function exactly once, when it drops the callback
+//!   (on deregistration or when the connection is disposed). When registration
+//!   fails libvirt keeps nothing, and the box is freed here instead.
 #![allow(
     unsafe_code,
     reason = "FFI to libvirt; every block states why it is sound"
@@ -11,11 +16,14 @@
 use std::{
     ffi::{CStr, CString},
     mem::ManuallyDrop,
-    os::raw::{c_int, c_uint, c_void},
+    os::raw::{c_char, c_int, c_uint, c_void},
     ptr,
+    sync::{Arc, atomic::Ordering},
 };
 
 use virt::{connect::Connect, error::Error as VirtError, sys};
+
+use super::event_sink::{CloseSignal, EventSink, RawLifecycleEvent, now_micros};
 
 /// Credentials answered to libvirt's authentication callback.
 #[derive(Default)]
@@ -102,4 +110,143 @@ unsafe extern "C" fn answer_credentials(
         cred.resultlen = answer.to_bytes().len() as c_uint;
     }
     0
+}
+
+/// The C signature of a lifecycle callback (`virConnectDomainEventCallback`).
+type LifecycleFn =
+    unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, c_int, *mut c_void) -> c_int;
+/// The generic signature `virConnectDomainEventRegisterAny` takes.
+type GenericFn = unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut c_void);
+
+/// Registers for every domain's lifecycle events; returns the callback id.
+pub(crate) fn register_lifecycle(conn: &Connect, sink: Arc<EventSink>) -> Result<c_int, VirtError> {
+    let opaque = Box::into_raw(Box::new(sink)).cast::<c_void>();
+    // SAFETY: libvirt calls the callback with the lifecycle signature for
+    // VIR_DOMAIN_EVENT_ID_LIFECYCLE; the cast is what its VIR_DOMAIN_EVENT_CALLBACK
+    // macro does in C.
+    let callback = unsafe { std::mem::transmute::<LifecycleFn, GenericFn>(on_lifecycle) };
+    // SAFETY: `conn` is a live connection; `opaque` is a valid boxed Arc whose
+    // ownership passes to libvirt on success (freed by `free_event_sink`).
+    let id = unsafe {
+        sys::virConnectDomainEventRegisterAny(
+            conn.as_ptr(),
+            ptr::null_mut(),
+            sys::VIR_DOMAIN_EVENT_ID_LIFECYCLE as c_int,
+            Some(callback),
+            opaque,
+            Some(free_event_sink),
+        )
+    };
+    if id < 0 {
+        let err = VirtError::last_error();
+        // SAFETY: registration failed, so libvirt kept no reference to `opaque`.
+        drop(unsafe { Box::from_raw(opaque.cast::<Arc<EventSink>>()) });
+        return Err(err);
+    }
+    Ok(id)
+}
+
+/// Removes a lifecycle registration; libvirt then frees its context.
+pub(crate) fn deregister_lifecycle(conn: &Connect, id: c_int) -> Result<(), VirtError> {
+    // SAFETY: `conn` is live and `id` came from `register_lifecycle` on it.
+    if unsafe { sys::virConnectDomainEventDeregisterAny(conn.as_ptr(), id) } < 0 {
+        return Err(VirtError::last_error());
+    }
+    Ok(())
+}
+
+/// Registers the close callback that flags `signal` when the connection drops.
+pub(crate) fn register_close(conn: &Connect, signal: Arc<CloseSignal>) -> Result<(), VirtError> {
+    let opaque = Box::into_raw(Box::new(signal)).cast::<c_void>();
+    // SAFETY: as for `register_lifecycle`; ownership of `opaque` passes to libvirt on
+    // success and returns to us on failure.
+    let rc = unsafe {
+        sys::virConnectRegisterCloseCallback(
+            conn.as_ptr(),
+            Some(on_close),
+            opaque,
+            Some(free_close_signal),
+        )
+    };
+    if rc < 0 {
+        let err = VirtError::last_error();
+        // SAFETY: registration failed, so libvirt kept no reference to `opaque`.
+        drop(unsafe { Box::from_raw(opaque.cast::<Arc<CloseSignal>>()) });
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Removes the close callback; libvirt then frees its context.
+pub(crate) fn unregister_close(conn: &Connect) -> Result<(), VirtError> {
+    // SAFETY: `conn` is live; libvirt matches the registration by function pointer.
+    if unsafe { sys::virConnectUnregisterCloseCallback(conn.as_ptr(), Some(on_close)) } < 0 {
+        return Err(VirtError::last_error());
+    }
+    Ok(())
+}
+
+/// Runs on libvirt's event loop thread: copy what is needed and hand it over.
+unsafe extern "C" fn on_lifecycle(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    event: c_int,
+    detail: c_int,
+    opaque: *mut c_void,
+) -> c_int {
+    let occurred_at_micros = now_micros();
+    // SAFETY: `opaque` is the boxed Arc registered with this callback, alive until
+    // libvirt calls `free_event_sink`, which it never does during a callback.
+    let sink = unsafe { &*opaque.cast::<Arc<EventSink>>() };
+    let mut uuid = [0 as c_char; sys::VIR_UUID_STRING_BUFLEN as usize];
+    // SAFETY: `dom` is valid for the callback's duration; the buffer has the size
+    // libvirt documents (VIR_UUID_STRING_BUFLEN) and is NUL-terminated on success.
+    let domain_uuid = if unsafe { sys::virDomainGetUUIDString(dom, uuid.as_mut_ptr()) } == 0 {
+        // SAFETY: filled with a NUL-terminated string above.
+        unsafe { CStr::from_ptr(uuid.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        String::new()
+    };
+    // SAFETY: `dom` is valid; the name belongs to it and is only read here.
+    let name = unsafe { sys::virDomainGetName(dom) };
+    let domain_name = if name.is_null() {
+        String::new()
+    } else {
+        // SAFETY: non-null names are NUL-terminated C strings owned by `dom`.
+        unsafe { CStr::from_ptr(name) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    sink.push(RawLifecycleEvent {
+        domain_uuid,
+        domain_name,
+        event,
+        detail,
+        occurred_at_micros,
+    });
+    0
+}
+
+/// Runs on libvirt's event loop thread when the connection closes for any reason.
+unsafe extern "C" fn on_close(_conn: sys::virConnectPtr, reason: c_int, opaque: *mut c_void) {
+    // SAFETY: `opaque` is the boxed Arc registered with this callback, alive until
+    // libvirt calls `free_close_signal`.
+    let signal = unsafe { &*opaque.cast::<Arc<CloseSignal>>() };
+    signal.reason.store(reason, Ordering::Release);
+    signal.closed.store(true, Ordering::Release);
+    signal.wake.notify_one();
+}
+
+unsafe extern "C" fn free_event_sink(opaque: *mut c_void) {
+    // SAFETY: libvirt calls this exactly once per successful registration, with the
+    // pointer `register_lifecycle` boxed.
+    drop(unsafe { Box::from_raw(opaque.cast::<Arc<EventSink>>()) });
+}
+
+unsafe extern "C" fn free_close_signal(opaque: *mut c_void) {
+    // SAFETY: libvirt calls this exactly once per successful registration, with the
+    // pointer `register_close` boxed.
+    drop(unsafe { Box::from_raw(opaque.cast::<Arc<CloseSignal>>()) });
 }

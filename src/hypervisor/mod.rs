@@ -6,12 +6,14 @@ mod connection;
 mod domain;
 mod error;
 mod event_loop;
+mod event_sink;
 mod ffi;
 mod ops;
 pub mod uri;
 
 pub use connection::{
-    BoxFuture, ConnectionListener, ConnectionStatus, Hypervisor, HypervisorInfo, Retry,
+    BoxFuture, ConnectionListener, ConnectionStatus, Hypervisor, HypervisorInfo, Listeners, Retry,
 };
 pub use domain::{DomainAction, DomainRef, DomainState, DomainSummary, XmlOptions};
 pub use error::HypervisorError;
+pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, now_micros};

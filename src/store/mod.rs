@@ -3,6 +3,7 @@
 //! One `Any` pool runs the same `$1`-placeholder SQL on both backends; the schema
 //! lives in `migrations/<backend>/` because column types differ between them.
 
+mod events;
 mod hosts;
 
 use std::{str::FromStr, time::Duration};
@@ -13,6 +14,7 @@ use sqlx::{
     migrate::Migrator,
 };
 
+pub use events::{EventQuery, KnownChanges};
 pub use hosts::{AUTO_PREFIX, HostRecord};
 
 use crate::config::DatabaseConfig;
@@ -38,6 +40,8 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("host {0:?} has no row in the database")]
     HostMissing(String),
+    #[error("unexpected data in the database: {0}")]
+    Corrupt(String),
 }
 
 /// The service's database.

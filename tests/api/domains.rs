@@ -540,3 +540,53 @@ async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
         .expect("enable");
     start(&mut app, &name).await;
 }
+
+#[tokio::test]
+async fn a_read_only_connection_serves_reads_and_refuses_mutations_clearly() {
+    let dir = scratch();
+    let mut app = spawn_app(TestOptions::new(TEST_DRIVER).read_only(), dir.path()).await;
+
+    let host = app
+        .host
+        .get_host(pb::GetHostRequest {})
+        .await
+        .expect("get host")
+        .into_inner();
+    assert!(host.read_only);
+    app.domains
+        .get_domain(pb::GetDomainRequest {
+            domain: "test".into(),
+        })
+        .await
+        .expect("reads work");
+
+    let define = app
+        .domains
+        .define_domain(pb::DefineDomainRequest {
+            xml: domain_xml(&unique_name("ro")),
+        })
+        .await
+        .expect_err("read-only");
+    assert_eq!(
+        define.code(),
+        Code::FailedPrecondition,
+        "{}",
+        define.message()
+    );
+    assert!(
+        define.message().contains("read only"),
+        "{}",
+        define.message()
+    );
+
+    let secure = app
+        .domains
+        .get_domain_xml(pb::GetDomainXmlRequest {
+            domain: "test".into(),
+            secure: true,
+            inactive: false,
+        })
+        .await
+        .expect_err("secure XML on a read-only connection");
+    assert_eq!(secure.code(), Code::FailedPrecondition);
+}

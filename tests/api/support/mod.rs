@@ -28,6 +28,7 @@ pub struct TestOptions {
     pub database_url: Option<String>,
     pub hostname: String,
     pub extra_toml: String,
+    pub read_only: bool,
 }
 
 impl TestOptions {
@@ -37,11 +38,17 @@ impl TestOptions {
             database_url: None,
             hostname: unique_name("host"),
             extra_toml: String::new(),
+            read_only: false,
         }
     }
 
     pub fn database(mut self, url: impl Into<String>) -> Self {
         self.database_url = Some(url.into());
+        self
+    }
+
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
         self
     }
 
@@ -83,6 +90,7 @@ hostname = "{hostname}"
 shutdown_grace_period_ms = 2000
 [libvirt]
 uri = "{uri}"
+read_only = {read_only}
 connect_timeout_ms = 5000
 call_timeout_ms = 10000
 reconnect_backoff_initial_ms = 100
@@ -95,6 +103,7 @@ url = "{database_url}"
 "#,
         hostname = options.hostname,
         uri = options.libvirt_uri,
+        read_only = options.read_only,
         extra = options.extra_toml,
     );
     let config = Config::from_toml(&toml).expect("test configuration is valid");
@@ -199,10 +208,11 @@ where
 
 /// Logs only when TEST_LOG is set, so failures can be debugged without noisy runs.
 fn init_logs() {
-    if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
+    use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
+    if let Ok(spec) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::registry()
+            .with(virtplane::telemetry::filter_from(Some(spec)))
+            .with(tracing_subscriber::fmt::layer().with_test_writer())
             .try_init();
     }
 }

@@ -1,0 +1,263 @@
+//! `ListLifecycleEvents` and `WatchLifecycleEvents` (on HostService).
+//!
+//! A watch with `after_id` first catches up from the database page by page, then
+//! subscribes to the live feed, reads the database once more for whatever was stored
+//! between its last page and the subscription, and from then on forwards live events
+//! it has not sent yet: no gap, no duplicate.
+
+use std::{pin::Pin, sync::Arc};
+
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::{Stream, wrappers::ReceiverStream};
+use tonic::Status;
+
+use super::{convert, page_token::PageToken, pb};
+use crate::{
+    events::{EventHub, EventType, LifecycleEvent},
+    hypervisor::DomainRef,
+    store::{EventQuery, Store},
+};
+
+const DEFAULT_PAGE_SIZE: usize = 100;
+const MAX_PAGE_SIZE: usize = 1000;
+const CATCH_UP_PAGE: usize = 500;
+/// Messages buffered per watcher between its task and its HTTP/2 stream.
+const STREAM_BUFFER: usize = 256;
+
+/// The stream type of `WatchLifecycleEvents`.
+pub(crate) type EventStream =
+    Pin<Box<dyn Stream<Item = Result<pb::LifecycleEvent, Status>> + Send>>;
+
+/// Serves one page of stored events.
+pub(crate) async fn list(
+    store: &Store,
+    hostname: &str,
+    request: pb::ListLifecycleEventsRequest,
+) -> Result<pb::ListLifecycleEventsResponse, Status> {
+    let pb::ListLifecycleEventsRequest {
+        page_size,
+        page_token,
+        domain,
+        types,
+        start_time,
+        end_time,
+        order,
+    } = request;
+    let limit = match page_size {
+        0 => DEFAULT_PAGE_SIZE,
+        n if n < 0 => return Err(Status::invalid_argument("`page_size` must not be negative")),
+        n => (n as usize).min(MAX_PAGE_SIZE),
+    };
+    let newest_first = match pb::EventOrder::try_from(order) {
+        Ok(pb::EventOrder::Unspecified | pb::EventOrder::NewestFirst) => true,
+        Ok(pb::EventOrder::OldestFirst) => false,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "`order` {order} is not an EventOrder value"
+            )));
+        }
+    };
+    let domain = parse_domain(&domain)?;
+    let types = types
+        .into_iter()
+        .map(convert::event_type_from_pb)
+        .collect::<Result<Vec<EventType>, Status>>()?;
+    let start_micros = start_time
+        .map(|t| convert::micros_from_timestamp("start_time", &t))
+        .transpose()?;
+    let end_micros = end_time
+        .map(|t| convert::micros_from_timestamp("end_time", &t))
+        .transpose()?;
+    if let (Some(start), Some(end)) = (start_micros, end_micros)
+        && start >= end
+    {
+        return Err(Status::invalid_argument(
+            "`start_time` must be before `end_time`",
+        ));
+    }
+    let fingerprint =
+        format!("{newest_first}|{domain:?}|{types:?}|{start_micros:?}|{end_micros:?}");
+    let cursor = PageToken::decode(&page_token, &fingerprint)?
+        .map(|token| token.last_name.parse::<i64>())
+        .transpose()
+        .map_err(|_| {
+            Status::invalid_argument("`page_token` is not a token returned by ListLifecycleEvents")
+        })?;
+
+    let mut events = store
+        .lifecycle_events(
+            hostname,
+            &EventQuery {
+                domain: domain.map(|d| domain_key(&d)),
+                types,
+                start_micros,
+                end_micros,
+                newest_first,
+                cursor,
+                limit: limit + 1,
+            },
+        )
+        .await?;
+    let next_page_token = if events.len() > limit {
+        events.truncate(limit);
+        let last = events.last().map(|e| e.id).unwrap_or_default();
+        PageToken {
+            filter: fingerprint,
+            last_name: last.to_string(),
+        }
+        .encode()
+    } else {
+        String::new()
+    };
+    Ok(pb::ListLifecycleEventsResponse {
+        events: events.into_iter().map(pb::LifecycleEvent::from).collect(),
+        next_page_token,
+    })
+}
+
+/// Starts a watch: a task feeding the returned stream.
+pub(crate) fn watch(
+    store: Store,
+    hostname: String,
+    hub: EventHub,
+    request: pb::WatchLifecycleEventsRequest,
+) -> Result<EventStream, Status> {
+    let pb::WatchLifecycleEventsRequest { after_id, domain } = request;
+    if after_id.is_some_and(|id| id < 0) {
+        return Err(Status::invalid_argument("`after_id` must not be negative"));
+    }
+    let domain = parse_domain(&domain)?;
+    let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+    let watcher = Watcher {
+        store,
+        hostname,
+        hub,
+        domain,
+        tx,
+    };
+    tokio::spawn(watcher.run(after_id));
+    Ok(Box::pin(ReceiverStream::new(rx)))
+}
+
+struct Watcher {
+    store: Store,
+    hostname: String,
+    hub: EventHub,
+    domain: Option<DomainRef>,
+    tx: mpsc::Sender<Result<pb::LifecycleEvent, Status>>,
+}
+
+impl Watcher {
+    async fn run(self, after_id: Option<i64>) {
+        let mut last_sent = after_id;
+        let live = match after_id {
+            None => self.hub.subscribe(),
+            Some(_) => {
+                // Catch up without holding a subscription: a long backlog would overrun it.
+                if self.catch_up(&mut last_sent).await.is_err() {
+                    return;
+                }
+                let live = self.hub.subscribe();
+                if self.catch_up(&mut last_sent).await.is_err() {
+                    return;
+                }
+                live
+            }
+        };
+        self.forward_live(live, last_sent).await;
+    }
+
+    /// Sends stored events after `last_sent` until none are left.
+    async fn catch_up(&self, last_sent: &mut Option<i64>) -> Result<(), ()> {
+        loop {
+            let page = self
+                .store
+                .lifecycle_events(
+                    &self.hostname,
+                    &EventQuery {
+                        domain: self.domain.as_ref().map(domain_key),
+                        cursor: *last_sent,
+                        newest_first: false,
+                        limit: CATCH_UP_PAGE,
+                        ..EventQuery::default()
+                    },
+                )
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    let _ = self.tx.send(Err(Status::from(e))).await;
+                    return Err(());
+                }
+            };
+            let full = page.len() == CATCH_UP_PAGE;
+            for event in page {
+                *last_sent = Some(event.id);
+                self.send(&event).await?;
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn forward_live(
+        &self,
+        mut live: broadcast::Receiver<Arc<LifecycleEvent>>,
+        mut last_sent: Option<i64>,
+    ) {
+        loop {
+            let event = tokio::select! {
+                received = live.recv() => received,
+                () = self.tx.closed() => return,
+            };
+            match event {
+                Ok(event) => {
+                    if last_sent.is_some_and(|id| event.id <= id) {
+                        continue;
+                    }
+                    if self.domain.as_ref().is_some_and(|d| !event.concerns(d)) {
+                        continue;
+                    }
+                    last_sent = Some(event.id);
+                    if self.send(&event).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    let resume = last_sent.map_or("0".to_owned(), |id| id.to_string());
+                    let _ = self
+                        .tx
+                        .send(Err(Status::resource_exhausted(format!(
+                            "this watcher fell {missed} events behind and was stopped so it does not hold up others; \
+                             resume with after_id = {resume}"
+                        ))))
+                        .await;
+                    return;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+
+    async fn send(&self, event: &LifecycleEvent) -> Result<(), ()> {
+        self.tx
+            .send(Ok(pb::LifecycleEvent::from(event.clone())))
+            .await
+            .map_err(|_| ())
+    }
+}
+
+fn parse_domain(domain: &str) -> Result<Option<DomainRef>, Status> {
+    if domain.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(DomainRef::parse(domain)?))
+    }
+}
+
+fn domain_key(domain: &DomainRef) -> String {
+    match domain {
+        DomainRef::Uuid(s) | DomainRef::Name(s) => s.clone(),
+    }
+}

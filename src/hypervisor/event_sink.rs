@@ -1,0 +1,101 @@
+//! Where libvirt's callbacks put what they observe, without ever blocking libvirt's
+//! event loop thread.
+//!
+//! Lifecycle events go into a bounded queue; when it is full the event is dropped,
+//! an overflow is flagged, and the consumer reconciles against libvirt's real state
+//! to cover the gap. Connection closes set a flag and wake the reconnect task.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, AtomicU64, Ordering},
+};
+
+use tokio::sync::{Notify, mpsc};
+
+/// A lifecycle event as libvirt reported it, numbers untranslated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawLifecycleEvent {
+    pub domain_uuid: String,
+    pub domain_name: String,
+    /// `virDomainEventType`.
+    pub event: i32,
+    /// The type-specific detail (`virDomainEvent*DetailType`).
+    pub detail: i32,
+    /// Microseconds since the Unix epoch, taken in the callback.
+    pub occurred_at_micros: i64,
+}
+
+/// The producer side, shared with libvirt's callbacks.
+#[derive(Debug)]
+pub struct EventSink {
+    queue: mpsc::Sender<RawLifecycleEvent>,
+    overflowed: AtomicBool,
+    overflow_count: AtomicU64,
+    wake: Notify,
+}
+
+/// The consumer side: the lifecycle recorder owns it.
+#[derive(Debug)]
+pub struct EventSource {
+    pub queue: mpsc::Receiver<RawLifecycleEvent>,
+    pub sink: Arc<EventSink>,
+}
+
+impl EventSink {
+    /// A queue holding up to `capacity` events.
+    pub fn new(capacity: usize) -> (Arc<EventSink>, EventSource) {
+        let (queue, receiver) = mpsc::channel(capacity.max(1));
+        let sink = Arc::new(EventSink {
+            queue,
+            overflowed: AtomicBool::new(false),
+            overflow_count: AtomicU64::new(0),
+            wake: Notify::new(),
+        });
+        let source = EventSource {
+            queue: receiver,
+            sink: Arc::clone(&sink),
+        };
+        (sink, source)
+    }
+
+    /// Hands an event over without blocking; on a full queue flags an overflow.
+    pub fn push(&self, event: RawLifecycleEvent) {
+        if self.queue.try_send(event).is_err() && !self.overflowed.swap(true, Ordering::AcqRel) {
+            self.overflow_count.fetch_add(1, Ordering::Relaxed);
+            self.wake.notify_one();
+        }
+    }
+
+    /// Clears and returns the overflow flag.
+    pub fn take_overflow(&self) -> bool {
+        self.overflowed.swap(false, Ordering::AcqRel)
+    }
+
+    /// Times the queue overflowed.
+    pub fn overflows(&self) -> u64 {
+        self.overflow_count.load(Ordering::Relaxed)
+    }
+
+    /// Resolves after the next overflow.
+    pub async fn overflow_signalled(&self) {
+        self.wake.notified().await;
+    }
+}
+
+/// Set by the close callback; wakes the background reconnect.
+#[derive(Debug, Default)]
+pub(crate) struct CloseSignal {
+    pub(crate) closed: AtomicBool,
+    /// Whether the loss was logged and recorded in the status already.
+    pub(crate) reported: AtomicBool,
+    pub(crate) reason: std::sync::atomic::AtomicI32,
+    pub(crate) wake: Arc<Notify>,
+}
+
+/// Microseconds since the Unix epoch.
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}

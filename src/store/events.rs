@@ -1,0 +1,283 @@
+//! The `lifecycle_events` and `domain_states` tables.
+//!
+//! One writer per host (the lifecycle recorder) appends events in batches: one
+//! multi-row INSERT per chunk, in one transaction with the known-state changes, so
+//! the events and the state they imply are stored together or not at all.
+
+use sqlx::{Any, AssertSqlSafe, Row, any::AnyRow, query::Query};
+
+use super::{Store, StoreError, now_millis};
+use crate::{
+    events::{EventType, KnownDomain, LifecycleEvent, NewEvent},
+    hypervisor::DomainState,
+};
+
+/// Rows per INSERT: 7 parameters each stays far below both backends' limits.
+const CHUNK: usize = 500;
+
+/// Which stored events to read.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// Domain UUID or name.
+    pub domain: Option<String>,
+    pub types: Vec<EventType>,
+    pub start_micros: Option<i64>,
+    pub end_micros: Option<i64>,
+    pub newest_first: bool,
+    /// Exclusive bound: ids below (newest first) or above (oldest first) this one.
+    pub cursor: Option<i64>,
+    pub limit: usize,
+}
+
+/// Changes to the known domain states, applied with a batch of events.
+#[derive(Debug, Clone, Default)]
+pub struct KnownChanges {
+    pub upserts: Vec<KnownDomain>,
+    pub removals: Vec<String>,
+}
+
+impl Store {
+    /// Appends events and applies known-state changes in one transaction; returns
+    /// the events with their ids, in order.
+    ///
+    /// # Errors
+    /// The database failed; nothing was stored.
+    pub async fn record_events(
+        &self,
+        hostname: &str,
+        events: &[NewEvent],
+        changes: &KnownChanges,
+    ) -> Result<Vec<LifecycleEvent>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut recorded = Vec::with_capacity(events.len());
+        for chunk in events.chunks(CHUNK) {
+            let sql = insert_sql(chunk.len());
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for e in chunk {
+                query = query
+                    .bind(hostname)
+                    .bind(e.domain_uuid.as_str())
+                    .bind(e.domain_name.as_str())
+                    .bind(e.kind.key())
+                    .bind(e.detail.as_str())
+                    .bind(i32::from(e.synthetic))
+                    .bind(e.occurred_at_micros);
+            }
+            let mut ids: Vec<i64> = query
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get::<i64, _>(0))
+                .collect::<Result<_, _>>()?;
+            // Identity values are drawn in VALUES order; RETURNING's order is not promised.
+            ids.sort_unstable();
+            recorded.extend(chunk.iter().zip(ids).map(|(e, id)| LifecycleEvent {
+                id,
+                hostname: hostname.to_owned(),
+                domain_uuid: e.domain_uuid.clone(),
+                domain_name: e.domain_name.clone(),
+                kind: e.kind,
+                detail: e.detail.clone(),
+                synthetic: e.synthetic,
+                occurred_at_micros: e.occurred_at_micros,
+            }));
+        }
+        let now = now_millis();
+        for known in &changes.upserts {
+            sqlx::query(
+                "INSERT INTO domain_states (hostname, domain_uuid, domain_name, state, persistent, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hostname, domain_uuid) DO UPDATE SET \
+                 domain_name = excluded.domain_name, state = excluded.state, \
+                 persistent = excluded.persistent, updated_at = excluded.updated_at",
+            )
+            .bind(hostname)
+            .bind(known.uuid.as_str())
+            .bind(known.name.as_str())
+            .bind(known.state.key())
+            .bind(i32::from(known.persistent))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for uuid in &changes.removals {
+            sqlx::query("DELETE FROM domain_states WHERE hostname = $1 AND domain_uuid = $2")
+                .bind(hostname)
+                .bind(uuid.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// The known state of every domain of `hostname`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn known_domains(&self, hostname: &str) -> Result<Vec<KnownDomain>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT domain_uuid, domain_name, state, persistent FROM domain_states WHERE hostname = $1",
+        )
+        .bind(hostname)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let state: String = row.try_get("state")?;
+                Ok(KnownDomain {
+                    uuid: row.try_get("domain_uuid")?,
+                    name: row.try_get("domain_name")?,
+                    state: DomainState::from_key(&state).unwrap_or(DomainState::NoState),
+                    persistent: row.try_get::<i64, _>("persistent")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Stored events of `hostname` matching `query`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn lifecycle_events(
+        &self,
+        hostname: &str,
+        query: &EventQuery,
+    ) -> Result<Vec<LifecycleEvent>, StoreError> {
+        let (sql, binds) = select_sql(query);
+        let mut q: Query<'_, Any, _> = sqlx::query(AssertSqlSafe(sql)).bind(hostname);
+        for bind in binds {
+            q = match bind {
+                Bind::Text(s) => q.bind(s),
+                Bind::Int(i) => q.bind(i),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO lifecycle_events \
+         (hostname, domain_uuid, domain_name, type, detail, synthetic, occurred_at) VALUES ",
+    );
+    for row in 0..rows {
+        let base = row * 7;
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            base + 1,
+            base + 2,
+            base + 3,
+            base + 4,
+            base + 5,
+            base + 6,
+            base + 7
+        ));
+    }
+    sql.push_str(" RETURNING id");
+    sql
+}
+
+fn select_sql(query: &EventQuery) -> (String, Vec<Bind>) {
+    let mut sql = String::from(
+        "SELECT id, hostname, domain_uuid, domain_name, type, detail, synthetic, occurred_at \
+         FROM lifecycle_events WHERE hostname = $1",
+    );
+    let mut binds = Vec::new();
+    let next = |bind: Bind, binds: &mut Vec<Bind>| {
+        binds.push(bind);
+        format!("${}", binds.len() + 1)
+    };
+    if let Some(domain) = &query.domain {
+        let p = next(Bind::Text(domain.clone()), &mut binds);
+        sql.push_str(&format!(" AND (domain_uuid = {p} OR domain_name = {p})"));
+    }
+    if !query.types.is_empty() {
+        let params: Vec<String> = query
+            .types
+            .iter()
+            .map(|t| next(Bind::Text(t.key().to_owned()), &mut binds))
+            .collect();
+        sql.push_str(&format!(" AND type IN ({})", params.join(", ")));
+    }
+    if let Some(start) = query.start_micros {
+        let p = next(Bind::Int(start), &mut binds);
+        sql.push_str(&format!(" AND occurred_at >= {p}"));
+    }
+    if let Some(end) = query.end_micros {
+        let p = next(Bind::Int(end), &mut binds);
+        sql.push_str(&format!(" AND occurred_at < {p}"));
+    }
+    if let Some(cursor) = query.cursor {
+        let p = next(Bind::Int(cursor), &mut binds);
+        let op = if query.newest_first { "<" } else { ">" };
+        sql.push_str(&format!(" AND id {op} {p}"));
+    }
+    let order = if query.newest_first { "DESC" } else { "ASC" };
+    let limit = next(
+        Bind::Int(i64::try_from(query.limit).unwrap_or(i64::MAX)),
+        &mut binds,
+    );
+    sql.push_str(&format!(" ORDER BY id {order} LIMIT {limit}"));
+    (sql, binds)
+}
+
+fn event_from_row(row: &AnyRow) -> Result<LifecycleEvent, StoreError> {
+    let kind: String = row.try_get("type")?;
+    Ok(LifecycleEvent {
+        id: row.try_get("id")?,
+        hostname: row.try_get("hostname")?,
+        domain_uuid: row.try_get("domain_uuid")?,
+        domain_name: row.try_get("domain_name")?,
+        kind: EventType::from_key(&kind).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "lifecycle_events.type {kind:?} is not an event type"
+            ))
+        })?,
+        detail: row.try_get("detail")?,
+        synthetic: row.try_get::<i64, _>("synthetic")? != 0,
+        occurred_at_micros: row.try_get("occurred_at")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_numbers_every_parameter() {
+        let sql = insert_sql(2);
+        assert!(sql.contains("($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14)"));
+        assert!(sql.ends_with("RETURNING id"));
+    }
+
+    #[test]
+    fn select_binds_filters_in_order() {
+        let (sql, binds) = select_sql(&EventQuery {
+            domain: Some("web".into()),
+            types: vec![EventType::Started, EventType::Stopped],
+            start_micros: Some(1),
+            end_micros: None,
+            newest_first: true,
+            cursor: Some(10),
+            limit: 5,
+        });
+        assert!(
+            sql.contains("(domain_uuid = $2 OR domain_name = $2)"),
+            "{sql}"
+        );
+        assert!(sql.contains("type IN ($3, $4)"), "{sql}");
+        assert!(sql.contains("occurred_at >= $5"), "{sql}");
+        assert!(sql.contains("id < $6"), "{sql}");
+        assert!(sql.ends_with("ORDER BY id DESC LIMIT $7"), "{sql}");
+        assert_eq!(binds.len(), 6);
+    }
+}
