@@ -47,10 +47,15 @@ impl App {
             .context("cannot load the host's state")?;
         let (sink, source) = EventSink::new(config.events.queue_capacity);
         let hub = EventHub::new(config.events.watch_buffer);
-        let (recorder, reconcile, stats) =
-            LifecycleRecorder::new(store.clone(), config.hostname.clone(), source, hub.clone())
-                .await
-                .context("cannot load the known domain states")?;
+        let (recorder, reconcile, stats) = LifecycleRecorder::new(
+            store.clone(),
+            config.hostname.clone(),
+            source,
+            hub.clone(),
+            config.events.watch_buffer,
+        )
+        .await
+        .context("cannot load the known domain states")?;
         // The host state first: a reconciliation then runs on an enabled host.
         let listeners = Listeners(vec![host.clone(), Arc::new(reconcile)]);
         let hypervisor = Arc::new(

@@ -345,8 +345,8 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
         watch_buffer,
     } = file;
     let bounded = |key, value: Option<usize>, default| match value.unwrap_or(default) {
-        n if (16..=1_048_576).contains(&n) => Ok(n),
-        _ => Err(ConfigError::invalid(key, "must be between 16 and 1048576")),
+        n if (64..=1_048_576).contains(&n) => Ok(n),
+        _ => Err(ConfigError::invalid(key, "must be between 64 and 1048576")),
     };
     Ok(EventsConfig {
         queue_capacity: bounded("events.queue_capacity", queue_capacity, 16_384)?,

@@ -21,6 +21,7 @@ use crate::{
     store::{KnownChanges, Store},
 };
 
+/// Events stored per transaction at most.
 const MAX_BATCH: usize = 1024;
 
 /// Counters shown by `GetHost`.
@@ -60,6 +61,9 @@ pub struct LifecycleRecorder {
     source: EventSource,
     reconcile_rx: mpsc::UnboundedReceiver<()>,
     known: KnownDomains,
+    /// A batch is published to watchers at once: keeping it to a quarter of their
+    /// buffer lets a watcher that keeps up absorb a whole burst.
+    batch_limit: usize,
 }
 
 impl LifecycleRecorder {
@@ -72,6 +76,7 @@ impl LifecycleRecorder {
         hostname: String,
         source: EventSource,
         hub: EventHub,
+        watch_buffer: usize,
     ) -> Result<(Self, ReconcileTrigger, Arc<EventStats>), crate::store::StoreError> {
         let known = store
             .known_domains(&hostname)
@@ -89,6 +94,7 @@ impl LifecycleRecorder {
             source,
             reconcile_rx,
             known,
+            batch_limit: (watch_buffer / 4).clamp(1, MAX_BATCH),
         };
         Ok((recorder, ReconcileTrigger { tx }, stats))
     }
@@ -99,7 +105,8 @@ impl LifecycleRecorder {
         hypervisor: Arc<Hypervisor>,
         stop: tokio::sync::oneshot::Receiver<()>,
     ) {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
+        let mut batch = Vec::with_capacity(self.batch_limit);
+        let limit = self.batch_limit;
         tokio::pin!(stop);
         loop {
             tokio::select! {
@@ -122,7 +129,7 @@ impl LifecycleRecorder {
                         self.reconcile(&hypervisor).await;
                     }
                 }
-                received = self.source.queue.recv_many(&mut batch, MAX_BATCH) => {
+                received = self.source.queue.recv_many(&mut batch, limit) => {
                     if received == 0 {
                         break;
                     }
@@ -135,7 +142,7 @@ impl LifecycleRecorder {
     async fn drain_queue(&mut self, batch: &mut Vec<RawLifecycleEvent>) {
         while let Ok(event) = self.source.queue.try_recv() {
             batch.push(event);
-            if batch.len() >= MAX_BATCH {
+            if batch.len() >= self.batch_limit {
                 self.persist_raw(batch).await;
             }
         }

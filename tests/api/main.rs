@@ -7,6 +7,7 @@
 
 mod binary;
 mod domains;
+mod events;
 mod grpcurl;
 mod host;
 mod outage;

@@ -29,6 +29,7 @@ pub struct TestOptions {
     pub hostname: String,
     pub extra_toml: String,
     pub read_only: bool,
+    pub keepalive_interval_s: u32,
 }
 
 impl TestOptions {
@@ -39,6 +40,7 @@ impl TestOptions {
             hostname: unique_name("host"),
             extra_toml: String::new(),
             read_only: false,
+            keepalive_interval_s: 1,
         }
     }
 
@@ -61,6 +63,7 @@ impl TestOptions {
 /// A running app and clients connected to it.
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub hostname: String,
     pub domains: DomainServiceClient<Channel>,
     pub host: HostServiceClient<Channel>,
     pub health: HealthClient<Channel>,
@@ -95,7 +98,7 @@ connect_timeout_ms = 5000
 call_timeout_ms = 10000
 reconnect_backoff_initial_ms = 100
 reconnect_backoff_max_ms = 400
-keepalive_interval_s = 1
+keepalive_interval_s = {keepalive}
 keepalive_count = 2
 [database]
 url = "{database_url}"
@@ -104,6 +107,7 @@ url = "{database_url}"
         hostname = options.hostname,
         uri = options.libvirt_uri,
         read_only = options.read_only,
+        keepalive = options.keepalive_interval_s,
         extra = options.extra_toml,
     );
     let config = Config::from_toml(&toml).expect("test configuration is valid");
@@ -120,6 +124,7 @@ url = "{database_url}"
         .expect("client connects");
     TestApp {
         addr,
+        hostname: options.hostname.clone(),
         domains: DomainServiceClient::new(channel.clone()),
         host: HostServiceClient::new(channel.clone()),
         health: HealthClient::new(channel),
