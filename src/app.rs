@@ -6,8 +6,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::transport::{Server, server::TcpIncoming};
 use tracing::{info, info_span, warn};
 
 use crate::{
@@ -118,9 +117,13 @@ impl App {
         );
         let server = router(&hypervisor, &host, host_api)?
             .add_service(health_service)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-                let _ = stop_rx.await;
-            });
+            // Without TCP_NODELAY a streamed event waits for the client's delayed ACK.
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                async {
+                    let _ = stop_rx.await;
+                },
+            );
         let addr = config.listen;
         info!(%addr, hostname = %config.hostname, libvirt = %hypervisor.redacted_uri(), "virtplane serving");
         // The connection is opened lazily; warming it up now makes health truthful at once.

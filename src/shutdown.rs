@@ -1,20 +1,30 @@
-//! The shutdown signal: SIGTERM (Kubernetes, systemd) or Ctrl-C.
+//! The shutdown signal: SIGTERM (Kubernetes, systemd) or SIGINT (Ctrl-C).
+
+use std::future::Future;
 
 use tokio::signal::unix::{self, SignalKind};
-use tracing::info;
+use tracing::{error, info};
 
-/// Resolves when the process is asked to stop.
-pub async fn signal() {
-    let mut term = match unix::signal(SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the service");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// Installs the signal handlers now and returns a future that resolves when the
+/// process is asked to stop.
+///
+/// Call it before anything announces that the service is up: until a handler is
+/// installed, SIGTERM kills the process without a graceful shutdown.
+pub fn signal() -> impl Future<Output = ()> {
+    let term = unix::signal(SignalKind::terminate());
+    let interrupt = unix::signal(SignalKind::interrupt());
+    async move {
+        match (term, interrupt) {
+            (Ok(mut term), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = term.recv() => info!("SIGTERM received"),
+                    _ = interrupt.recv() => info!("interrupt received"),
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                error!(error = %e, "cannot install signal handlers; only Ctrl-C stops the service");
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
-    };
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM received"),
-        _ = tokio::signal::ctrl_c() => info!("interrupt received"),
     }
 }

@@ -76,14 +76,38 @@ impl Store {
             Backend::Sqlite => config.max_connections.min(4),
             Backend::Postgres => config.max_connections,
         };
-        let pool = AnyPoolOptions::new()
+        let mut pool_options = AnyPoolOptions::new()
             .max_connections(max)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            // WAL lets readers (List/Watch) run beside the event writer; NORMAL
+            // synchronisation fsyncs at checkpoints instead of at every commit. A power
+            // loss can then drop the last moments of events, never corrupt the file;
+            // reconciliation at the next start reports the state they led to.
+            // Checkpoints (and their fsyncs) run in the background, not inside the
+            // commit that happens to cross the threshold: that commit would otherwise
+            // hold lifecycle events back from watchers for tens of milliseconds.
+            pool_options = pool_options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0",
+                    )
+                    .execute(conn)
+                    .await
+                    .map(drop)
+                })
+            });
+        }
+        let pool = pool_options
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
         match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Sqlite => {
+                SQLITE_MIGRATIONS.run(&pool).await?;
+                tokio::spawn(checkpoint_periodically(pool.clone()));
+            }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         Ok(Store { pool, backend })
@@ -97,6 +121,30 @@ impl Store {
     /// Closes every pooled connection.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Moves the SQLite write-ahead log into the database file every ten seconds, beside
+/// the writers rather than inside one of their commits. Its fsync still slows commits
+/// that overlap it, so it runs rarely: the log holds at most ten seconds of writes.
+/// Ends when the pool closes.
+async fn checkpoint_periodically(pool: AnyPool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "SQLite checkpoint failed; retrying in a second");
+        }
     }
 }
 
