@@ -23,9 +23,10 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
 
-## Benchmarks: latency against direct libvirt calls, idle RSS, time to SERVING.
-bench: deps
-	cargo bench --bench service
+## Benchmarks: domain-call latency against direct libvirt calls, idle RSS, time to
+## SERVING; lifecycle events persisted per second and delivery latency to watchers.
+bench: test-deps
+	VIRTPLANE_TEST_POSTGRES="$$(scripts/ensure-postgres.sh)" cargo bench
 
 deps:
 	@scripts/ensure-deps.sh

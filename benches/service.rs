@@ -46,6 +46,7 @@ fn main() {
         &daemon.uri(),
     ));
     drop(daemon);
+    runtime.block_on(close_detection());
 
     println!();
     startup_and_rss();
@@ -67,12 +68,10 @@ async fn latency_suite(label: &str, uri: &str) {
     let server = tokio::spawn(app.run(async {
         let _ = stopped.await;
     }));
-    let channel = channel(addr).await;
-    let mut client = DomainServiceClient::new(channel.clone());
-    let health = HealthClient::new(channel);
+    let mut client = DomainServiceClient::new(channel(addr).await);
     // The transport's own cost: a health check answered from memory by the same server.
-    let floor = measure(|| {
-        let mut health = health.clone();
+    let floor = measure_from_client_thread(addr, |channel| {
+        let mut health = HealthClient::new(channel);
         async move {
             health
                 .check(HealthCheckRequest::default())
@@ -88,8 +87,8 @@ async fn latency_suite(label: &str, uri: &str) {
         read_domain(&dom);
     })
     .await;
-    let get_service = measure(|| {
-        let mut client = client.clone();
+    let get_service = measure_from_client_thread(addr, |channel| {
+        let mut client = DomainServiceClient::new(channel);
         async move {
             client
                 .get_domain(pb::GetDomainRequest {
@@ -100,14 +99,29 @@ async fn latency_suite(label: &str, uri: &str) {
         }
     })
     .await;
+    let get_direct_hopping = {
+        let direct = Arc::clone(&direct);
+        measure(move || {
+            let direct = Arc::clone(&direct);
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    let dom = direct.lookup_domain_by_name("test").expect("lookup");
+                    read_domain(&dom);
+                })
+                .await
+                .expect("blocking call");
+            }
+        })
+        .await
+    };
     let list_direct = measure_blocking(Arc::clone(&direct), |conn| {
         for dom in conn.list_all_domains(0).expect("list") {
             read_domain(&dom);
         }
     })
     .await;
-    let list_service = measure(|| {
-        let mut client = client.clone();
+    let list_service = measure_from_client_thread(addr, |channel| {
+        let mut client = DomainServiceClient::new(channel);
         async move {
             client
                 .list_domains(pb::ListDomainsRequest::default())
@@ -121,6 +135,10 @@ async fn latency_suite(label: &str, uri: &str) {
     report("GetDomain via virtplane (gRPC)", &get_service);
     report("GetDomain direct (virt crate)", &get_direct);
     report_added("GetDomain added by the service", &get_service, &get_direct);
+    report(
+        "GetDomain direct, one spawn_blocking per call",
+        &get_direct_hopping,
+    );
     report("ListDomains via virtplane (gRPC)", &list_service);
     report("ListDomains direct (virt crate)", &list_direct);
     report_added(
@@ -162,6 +180,28 @@ where
         samples.push(start.elapsed());
     }
     samples
+}
+
+/// Runs the client on its own thread and single-threaded runtime, as a separate
+/// client process would, so it does not compete with the server's workers.
+async fn measure_from_client_thread<F, Fut>(addr: SocketAddr, call: F) -> Vec<Duration>
+where
+    F: Fn(Channel) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("client runtime");
+        let samples = runtime.block_on(async {
+            let channel = channel(addr).await;
+            measure(|| call(channel.clone())).await
+        });
+        let _ = tx.send(samples);
+    });
+    rx.await.expect("client thread")
 }
 
 /// The direct baseline runs on a plain thread, as a synchronous libvirt client would.
@@ -218,6 +258,67 @@ async fn channel(addr: SocketAddr) -> Channel {
         .connect()
         .await
         .expect("connect")
+}
+
+/// How long after libvirtd dies the service reports DomainService NOT_SERVING with
+/// no RPC made: the close callback's reaction time (keepalive set far longer).
+async fn close_detection() {
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let mut daemon = PrivateLibvirtd::start();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let toml = format!(
+            "listen = \"127.0.0.1:0\"\nhostname = \"bench\"\n[libvirt]\nuri = \"{}\"\n\
+             keepalive_interval_s = 60\n[database]\nurl = \"sqlite://{}/bench.db\"\n",
+            daemon.uri(),
+            dir.path().display()
+        );
+        let app = App::build(Config::from_toml(&toml).expect("config"))
+            .await
+            .expect("app");
+        let addr = app.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(async {
+            let _ = stopped.await;
+        }));
+        let mut health = HealthClient::new(channel(addr).await);
+        let domain_service = || HealthCheckRequest {
+            service: "virtplane.v1.DomainService".into(),
+        };
+        while health
+            .check(domain_service())
+            .await
+            .expect("check")
+            .get_ref()
+            .status
+            != 1
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let killed = Instant::now();
+        let _ = daemon.child.kill();
+        let _ = daemon.child.wait();
+        while health
+            .check(domain_service())
+            .await
+            .expect("check")
+            .get_ref()
+            .status
+            == 1
+        {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        samples.push(killed.elapsed());
+        let _ = stop.send(());
+        drop(health);
+        let _ = server.await;
+    }
+    samples.sort();
+    println!(
+        "\nlibvirtd killed -> DomainService NOT_SERVING, no RPC made: median {:.1} ms (max {:.1})",
+        samples[2].as_secs_f64() * 1e3,
+        samples[4].as_secs_f64() * 1e3
+    );
 }
 
 /// Starts the release binary five times; reports time to SERVING and idle RSS.

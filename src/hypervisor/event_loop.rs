@@ -15,6 +15,9 @@ static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
 pub(super) fn ensure_running() -> Result<(), String> {
     STARTED
         .get_or_init(|| {
+            // libvirt prints every error to stderr by default, bypassing the service's
+            // logs (and their redaction): errors are reported through results instead.
+            virt::error::clear_error_callback();
             virt::event::event_register_default_impl()
                 .map_err(|e| format!("cannot register libvirt's event loop: {}", e.message()))?;
             std::thread::Builder::new()

@@ -91,3 +91,40 @@ fn sigterm_stops_the_service_gracefully_with_exit_code_zero() {
         "{rest:?}"
     );
 }
+
+#[test]
+fn environment_variables_configure_the_service_and_json_logs_are_json() {
+    let dir = scratch();
+    let mut child = Command::new(BINARY)
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("VIRTPLANE_LIBVIRT_URI", "test:///default")
+        .env("VIRTPLANE_HOSTNAME", "from-env")
+        .env(
+            "VIRTPLANE_DATABASE_URL",
+            format!("sqlite://{}/db.sqlite", dir.path().display()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let serving = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.contains("virtplane serving"))
+        .expect("a serving line");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+
+    assert!(
+        serving.starts_with('{') && serving.ends_with('}'),
+        "{serving}"
+    );
+    assert!(serving.contains("\"hostname\":\"from-env\""), "{serving}");
+    assert!(
+        serving.contains("\"libvirt\":\"test:///default\""),
+        "{serving}"
+    );
+}
