@@ -25,6 +25,16 @@ use virt::{connect::Connect, error::Error as VirtError, sys};
 
 use super::event_sink::{CloseSignal, EventSink, RawLifecycleEvent, now_micros};
 
+/// Callback contexts handed to libvirt and not yet freed by it: a diagnostic that
+/// proves each is freed exactly once (a leak stays above zero, a double free would
+/// go below).
+static LIVE_CONTEXTS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// How many callback contexts libvirt currently holds.
+pub fn live_callback_contexts() -> i64 {
+    LIVE_CONTEXTS.load(Ordering::SeqCst)
+}
+
 /// Credentials answered to libvirt's authentication callback.
 #[derive(Default)]
 pub(crate) struct Credentials {
@@ -143,6 +153,7 @@ pub(crate) fn register_lifecycle(conn: &Connect, sink: Arc<EventSink>) -> Result
         drop(unsafe { Box::from_raw(opaque.cast::<Arc<EventSink>>()) });
         return Err(err);
     }
+    LIVE_CONTEXTS.fetch_add(1, Ordering::SeqCst);
     Ok(id)
 }
 
@@ -174,6 +185,7 @@ pub(crate) fn register_close(conn: &Connect, signal: Arc<CloseSignal>) -> Result
         drop(unsafe { Box::from_raw(opaque.cast::<Arc<CloseSignal>>()) });
         return Err(err);
     }
+    LIVE_CONTEXTS.fetch_add(1, Ordering::SeqCst);
     Ok(())
 }
 
@@ -243,10 +255,12 @@ unsafe extern "C" fn free_event_sink(opaque: *mut c_void) {
     // SAFETY: libvirt calls this exactly once per successful registration, with the
     // pointer `register_lifecycle` boxed.
     drop(unsafe { Box::from_raw(opaque.cast::<Arc<EventSink>>()) });
+    LIVE_CONTEXTS.fetch_sub(1, Ordering::SeqCst);
 }
 
 unsafe extern "C" fn free_close_signal(opaque: *mut c_void) {
     // SAFETY: libvirt calls this exactly once per successful registration, with the
     // pointer `register_close` boxed.
     drop(unsafe { Box::from_raw(opaque.cast::<Arc<CloseSignal>>()) });
+    LIVE_CONTEXTS.fetch_sub(1, Ordering::SeqCst);
 }

@@ -7,7 +7,7 @@ mod domain;
 mod error;
 mod event_loop;
 mod event_sink;
-mod ffi;
+pub(crate) mod ffi;
 mod ops;
 pub mod uri;
 
@@ -17,3 +17,4 @@ pub use connection::{
 pub use domain::{DomainAction, DomainRef, DomainState, DomainSummary, XmlOptions};
 pub use error::HypervisorError;
 pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, now_micros};
+pub use ffi::live_callback_contexts;

@@ -707,3 +707,39 @@ async fn killing_the_daemon_disables_the_host_without_any_rpc() {
         tonic_health::pb::health_check_response::ServingStatus::NotServing as i32
     );
 }
+
+#[tokio::test]
+async fn callback_contexts_are_freed_exactly_once_across_reconnects_and_shutdown() {
+    let mut daemon = Libvirtd::start();
+    let dir = scratch();
+    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    last_event_id(&mut app).await;
+    // One lifecycle and one close callback on the live connection.
+    assert_eq!(virtplane::hypervisor::live_callback_contexts(), 2);
+
+    daemon.restart();
+    let client = app.host.clone();
+    eventually(Duration::from_secs(10), "reconnected", || {
+        let mut client = client.clone();
+        async move {
+            client
+                .get_host(pb::GetHostRequest {})
+                .await
+                .is_ok_and(|h| h.into_inner().reconnects == 1)
+        }
+    })
+    .await;
+    eventually(
+        Duration::from_secs(5),
+        "the dead connection's contexts freed",
+        || async { virtplane::hypervisor::live_callback_contexts() == 2 },
+    )
+    .await;
+
+    app.stop().await;
+    assert_eq!(
+        virtplane::hypervisor::live_callback_contexts(),
+        0,
+        "all freed after shutdown"
+    );
+}
