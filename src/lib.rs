@@ -12,6 +12,7 @@ pub mod events;
 pub mod grpc;
 pub mod host;
 pub mod hypervisor;
+pub mod pool;
 pub mod secret;
 pub mod shutdown;
 pub mod store;
