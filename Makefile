@@ -15,8 +15,9 @@ run: deps
 		--database-url sqlite://$(DEMO_DB)
 
 ## Run the whole test suite: lints, unit tests, and black-box tests against a private
-## libvirtd, PostgreSQL and SQLite.
+## libvirtd, PostgreSQL, SQLite and RabbitMQ.
 test: test-deps lint
+	scripts/ensure-rabbitmq.sh
 	VIRTPLANE_TEST_POSTGRES="$$(scripts/ensure-postgres.sh)" cargo nextest run --no-fail-fast
 
 lint:
@@ -26,6 +27,7 @@ lint:
 ## Benchmarks: domain-call latency against direct libvirt calls, idle RSS, time to
 ## SERVING; lifecycle events persisted per second and delivery latency to watchers.
 bench: test-deps
+	scripts/ensure-rabbitmq.sh
 	VIRTPLANE_TEST_POSTGRES="$$(scripts/ensure-postgres.sh)" cargo bench
 
 deps:

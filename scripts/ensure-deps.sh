@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing virtplane needs, when it is missing:
 # the Rust toolchain, libvirt's client library and daemon, and (for tests) grpcurl
-# and cargo-nextest. Safe to run repeatedly; does nothing when all is present.
+# cargo-nextest, PostgreSQL and RabbitMQ. Safe to run repeatedly; does nothing when all is present.
 set -euo pipefail
 
 need_tests="${1:-}"
@@ -14,8 +14,9 @@ for pkg in libvirt-dev libvirt-daemon libvirt-clients pkg-config gcc curl ca-cer
   pkg_missing "$pkg" && missing_pkgs+=("$pkg")
 done
 if [ "$need_tests" = "--test" ]; then
-  for pkg in postgresql python3-pip; do
+  for pkg in postgresql rabbitmq-server python3-pip; do
     if [ "$pkg" = postgresql ] && command -v pg_ctlcluster >/dev/null; then continue; fi
+    if [ "$pkg" = rabbitmq-server ] && command -v rabbitmq-server >/dev/null; then continue; fi
     if [ "$pkg" = python3-pip ] && command -v pip3 >/dev/null; then continue; fi
     pkg_missing "$pkg" && missing_pkgs+=("$pkg")
   done

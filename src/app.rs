@@ -10,9 +10,10 @@ use tonic::transport::{Server, server::TcpIncoming};
 use tracing::{info, info_span, warn};
 
 use crate::{
+    amqp::Publisher,
     config::Config,
     events::{EventHub, EventStats, LifecycleRecorder},
-    grpc::{self, DomainApi, HealthHandle, HostApi, pb},
+    grpc::{self, DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, pb},
     host::HostController,
     hypervisor::{EventSink, Hypervisor, Listeners},
     store::Store,
@@ -29,6 +30,7 @@ pub struct App {
     recorder: LifecycleRecorder,
     hub: EventHub,
     stats: Arc<EventStats>,
+    publisher: Arc<Publisher>,
 }
 
 impl App {
@@ -61,6 +63,7 @@ impl App {
             Hypervisor::new(config.libvirt.clone(), Arc::new(listeners), sink)
                 .context("cannot prepare the libvirt connection")?,
         );
+        let publisher = Publisher::new(&config.brokers, config.amqp_max_pools);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -73,6 +76,7 @@ impl App {
             recorder,
             hub,
             stats,
+            publisher,
         })
     }
 
@@ -100,6 +104,7 @@ impl App {
             recorder,
             hub,
             stats,
+            publisher,
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let (health, health_task) = grpc::serve_health(reporter, host.reachable()).await;
@@ -115,7 +120,7 @@ impl App {
             hub,
             stats,
         );
-        let server = router(&hypervisor, &host, host_api)?
+        let server = router(&hypervisor, &host, host_api, &publisher)?
             .add_service(health_service)
             // Without TCP_NODELAY a streamed event waits for the client's delayed ACK.
             .serve_with_incoming_shutdown(
@@ -150,6 +155,7 @@ impl App {
         if let Err(e) = recorder.await {
             warn!(error = %e, "the lifecycle recorder ended abnormally");
         }
+        publisher.close();
         store.close().await;
         info!("virtplane stopped");
         Ok(())
@@ -179,6 +185,7 @@ fn router(
     hypervisor: &Arc<Hypervisor>,
     host: &Arc<HostController>,
     host_api: HostApi,
+    publisher: &Arc<Publisher>,
 ) -> anyhow::Result<tonic::transport::server::Router> {
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -193,6 +200,16 @@ fn router(
             DomainApi::new(Arc::clone(hypervisor), Arc::clone(host)),
         ))
         .add_service(pb::host_service_server::HostServiceServer::new(host_api))
+        .add_service(
+            pb::publish_service_server::PublishServiceServer::new(PublishApi::new(Arc::clone(
+                publisher,
+            )))
+            // A batch carries many bodies: tonic's 4 MiB default is too small for it.
+            .max_decoding_message_size(64 * 1024 * 1024),
+        )
+        .add_service(pb::pool_service_server::PoolServiceServer::new(
+            PoolApi::new(Arc::clone(publisher)),
+        ))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha))
 }

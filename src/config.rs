@@ -64,6 +64,40 @@ pub struct Config {
     pub libvirt: LibvirtConfig,
     pub database: DatabaseConfig,
     pub events: EventsConfig,
+    /// Named brokers, by name.
+    pub brokers: Vec<BrokerConfig>,
+    /// AMQP pools kept at most (least recently used idle ones are closed).
+    pub amqp_max_pools: usize,
+    pub notifications: Option<NotificationsConfig>,
+}
+
+/// A named AMQP broker.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    pub name: String,
+    /// The normalised URL (its display hides the password).
+    pub key: crate::amqp::BrokerKey,
+    pub max_connections: usize,
+    pub acquire_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub retry: RetryPolicy,
+}
+
+/// kombu's retry policy: `max_retries` more attempts, waiting `interval_start`, then
+/// `interval_step` more each time, at most `interval_max`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    pub interval_start: Duration,
+    pub interval_step: Duration,
+    pub interval_max: Duration,
+}
+
+/// Where the service publishes its own notifications.
+#[derive(Debug, Clone)]
+pub struct NotificationsConfig {
+    pub broker: String,
+    pub exchange: String,
 }
 
 /// Lifecycle event plumbing.
@@ -142,6 +176,38 @@ struct FileConfig {
     database: FileDatabase,
     #[serde(default)]
     events: FileEvents,
+    #[serde(default)]
+    brokers: std::collections::BTreeMap<String, FileBroker>,
+    #[serde(default)]
+    amqp: FileAmqp,
+    notifications: Option<FileNotifications>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBroker {
+    url: Option<String>,
+    url_file: Option<PathBuf>,
+    max_connections: Option<usize>,
+    acquire_timeout_ms: Option<u64>,
+    max_body_bytes: Option<usize>,
+    max_retries: Option<u32>,
+    interval_start_ms: Option<u64>,
+    interval_step_ms: Option<u64>,
+    interval_max_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAmqp {
+    max_pools: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileNotifications {
+    broker: String,
+    exchange: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,6 +271,9 @@ impl Config {
             libvirt,
             database,
             events,
+            brokers,
+            amqp,
+            notifications,
         } = file;
         let listen = cli.listen.clone().or(listen);
         let listen = listen.as_deref().unwrap_or(DEFAULT_LISTEN);
@@ -228,7 +297,7 @@ impl Config {
         };
         let shutdown_grace_period =
             millis("shutdown_grace_period_ms", shutdown_grace_period_ms, 10_000)?;
-        Ok(Config {
+        Config {
             listen,
             hostname,
             log_format,
@@ -236,7 +305,19 @@ impl Config {
             libvirt: resolve_libvirt(libvirt, cli)?,
             database: resolve_database(database, cli)?,
             events: resolve_events(events)?,
-        })
+            brokers: brokers
+                .into_iter()
+                .map(|(name, broker)| resolve_broker(name, broker))
+                .collect::<Result<Vec<_>, _>>()?,
+            amqp_max_pools: match amqp.max_pools.unwrap_or(16) {
+                0 => return Err(ConfigError::invalid("amqp.max_pools", "must be at least 1")),
+                n => n,
+            },
+            notifications: notifications.map(|FileNotifications { broker, exchange }| {
+                NotificationsConfig { broker, exchange }
+            }),
+        }
+        .check_references()
     }
 }
 
@@ -336,6 +417,95 @@ fn resolve_database(file: FileDatabase, cli: &Cli) -> Result<DatabaseConfig, Con
     Ok(DatabaseConfig {
         url: Secret::new(url),
         max_connections,
+    })
+}
+
+impl Config {
+    fn check_references(self) -> Result<Config, ConfigError> {
+        if let Some(n) = &self.notifications {
+            if !self.brokers.iter().any(|b| b.name == n.broker) {
+                return Err(ConfigError::invalid(
+                    "notifications.broker",
+                    format!("{:?} is not a broker configured under [brokers]", n.broker),
+                ));
+            }
+            if n.exchange.is_empty() || n.exchange.len() > 255 {
+                return Err(ConfigError::invalid(
+                    "notifications.exchange",
+                    "must be 1 to 255 bytes",
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
+fn resolve_broker(name: String, file: FileBroker) -> Result<BrokerConfig, ConfigError> {
+    let FileBroker {
+        url,
+        url_file,
+        max_connections,
+        acquire_timeout_ms,
+        max_body_bytes,
+        max_retries,
+        interval_start_ms,
+        interval_step_ms,
+        interval_max_ms,
+    } = file;
+    let key_name = |field: &str| -> &'static str {
+        // Keys are named in messages; leaking a little memory per config error is fine.
+        Box::leak(format!("brokers.{name}.{field}").into_boxed_str())
+    };
+    let valid_name = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if !valid_name {
+        return Err(ConfigError::invalid(
+            "brokers",
+            format!("broker name {name:?} must be 1 to 64 letters, digits, '-' or '_'"),
+        ));
+    }
+    let url = match (url, url_file) {
+        (Some(url), None) => Secret::new(url),
+        (None, Some(path)) => read_secret_file(key_name("url_file"), &path)?,
+        _ => {
+            return Err(ConfigError::invalid(
+                key_name("url"),
+                "give exactly one of url and url_file",
+            ));
+        }
+    };
+    let key = crate::amqp::BrokerKey::parse(&url)
+        .map_err(|e| ConfigError::invalid(key_name("url"), e))?;
+    let max_connections = max_connections.unwrap_or(4);
+    if !(1..=1024).contains(&max_connections) {
+        return Err(ConfigError::invalid(
+            key_name("max_connections"),
+            "must be between 1 and 1024",
+        ));
+    }
+    let max_body_bytes = max_body_bytes.unwrap_or(1024 * 1024);
+    if max_body_bytes == 0 || max_body_bytes > 128 * 1024 * 1024 {
+        return Err(ConfigError::invalid(
+            key_name("max_body_bytes"),
+            "must be between 1 and 134217728",
+        ));
+    }
+    let zero_ok = |value: Option<u64>, default| Duration::from_millis(value.unwrap_or(default));
+    Ok(BrokerConfig {
+        key,
+        max_connections,
+        acquire_timeout: millis(key_name("acquire_timeout_ms"), acquire_timeout_ms, 5_000)?,
+        max_body_bytes,
+        retry: RetryPolicy {
+            max_retries: max_retries.unwrap_or(3),
+            interval_start: zero_ok(interval_start_ms, 200),
+            interval_step: zero_ok(interval_step_ms, 200),
+            interval_max: zero_ok(interval_max_ms, 1_000),
+        },
+        name,
     })
 }
 
@@ -447,6 +617,28 @@ mod tests {
         );
         let err = Config::from_toml("hostname = \"a b\"").expect_err("space");
         assert!(err.to_string().contains("`hostname`"), "{err}");
+    }
+
+    #[test]
+    fn brokers_are_checked_and_never_echo_their_url() {
+        let config = Config::from_toml(
+            "[brokers.main]\nurl = \"amqp://u:hunter2@Rabbit:5672/%2f\"\n[notifications]\nbroker = \"main\"\nexchange = \"virtplane\"",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.brokers[0].key.to_string(),
+            "amqp://u:***@rabbit:5672/%2f"
+        );
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let err =
+            Config::from_toml("[brokers.main]\nurl = \"http://u:hunter2@h\"").expect_err("scheme");
+        assert!(
+            err.to_string().contains("brokers.main.url") && !err.to_string().contains("hunter2"),
+            "{err}"
+        );
+        let err = Config::from_toml("[notifications]\nbroker = \"nope\"\nexchange = \"x\"")
+            .expect_err("unknown");
+        assert!(err.to_string().contains("notifications.broker"), "{err}");
     }
 
     #[test]

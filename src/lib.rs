@@ -6,6 +6,7 @@
 //! call; [`events`] records, reconciles and fans out domain lifecycle events;
 //! [`host`] decides whether the host accepts work; [`store`] persists state.
 
+pub mod amqp;
 pub mod app;
 pub mod config;
 pub mod events;

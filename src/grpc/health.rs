@@ -6,6 +6,8 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 /// The full names the health service reports on.
 pub(crate) const DOMAIN_SERVICE: &str = "virtplane.v1.DomainService";
 pub(crate) const HOST_SERVICE: &str = "virtplane.v1.HostService";
+pub(crate) const PUBLISH_SERVICE: &str = "virtplane.v1.PublishService";
+pub(crate) const POOL_SERVICE: &str = "virtplane.v1.PoolService";
 
 /// Controls the health statuses; dropping it does not change them.
 #[derive(Debug, Clone)]
@@ -16,7 +18,13 @@ pub struct HealthHandle {
 impl HealthHandle {
     /// Reports every service NOT_SERVING: the first step of a graceful shutdown.
     pub async fn shutting_down(&self) {
-        for service in ["", DOMAIN_SERVICE, HOST_SERVICE] {
+        for service in [
+            "",
+            DOMAIN_SERVICE,
+            HOST_SERVICE,
+            PUBLISH_SERVICE,
+            POOL_SERVICE,
+        ] {
             self.reporter
                 .set_service_status(service, ServingStatus::NotServing)
                 .await;

@@ -6,11 +6,13 @@ mod health;
 mod host_service;
 mod lifecycle;
 mod page_token;
+mod publish_service;
 mod status;
 
 pub use domain_service::DomainApi;
 pub use health::{HealthHandle, serve_health};
 pub use host_service::HostApi;
+pub use publish_service::{PoolApi, PublishApi};
 
 /// Generated protobuf types and service stubs of `virtplane.v1`.
 #[allow(missing_docs, unreachable_pub, clippy::all, reason = "generated code")]

@@ -11,4 +11,5 @@ mod events;
 mod grpcurl;
 mod host;
 mod outage;
+mod publish;
 mod support;

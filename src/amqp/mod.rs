@@ -1,0 +1,12 @@
+//! AMQP: brokers named in the configuration, keyed connection pools, publishing with
+//! confirms.
+
+mod connection;
+mod key;
+mod message;
+mod publisher;
+
+pub use connection::{AmqpConnection, AmqpManager};
+pub use key::{BrokerKey, BrokerUrlError};
+pub use message::Message;
+pub use publisher::{BrokerInfo, PublishError, Publisher};

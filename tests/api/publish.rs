@@ -1,0 +1,519 @@
+//! PublishService and PoolService against the real RabbitMQ on this machine.
+
+use std::{collections::HashMap, time::Duration};
+
+use lapin::{
+    BasicProperties, Connection, ConnectionProperties,
+    options::{BasicGetOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions},
+    types::{AMQPValue, FieldTable},
+};
+use tonic::{Code, transport::Channel};
+use virtplane::grpc::pb::{
+    self, pool_service_client::PoolServiceClient, publish_service_client::PublishServiceClient,
+};
+
+use crate::support::{TEST_DRIVER, TestApp, TestOptions, scratch, spawn_app, unique_name};
+
+const PASSWORD: &str = "Vp-t3st-S3cret";
+const USER: &str = "virtplane_test";
+
+fn broker_host() -> String {
+    std::env::var("VIRTPLANE_TEST_AMQP_HOST").unwrap_or_else(|_| "127.0.0.1".into())
+}
+
+fn guest_url() -> String {
+    format!("amqp://guest:guest@{}:5672/%2f", broker_host())
+}
+
+fn rabbitmqctl(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl runs (make test installs RabbitMQ)")
+}
+
+/// A broker user whose password is distinctive enough to search logs for.
+fn ensure_test_user() {
+    let _ = rabbitmqctl(&["add_user", USER, PASSWORD]);
+    let _ = rabbitmqctl(&["change_password", USER, PASSWORD]);
+    let out = rabbitmqctl(&["set_permissions", "-p", "/", USER, ".*", ".*", ".*"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A queue bound to `amq.direct` under its own name, read back with basic.get.
+struct TestQueue {
+    connection: Connection,
+    name: String,
+}
+
+impl TestQueue {
+    async fn new() -> TestQueue {
+        let connection = Connection::connect(&guest_url(), ConnectionProperties::default())
+            .await
+            .expect("RabbitMQ reachable");
+        let name = unique_name("vp-queue");
+        let channel = connection.create_channel().await.expect("channel");
+        channel
+            .queue_declare(
+                name.clone().into(),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .expect("declare");
+        channel
+            .queue_bind(
+                name.clone().into(),
+                "amq.direct".into(),
+                name.clone().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("bind");
+        TestQueue { connection, name }
+    }
+
+    /// Every message now in the queue (body, properties), acknowledged.
+    async fn drain(&self) -> Vec<(Vec<u8>, BasicProperties)> {
+        let channel = self.connection.create_channel().await.expect("channel");
+        let mut messages = Vec::new();
+        while let Some(message) = channel
+            .basic_get(self.name.clone().into(), BasicGetOptions { no_ack: true })
+            .await
+            .expect("get")
+        {
+            messages.push((
+                message.delivery.data.clone(),
+                message.delivery.properties.clone(),
+            ));
+        }
+        messages
+    }
+
+    async fn delete(self) {
+        if let Ok(channel) = self.connection.create_channel().await {
+            let _ = channel
+                .queue_delete(self.name.clone().into(), QueueDeleteOptions::default())
+                .await;
+        }
+    }
+}
+
+async fn app_with_brokers(
+    brokers: &str,
+) -> (
+    TestApp,
+    PublishServiceClient<Channel>,
+    PoolServiceClient<Channel>,
+    tempfile::TempDir,
+) {
+    let dir = scratch();
+    let mut options = TestOptions::new(TEST_DRIVER);
+    options.extra_toml = brokers.to_owned();
+    let app = spawn_app(options, dir.path()).await;
+    let channel = Channel::from_shared(format!("http://{}", app.addr))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    (
+        app,
+        PublishServiceClient::new(channel.clone()),
+        PoolServiceClient::new(channel),
+        dir,
+    )
+}
+
+fn request(queue: &str, body: &[u8]) -> pb::PublishRequest {
+    pb::PublishRequest {
+        broker: "main".into(),
+        exchange: "amq.direct".into(),
+        routing_key: queue.into(),
+        body: body.to_vec(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn publish_and_publish_batch_land_intact_and_persistent() {
+    let queue = TestQueue::new().await;
+    let (_app, mut publish, _, _dir) =
+        app_with_brokers(&format!("[brokers.main]\nurl = \"{}\"\n", guest_url())).await;
+
+    publish
+        .publish(pb::PublishRequest {
+            headers: HashMap::from([("x-origin".to_owned(), "test".to_owned())]),
+            content_type: "application/json".into(),
+            message_id: "m-1".into(),
+            correlation_id: "c-1".into(),
+            ..request(&queue.name, b"{\"n\":1}")
+        })
+        .await
+        .expect("publish");
+    let batch = publish
+        .publish_batch(pb::PublishBatchRequest {
+            broker: "main".into(),
+            messages: (0..50)
+                .map(|i| pb::OutgoingMessage {
+                    exchange: "amq.direct".into(),
+                    routing_key: queue.name.clone(),
+                    body: format!("batch-{i}").into_bytes(),
+                    transient: i == 49,
+                    ..Default::default()
+                })
+                .collect(),
+        })
+        .await
+        .expect("batch")
+        .into_inner();
+    assert_eq!(batch.results.len(), 50);
+    assert!(
+        batch
+            .results
+            .iter()
+            .all(|r| r.code == 0 && r.error.is_empty())
+    );
+
+    let messages = queue.drain().await;
+    assert_eq!(messages.len(), 51);
+    let (body, properties) = &messages[0];
+    assert_eq!(body, b"{\"n\":1}");
+    assert_eq!(
+        properties.delivery_mode(),
+        &Some(2),
+        "persistent by default"
+    );
+    assert_eq!(
+        properties.content_type().as_ref().map(|s| s.as_str()),
+        Some("application/json")
+    );
+    assert_eq!(
+        properties.message_id().as_ref().map(|s| s.as_str()),
+        Some("m-1")
+    );
+    assert_eq!(
+        properties.correlation_id().as_ref().map(|s| s.as_str()),
+        Some("c-1")
+    );
+    let header = properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get("x-origin").cloned());
+    assert!(matches!(header, Some(AMQPValue::LongString(s)) if s.to_string() == "test"));
+    let bodies: Vec<String> = messages[1..]
+        .iter()
+        .map(|(b, _)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert_eq!(
+        bodies,
+        (0..50).map(|i| format!("batch-{i}")).collect::<Vec<_>>(),
+        "in order"
+    );
+    assert_eq!(
+        messages[50].1.delivery_mode(),
+        &Some(1),
+        "transient on request"
+    );
+    queue.delete().await;
+}
+
+#[tokio::test]
+async fn clients_get_clear_errors_for_bad_requests_and_refused_messages() {
+    let (_app, mut publish, _, _dir) = app_with_brokers(&format!(
+        "[brokers.main]\nurl = \"{}\"\nmax_body_bytes = 1024\n",
+        guest_url()
+    ))
+    .await;
+    let unknown = publish
+        .publish(pb::PublishRequest {
+            broker: "nope".into(),
+            ..request("q", b"x")
+        })
+        .await
+        .expect_err("unknown broker");
+    assert_eq!(unknown.code(), Code::NotFound);
+    assert!(unknown.message().contains("nope"));
+
+    let cases = [
+        (
+            "no destination",
+            pb::PublishRequest {
+                exchange: String::new(),
+                routing_key: String::new(),
+                ..request("q", b"x")
+            },
+        ),
+        ("oversize", request("q", &[0; 2048])),
+        (
+            "bad header",
+            pb::PublishRequest {
+                headers: HashMap::from([("bad name".into(), "v".into())]),
+                ..request("q", b"x")
+            },
+        ),
+    ];
+    for (what, req) in cases {
+        let err = publish.publish(req).await.expect_err(what);
+        assert_eq!(
+            err.code(),
+            Code::InvalidArgument,
+            "{what}: {}",
+            err.message()
+        );
+    }
+
+    let unroutable = publish
+        .publish(pb::PublishRequest {
+            mandatory: true,
+            ..request(&unique_name("nobody"), b"x")
+        })
+        .await
+        .expect_err("unroutable");
+    assert_eq!(
+        unroutable.code(),
+        Code::FailedPrecondition,
+        "{}",
+        unroutable.message()
+    );
+    assert!(
+        unroutable.message().contains("unroutable"),
+        "{}",
+        unroutable.message()
+    );
+
+    let missing = publish
+        .publish(pb::PublishRequest {
+            exchange: unique_name("no-exchange"),
+            ..request("q", b"x")
+        })
+        .await
+        .expect_err("missing exchange");
+    assert_eq!(missing.code(), Code::NotFound, "{}", missing.message());
+
+    // The channel the broker closed is not reused: publishing works on.
+    let queue = TestQueue::new().await;
+    publish
+        .publish(request(&queue.name, b"after"))
+        .await
+        .expect("still works");
+    assert_eq!(queue.drain().await.len(), 1);
+    queue.delete().await;
+}
+
+#[tokio::test]
+async fn equal_parameters_share_one_pool_and_the_password_appears_nowhere() {
+    ensure_test_user();
+    let logs = crate::support::capture_logs();
+    let host = broker_host();
+    let (_app, mut publish, mut pools, _dir) = app_with_brokers(&format!(
+        "[brokers.main]\nurl = \"amqp://{USER}:{PASSWORD}@{host}:5672/%2f\"\n\
+         [brokers.alias]\nurl = \"amqp://{USER}:{PASSWORD}@{}\"\n\
+         [brokers.down]\nurl = \"amqp://{USER}:{PASSWORD}@127.0.0.1:1\"\nmax_retries = 1\ninterval_start_ms = 10\n",
+        host.to_uppercase()
+    ))
+    .await;
+    let queue = TestQueue::new().await;
+
+    publish
+        .publish(request(&queue.name, b"1"))
+        .await
+        .expect("main");
+    publish
+        .publish(pb::PublishRequest {
+            broker: "alias".into(),
+            ..request(&queue.name, b"2")
+        })
+        .await
+        .expect("alias");
+    let down = publish
+        .publish(pb::PublishRequest {
+            broker: "down".into(),
+            ..request(&queue.name, b"3")
+        })
+        .await
+        .expect_err("nothing listens on port 1");
+    assert_eq!(down.code(), Code::Unavailable);
+
+    let listed = pools
+        .list_pools(pb::ListPoolsRequest {})
+        .await
+        .expect("pools")
+        .into_inner();
+    let reachable: Vec<&pb::Pool> = listed
+        .pools
+        .iter()
+        .filter(|p| p.key.contains(":5672"))
+        .collect();
+    assert_eq!(
+        reachable.len(),
+        1,
+        "main and alias share one pool: {listed:?}"
+    );
+    assert_eq!(reachable[0].kind, "amqp");
+    assert_eq!(
+        reachable[0].key,
+        format!("amqp://{USER}:***@{host}:5672/%2f")
+    );
+    assert_eq!(reachable[0].requests, 2);
+    assert_eq!(reachable[0].opened, 1);
+    let brokers = publish
+        .list_brokers(pb::ListBrokersRequest {})
+        .await
+        .expect("brokers")
+        .into_inner();
+    assert_eq!(brokers.brokers.len(), 3);
+
+    let everything = format!(
+        "{listed:?} {brokers:?} {} {}",
+        down.message(),
+        logs.contents()
+    );
+    assert!(logs.contents().contains(USER), "the logs were captured");
+    assert!(
+        !everything.contains(PASSWORD),
+        "the password leaked: {everything}"
+    );
+    assert_eq!(queue.drain().await.len(), 2);
+    queue.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_pool_answers_resource_exhausted_and_recovers() {
+    let queue = TestQueue::new().await;
+    let (_app, publish, mut pools, _dir) = app_with_brokers(&format!(
+        "[brokers.main]\nurl = \"{}\"\nmax_connections = 1\nacquire_timeout_ms = 20\n",
+        guest_url()
+    ))
+    .await;
+    let messages: Vec<pb::OutgoingMessage> = (0..3000)
+        .map(|i| pb::OutgoingMessage {
+            exchange: "amq.direct".into(),
+            routing_key: queue.name.clone(),
+            body: vec![b'x'; 1024 + i % 7],
+            ..Default::default()
+        })
+        .collect();
+    let mut batch_client = publish.clone();
+    let batch = tokio::spawn(async move {
+        batch_client
+            .publish_batch(pb::PublishBatchRequest {
+                broker: "main".into(),
+                messages,
+            })
+            .await
+    });
+    let mut exhausted = 0;
+    for _ in 0..200 {
+        let mut client = publish.clone();
+        match client.publish(request(&queue.name, b"single")).await {
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                assert!(
+                    status.message().contains("exhausted"),
+                    "{}",
+                    status.message()
+                );
+                exhausted += 1;
+                break;
+            }
+            Err(status) => panic!("unexpected: {status:?}"),
+            Ok(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+        }
+    }
+    let batch = batch.await.expect("task").expect("batch").into_inner();
+    assert!(batch.results.iter().all(|r| r.code == 0));
+    assert_eq!(exhausted, 1, "a publish found the only connection busy");
+
+    let mut client = publish.clone();
+    client
+        .publish(request(&queue.name, b"after"))
+        .await
+        .expect("the pool recovered");
+    let pool = &pools
+        .list_pools(pb::ListPoolsRequest {})
+        .await
+        .expect("pools")
+        .into_inner()
+        .pools[0];
+    assert_eq!((pool.max_size, pool.in_use, pool.waiters), (1, 0, 0));
+    queue.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_every_broker_connection_loses_no_confirmed_message() {
+    let queue = TestQueue::new().await;
+    let (_app, publish, _, _dir) = app_with_brokers(&format!(
+        "[brokers.main]\nurl = \"{}\"\nmax_connections = 4\nmax_retries = 5\ninterval_start_ms = 50\ninterval_step_ms = 100\n",
+        guest_url()
+    ))
+    .await;
+    let load = (0..4).map(|worker| {
+        let mut client = publish.clone();
+        let queue = queue.name.clone();
+        tokio::spawn(async move {
+            let (mut ok, mut failed) = (0, Vec::new());
+            for i in 0..150 {
+                match client
+                    .publish(request(&queue, format!("{worker}-{i}").as_bytes()))
+                    .await
+                {
+                    Ok(_) => ok += 1,
+                    Err(status) => failed.push(status),
+                }
+            }
+            (ok, failed)
+        })
+    });
+    let load: Vec<_> = load.collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let out = tokio::task::spawn_blocking(|| {
+        rabbitmqctl(&["close_all_connections", "test: broker-side kill"])
+    })
+    .await
+    .expect("rabbitmqctl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut confirmed = 0;
+    for worker in load {
+        let (ok, failed) = worker.await.expect("worker");
+        confirmed += ok;
+        for status in failed {
+            assert_eq!(
+                status.code(),
+                Code::Unavailable,
+                "a clear error: {status:?}"
+            );
+        }
+    }
+    // The test's own reading connection was closed too: read with a new one.
+    let reader = TestQueue {
+        connection: Connection::connect(&guest_url(), ConnectionProperties::default())
+            .await
+            .expect("reconnect"),
+        name: queue.name.clone(),
+    };
+    let stored = reader.drain().await.len();
+    assert!(
+        stored >= confirmed,
+        "{confirmed} publishes returned OK but only {stored} are in the queue"
+    );
+    assert!(confirmed > 0);
+
+    let mut client = publish.clone();
+    client
+        .publish(request(&queue.name, b"after"))
+        .await
+        .expect("publishing works again");
+    reader.delete().await;
+}
