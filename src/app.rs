@@ -31,6 +31,7 @@ pub struct App {
     hub: EventHub,
     stats: Arc<EventStats>,
     publisher: Arc<Publisher>,
+    outbox: Option<crate::amqp::Outbox>,
 }
 
 impl App {
@@ -43,7 +44,11 @@ impl App {
         let store = Store::connect(&config.database)
             .await
             .context("cannot open the database")?;
-        let host = HostController::new(store.clone(), config.hostname.clone())
+        let outbox = config.notifications.as_ref().map(|_| crate::amqp::Outbox {
+            sink: crate::amqp::SINK,
+            wake: Arc::new(tokio::sync::Notify::new()),
+        });
+        let host = HostController::new(store.clone(), config.hostname.clone(), outbox.clone())
             .await
             .context("cannot load the host's state")?;
         let (sink, source) = EventSink::new(config.events.queue_capacity);
@@ -54,6 +59,7 @@ impl App {
             source,
             hub.clone(),
             config.events.watch_buffer,
+            outbox.clone(),
         )
         .await
         .context("cannot load the known domain states")?;
@@ -77,6 +83,7 @@ impl App {
             hub,
             stats,
             publisher,
+            outbox,
         })
     }
 
@@ -105,6 +112,7 @@ impl App {
             hub,
             stats,
             publisher,
+            outbox,
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let (health, health_task) = grpc::serve_health(reporter, host.reachable()).await;
@@ -113,6 +121,21 @@ impl App {
         let (stop_recorder, recorder_stopped) = tokio::sync::oneshot::channel();
         let recorder = tokio::spawn(recorder.run(Arc::clone(&hypervisor), recorder_stopped));
         let watchdog = tokio::spawn(Arc::clone(&hypervisor).watch_connection());
+        let (stop_notifier, notifier_stopped) = tokio::sync::oneshot::channel();
+        let notifier = match (&config.notifications, &outbox) {
+            (Some(settings), Some(outbox)) => Some(tokio::spawn(
+                crate::amqp::Notifier {
+                    store: store.clone(),
+                    publisher: Arc::clone(&publisher),
+                    hostname: config.hostname.clone(),
+                    broker: settings.broker.clone(),
+                    exchange: settings.exchange.clone(),
+                    wake: Arc::clone(&outbox.wake),
+                }
+                .run(notifier_stopped, std::time::Duration::from_secs(2)),
+            )),
+            _ => None,
+        };
         let host_api = HostApi::new(
             Arc::clone(&hypervisor),
             Arc::clone(&host),
@@ -154,6 +177,13 @@ impl App {
         let _ = stop_recorder.send(());
         if let Err(e) = recorder.await {
             warn!(error = %e, "the lifecycle recorder ended abnormally");
+        }
+        // Flushes pending notifications briefly; the rest stays in the outbox.
+        let _ = stop_notifier.send(());
+        if let Some(notifier) = notifier
+            && let Err(e) = notifier.await
+        {
+            warn!(error = %e, "the notifier ended abnormally");
         }
         publisher.close();
         store.close().await;

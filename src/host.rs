@@ -37,6 +37,8 @@ pub struct HostController {
     store: Store,
     hostname: String,
     reachable: watch::Sender<bool>,
+    /// Where `hypervisor.error` notifications go, when configured.
+    outbox: Option<crate::amqp::Outbox>,
 }
 
 impl HostController {
@@ -44,7 +46,11 @@ impl HostController {
     ///
     /// # Errors
     /// The database failed.
-    pub async fn new(store: Store, hostname: String) -> Result<Arc<Self>, StoreError> {
+    pub async fn new(
+        store: Store,
+        hostname: String,
+        outbox: Option<crate::amqp::Outbox>,
+    ) -> Result<Arc<Self>, StoreError> {
         store.ensure_host(&hostname).await?;
         // Unknown until the first connect: report NOT_SERVING rather than guess.
         let (reachable, _) = watch::channel(false);
@@ -52,6 +58,7 @@ impl HostController {
             store,
             hostname,
             reachable,
+            outbox,
         }))
     }
 
@@ -143,6 +150,21 @@ impl ConnectionListener for HostController {
     fn disconnected<'a>(&'a self, reason: &'a str) -> BoxFuture<'a> {
         Box::pin(async move {
             self.reachable.send_replace(false);
+            if let Some(outbox) = &self.outbox {
+                // Nova's compute.libvirt.error: every failed connect, not only the first.
+                let payload = serde_json::json!({
+                    "host": self.hostname,
+                    "method": "connect",
+                    "reason": reason,
+                });
+                let notification = crate::store::NewNotification {
+                    routing_key: "hypervisor.error".into(),
+                    payload: payload.to_string(),
+                };
+                outbox
+                    .enqueue(&self.store, &self.hostname, notification)
+                    .await;
+            }
             let reason = format!("Connection to libvirt lost: {reason}");
             match self.store.auto_disable_host(&self.hostname, &reason).await {
                 Ok(true) => {

@@ -4,9 +4,11 @@
 mod connection;
 mod key;
 mod message;
+mod notifier;
 mod publisher;
 
 pub use connection::{AmqpConnection, AmqpManager};
 pub use key::{BrokerKey, BrokerUrlError};
 pub use message::Message;
+pub use notifier::{Notifier, Outbox, SINK};
 pub use publisher::{BrokerInfo, PublishError, Publisher};

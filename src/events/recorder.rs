@@ -61,6 +61,8 @@ pub struct LifecycleRecorder {
     source: EventSource,
     reconcile_rx: mpsc::UnboundedReceiver<()>,
     known: KnownDomains,
+    /// Where notifications of the events go, when configured.
+    outbox: Option<crate::amqp::Outbox>,
     /// A batch is published to watchers at once: keeping it to a quarter of their
     /// buffer lets a watcher that keeps up absorb a whole burst.
     batch_limit: usize,
@@ -77,6 +79,7 @@ impl LifecycleRecorder {
         source: EventSource,
         hub: EventHub,
         watch_buffer: usize,
+        outbox: Option<crate::amqp::Outbox>,
     ) -> Result<(Self, ReconcileTrigger, Arc<EventStats>), crate::store::StoreError> {
         let known = store
             .known_domains(&hostname)
@@ -94,6 +97,7 @@ impl LifecycleRecorder {
             source,
             reconcile_rx,
             known,
+            outbox,
             batch_limit: (watch_buffer / 4).clamp(1, MAX_BATCH),
         };
         Ok((recorder, ReconcileTrigger { tx }, stats))
@@ -224,13 +228,23 @@ impl LifecycleRecorder {
         loop {
             match self
                 .store
-                .record_events(&self.hostname, events, changes)
+                .record_events(
+                    &self.hostname,
+                    events,
+                    changes,
+                    self.outbox.as_ref().map(|o| o.sink),
+                )
                 .await
             {
                 Ok(recorded) => {
                     self.stats
                         .recorded
                         .fetch_add(recorded.len() as u64, Ordering::Relaxed);
+                    if let Some(outbox) = &self.outbox
+                        && !recorded.is_empty()
+                    {
+                        outbox.wake.notify_one();
+                    }
                     for event in recorded {
                         self.hub.publish(event);
                     }

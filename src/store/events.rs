@@ -6,7 +6,7 @@
 
 use sqlx::{Any, AssertSqlSafe, Row, any::AnyRow, query::Query};
 
-use super::{Store, StoreError, now_millis};
+use super::{NewNotification, Store, StoreError, now_millis};
 use crate::{
     events::{EventType, KnownDomain, LifecycleEvent, NewEvent},
     hypervisor::DomainState,
@@ -47,6 +47,7 @@ impl Store {
         hostname: &str,
         events: &[NewEvent],
         changes: &KnownChanges,
+        outbox_sink: Option<&str>,
     ) -> Result<Vec<LifecycleEvent>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut recorded = Vec::with_capacity(events.len());
@@ -106,6 +107,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some(sink) = outbox_sink {
+            let notifications: Vec<NewNotification> =
+                recorded.iter().map(lifecycle_notification).collect();
+            super::outbox::enqueue_in(&mut tx, hostname, sink, &notifications).await?;
+        }
         tx.commit().await?;
         Ok(recorded)
     }
@@ -153,6 +159,24 @@ impl Store {
         }
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(event_from_row).collect()
+    }
+}
+
+/// The notification announcing a lifecycle event: routing key `lifecycle.<type>`.
+fn lifecycle_notification(event: &LifecycleEvent) -> NewNotification {
+    let payload = serde_json::json!({
+        "id": event.id,
+        "hostname": event.hostname,
+        "domain_uuid": event.domain_uuid,
+        "domain_name": event.domain_name,
+        "type": event.kind.key(),
+        "detail": event.detail,
+        "synthetic": event.synthetic,
+        "occurred_at_us": event.occurred_at_micros,
+    });
+    NewNotification {
+        routing_key: format!("lifecycle.{}", event.kind.key()),
+        payload: payload.to_string(),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod events;
 mod hosts;
+mod outbox;
 
 use std::{str::FromStr, time::Duration};
 
@@ -16,6 +17,7 @@ use sqlx::{
 
 pub use events::{EventQuery, KnownChanges};
 pub use hosts::{AUTO_PREFIX, HostRecord};
+pub use outbox::{NewNotification, OutboxRow};
 
 use crate::config::DatabaseConfig;
 

@@ -10,6 +10,7 @@ mod domains;
 mod events;
 mod grpcurl;
 mod host;
+mod notifications;
 mod outage;
 mod publish;
 mod support;

@@ -134,6 +134,22 @@ url = "{database_url}"
 }
 
 impl TestApp {
+    /// Waits until the start-up reconciliation is recorded, so what a test does next
+    /// is reported as itself rather than as part of the first inventory.
+    pub async fn settled(&mut self) {
+        let client = self.host.clone();
+        eventually(Duration::from_secs(10), "the first reconciliation", || {
+            let mut client = client.clone();
+            async move {
+                client
+                    .get_host(virtplane::grpc::pb::GetHostRequest {})
+                    .await
+                    .is_ok_and(|h| h.into_inner().reconciliations > 0)
+            }
+        })
+        .await;
+    }
+
     /// Shuts the app down gracefully and waits for it.
     pub async fn stop(mut self) {
         self.stop_in_place().await;
