@@ -30,7 +30,8 @@ pub struct AmqpConnection {
 }
 
 impl AmqpManager {
-    pub(crate) fn new(key: BrokerKey) -> Self {
+    /// A manager opening connections to the broker `key` names.
+    pub fn new(key: BrokerKey) -> Self {
         AmqpManager { key }
     }
 }

@@ -103,7 +103,8 @@ impl Publisher {
         let settings = PoolSettings {
             max_size,
             create_timeout: Duration::from_secs(10),
-            recycle_timeout: Duration::from_secs(1),
+            // The check reads connection flags: nothing to time out.
+            recycle_timeout: None,
             lifo: true,
         };
         let pools = PoolGroup::new("amqp", max_pools, settings, |key: &BrokerKey| {

@@ -23,8 +23,9 @@ pub struct PoolSettings {
     pub max_size: usize,
     /// Time allowed to open one connection.
     pub create_timeout: Duration,
-    /// Time allowed for the health check of an idle connection on checkout.
-    pub recycle_timeout: Duration,
+    /// Time allowed for the health check of an idle connection on checkout; `None`
+    /// when the check is local (no I/O) and needs no timer.
+    pub recycle_timeout: Option<Duration>,
     /// LIFO hands out the most recently used idle connection first (warm, least
     /// likely dropped by the peer); FIFO spreads use over all of them.
     pub lifo: bool,
@@ -155,16 +156,27 @@ where
                         .create_timeout
                         .min(wait.max(Duration::from_millis(1))),
                 ),
-                recycle: Some(self.settings.recycle_timeout),
+                recycle: self.settings.recycle_timeout,
             },
             Acquire::NonBlocking => Timeouts {
                 wait: Some(Duration::ZERO),
                 create: Some(self.settings.create_timeout),
-                recycle: Some(self.settings.recycle_timeout),
+                recycle: self.settings.recycle_timeout,
             },
         };
         let name = || key.redacted();
-        pool.timeout_get(&timeouts).await.map_err(|e| match e {
+        // Fast path: a free slot needs no wait timer. Only a full pool waits.
+        let immediate = Timeouts {
+            wait: Some(Duration::ZERO),
+            ..timeouts
+        };
+        let attempt = match pool.timeout_get(&immediate).await {
+            Err(PoolError::Timeout(TimeoutType::Wait)) if matches!(mode, Acquire::Blocking(_)) => {
+                pool.timeout_get(&timeouts).await
+            }
+            other => other,
+        };
+        attempt.map_err(|e| match e {
             PoolError::Timeout(TimeoutType::Wait) => AcquireError::Exhausted {
                 pool: name(),
                 max_size: self.settings.max_size,
@@ -327,7 +339,7 @@ mod tests {
         let settings = PoolSettings {
             max_size,
             create_timeout: Duration::from_secs(1),
-            recycle_timeout: Duration::from_secs(1),
+            recycle_timeout: Some(Duration::from_secs(1)),
             lifo,
         };
         let group = PoolGroup::new("test", max_pools, settings, move |_| Numbers {

@@ -517,3 +517,83 @@ async fn closing_every_broker_connection_loses_no_confirmed_message() {
         .expect("publishing works again");
     reader.delete().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restart_during_load_loses_no_confirmed_message() {
+    let queue = TestQueue::new().await;
+    let (_app, publish, _, _dir) = app_with_brokers(&format!(
+        "[brokers.main]\nurl = \"{}\"\nmax_retries = 4\ninterval_start_ms = 100\ninterval_step_ms = 200\ninterval_max_ms = 800\n",
+        guest_url()
+    ))
+    .await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..2)
+        .map(|worker| {
+            let mut client = publish.clone();
+            let queue = queue.name.clone();
+            let stop = std::sync::Arc::clone(&stop);
+            tokio::spawn(async move {
+                let (mut ok, mut failed, mut i) = (0, Vec::new(), 0);
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    match client
+                        .publish(request(&queue, format!("{worker}-{i}").as_bytes()))
+                        .await
+                    {
+                        Ok(_) => ok += 1,
+                        Err(status) => failed.push(status),
+                    }
+                    i += 1;
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::task::spawn_blocking(|| {
+        for args in [
+            &["stop_app"][..],
+            &["start_app"][..],
+            &["await_startup"][..],
+        ] {
+            let out = rabbitmqctl(args);
+            assert!(
+                out.status.success(),
+                "rabbitmqctl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    })
+    .await
+    .expect("broker restart");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    let mut confirmed = 0;
+    for worker in load {
+        let (ok, failed) = worker.await.expect("worker");
+        confirmed += ok;
+        for status in failed {
+            assert!(
+                matches!(status.code(), Code::Unavailable | Code::ResourceExhausted),
+                "a clear error: {status:?}"
+            );
+        }
+    }
+    let reader = TestQueue {
+        connection: Connection::connect(&guest_url(), ConnectionProperties::default())
+            .await
+            .expect("reconnect"),
+        name: queue.name.clone(),
+    };
+    let stored = reader.drain().await.len();
+    assert!(
+        stored >= confirmed,
+        "{confirmed} publishes returned OK but only {stored} survived the restart"
+    );
+    let mut client = publish.clone();
+    client
+        .publish(request(&reader.name, b"after"))
+        .await
+        .expect("publishing works again");
+    reader.delete().await;
+}
