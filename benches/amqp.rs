@@ -167,7 +167,7 @@ async fn start_service() -> (
     let dir = tempfile::tempdir().expect("tempdir");
     let toml = format!(
         "listen = \"127.0.0.1:0\"\nhostname = \"bench\"\n[libvirt]\nuri = \"test:///default\"\n\
-         [database]\nurl = \"sqlite://{}/bench.db\"\n[brokers.main]\nurl = \"{URL}\"\nmax_connections = 64\n",
+         [database]\nurl = \"sqlite://{}/bench.db\"\n[brokers.main]\nurl = \"{URL}\"\nmax_connections = 16\n",
         dir.path().display()
     );
     std::mem::forget(dir);
