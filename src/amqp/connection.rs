@@ -7,7 +7,7 @@
 
 use std::{
     fmt,
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use deadpool::managed::{Manager, Metrics, RecycleError, RecycleResult};
@@ -26,8 +26,13 @@ pub struct AmqpManager {
 /// A pooled connection.
 pub struct AmqpConnection {
     connection: Connection,
-    channels: Mutex<Vec<Channel>>,
+    channels: Arc<Mutex<Vec<Channel>>>,
 }
+
+/// Where a channel goes back to, usable after the connection itself was returned to
+/// its pool (a publish awaits its confirm without holding the connection).
+#[derive(Clone)]
+pub(crate) struct ChannelHome(Arc<Mutex<Vec<Channel>>>);
 
 impl AmqpManager {
     /// A manager opening connections to the broker `key` names.
@@ -39,6 +44,24 @@ impl AmqpManager {
 impl fmt::Debug for AmqpManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "AmqpManager({})", self.key)
+    }
+}
+
+impl ChannelHome {
+    /// Keeps a healthy channel for reuse (up to a few); drops a broken one.
+    pub(crate) fn put(&self, channel: Channel) {
+        if !channel.status().connected() {
+            return;
+        }
+        let mut idle = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < IDLE_CHANNELS {
+            idle.push(channel);
+        } else {
+            drop(idle);
+            tokio::spawn(async move {
+                let _ = channel.close(200, "surplus channel".into()).await;
+            });
+        }
     }
 }
 
@@ -62,7 +85,7 @@ impl Manager for AmqpManager {
         let connection = Connection::connect_uri(self.key.to_uri(), properties).await?;
         Ok(AmqpConnection {
             connection,
-            channels: Mutex::new(Vec::new()),
+            channels: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
@@ -110,20 +133,9 @@ impl AmqpConnection {
         Ok(channel)
     }
 
-    /// Returns a healthy channel for reuse; a broken one is dropped.
-    pub(crate) fn return_channel(&self, channel: Channel) {
-        if !channel.status().connected() {
-            return;
-        }
-        let mut idle = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < IDLE_CHANNELS {
-            idle.push(channel);
-        } else {
-            drop(idle);
-            tokio::spawn(async move {
-                let _ = channel.close(200, "surplus channel".into()).await;
-            });
-        }
+    /// Where this connection's channels are returned.
+    pub(crate) fn channel_home(&self) -> ChannelHome {
+        ChannelHome(Arc::clone(&self.channels))
     }
 
     /// Whether the broker has blocked this connection.

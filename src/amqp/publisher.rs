@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use lapin::{Channel, Confirmation, ErrorKind, PublisherConfirm, options::BasicPublishOptions};
 use tracing::warn;
 
-use super::{AmqpConnection, AmqpManager, BrokerKey, Message};
+use super::{AmqpManager, BrokerKey, Message};
 use crate::{
     config::{BrokerConfig, RetryPolicy},
     pool::{Acquire, AcquireError, PoolGroup, PoolSettings, PoolStats, Pooled},
@@ -293,6 +293,18 @@ impl Publisher {
         for message in messages {
             confirms.push(publish_one(&channel, message).await);
         }
+        // A single message gives its connection back once it is sent: awaiting the
+        // broker's confirm needs only the channel, and other callers can meanwhile send
+        // on the same connection. A batch keeps its connection to the end. A connection
+        // that breaks meanwhile is caught by the pool's check on its next checkout.
+        let (conn, home) = if messages.len() == 1 {
+            let home = conn.channel_home();
+            drop(conn);
+            (None, home)
+        } else {
+            let home = conn.channel_home();
+            (Some(conn), home)
+        };
         let mut outcomes = Vec::with_capacity(messages.len());
         let mut connection_broken = false;
         for (message, confirm) in messages.iter().zip(confirms) {
@@ -305,10 +317,10 @@ impl Publisher {
             }
             outcomes.push(outcome);
         }
-        if connection_broken || !channel.status().connected() && conn_is_broken(&conn) {
-            self.discard(broker, conn);
-        } else {
-            conn.return_channel(channel);
+        match conn {
+            Some(conn) if connection_broken || conn.blocked() => self.discard(broker, conn),
+            _ if connection_broken => {}
+            _ => home.put(channel),
         }
         Ok(outcomes)
     }
@@ -316,10 +328,6 @@ impl Publisher {
     fn discard(&self, broker: &Broker, conn: Pooled<AmqpManager>) {
         self.pools.discard(&broker.key, conn);
     }
-}
-
-fn conn_is_broken(conn: &AmqpConnection) -> bool {
-    conn.blocked()
 }
 
 async fn publish_one(
