@@ -79,6 +79,9 @@ pub struct BrokerConfig {
     pub key: crate::amqp::BrokerKey,
     pub max_connections: usize,
     pub acquire_timeout: Duration,
+    /// How long a publish waits for the broker's confirm (a broker in a resource alarm
+    /// blocks publishers and never confirms).
+    pub confirm_timeout: Duration,
     pub max_body_bytes: usize,
     pub retry: RetryPolicy,
 }
@@ -190,6 +193,7 @@ struct FileBroker {
     url_file: Option<PathBuf>,
     max_connections: Option<usize>,
     acquire_timeout_ms: Option<u64>,
+    confirm_timeout_ms: Option<u64>,
     max_body_bytes: Option<usize>,
     max_retries: Option<u32>,
     interval_start_ms: Option<u64>,
@@ -446,6 +450,7 @@ fn resolve_broker(name: String, file: FileBroker) -> Result<BrokerConfig, Config
         url_file,
         max_connections,
         acquire_timeout_ms,
+        confirm_timeout_ms,
         max_body_bytes,
         max_retries,
         interval_start_ms,
@@ -498,6 +503,7 @@ fn resolve_broker(name: String, file: FileBroker) -> Result<BrokerConfig, Config
         key,
         max_connections,
         acquire_timeout: millis(key_name("acquire_timeout_ms"), acquire_timeout_ms, 5_000)?,
+        confirm_timeout: millis(key_name("confirm_timeout_ms"), confirm_timeout_ms, 30_000)?,
         max_body_bytes,
         retry: RetryPolicy {
             max_retries: max_retries.unwrap_or(3),

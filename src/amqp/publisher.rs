@@ -309,7 +309,15 @@ impl Publisher {
         let mut connection_broken = false;
         for (message, confirm) in messages.iter().zip(confirms) {
             let outcome = match confirm {
-                Ok(confirm) => confirmed(message, confirm.await),
+                Ok(confirm) => {
+                    match tokio::time::timeout(broker.config.confirm_timeout, confirm).await {
+                        Ok(confirmation) => confirmed(message, confirmation),
+                        Err(_) => Err(Attempt::Retry(format!(
+                            "no confirm within {} ms (is the broker blocking publishers in a resource alarm?)",
+                            broker.config.confirm_timeout.as_millis()
+                        ))),
+                    }
+                }
                 Err(e) => Err(classify(&e)),
             };
             if matches!(outcome, Err(Attempt::Retry(_))) {

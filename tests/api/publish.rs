@@ -597,3 +597,80 @@ async fn a_broker_restart_during_load_loses_no_confirmed_message() {
         .expect("publishing works again");
     reader.delete().await;
 }
+
+/// Puts the broker in a memory alarm (it blocks every publishing connection) until dropped.
+struct MemoryAlarm;
+
+impl MemoryAlarm {
+    fn raise() -> MemoryAlarm {
+        let out = rabbitmqctl(&["set_vm_memory_high_watermark", "0"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        MemoryAlarm
+    }
+}
+
+impl Drop for MemoryAlarm {
+    fn drop(&mut self) {
+        let _ = rabbitmqctl(&["set_vm_memory_high_watermark", "0.4"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_blocking_publishers_gives_a_clear_error_and_publishing_resumes_after() {
+    let queue = TestQueue::new().await;
+    let (_app, mut publish, mut pools, _dir) = app_with_brokers(&format!(
+        "[brokers.main]\nurl = \"{}\"\nconfirm_timeout_ms = 500\nmax_retries = 1\ninterval_start_ms = 50\n",
+        guest_url()
+    ))
+    .await;
+    publish
+        .publish(request(&queue.name, b"before"))
+        .await
+        .expect("healthy broker");
+
+    let alarm = tokio::task::spawn_blocking(MemoryAlarm::raise)
+        .await
+        .expect("alarm");
+    let blocked = publish
+        .publish(request(&queue.name, b"during"))
+        .await
+        .expect_err("the broker blocks publishers");
+    assert_eq!(blocked.code(), Code::Unavailable, "{}", blocked.message());
+    assert!(
+        blocked.message().contains("confirm"),
+        "{}",
+        blocked.message()
+    );
+
+    tokio::task::spawn_blocking(move || drop(alarm))
+        .await
+        .expect("clear alarm");
+    let mut recovered = false;
+    for _ in 0..50 {
+        if publish
+            .publish(request(&queue.name, b"after"))
+            .await
+            .is_ok()
+        {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(recovered, "publishing resumed once the alarm cleared");
+    let pool = &pools
+        .list_pools(pb::ListPoolsRequest {})
+        .await
+        .expect("pools")
+        .into_inner()
+        .pools[0];
+    assert!(
+        pool.discarded >= 1 || pool.opened >= 2,
+        "the blocked connection was replaced: {pool:?}"
+    );
+    queue.delete().await;
+}
