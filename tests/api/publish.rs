@@ -411,7 +411,9 @@ async fn a_full_pool_answers_resource_exhausted_and_recovers() {
             .await
     });
     let mut exhausted = 0;
-    for _ in 0..200 {
+    // Keep trying while the batch runs: once it holds the only connection, a single
+    // publish waits 20 ms and gives up.
+    while !batch.is_finished() {
         let mut client = publish.clone();
         match client.publish(request(&queue.name, b"single")).await {
             Err(status) if status.code() == Code::ResourceExhausted => {
