@@ -648,6 +648,30 @@ mod tests {
     }
 
     #[test]
+    fn a_broker_url_can_come_from_a_mounted_secret_file() {
+        let dir = std::env::temp_dir().join(format!("virtplane-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("url");
+        std::fs::write(&file, "amqp://svc:fromfile@rabbit/prod\n").expect("secret file");
+        let config = Config::from_toml(&format!(
+            "[brokers.main]\nurl_file = \"{}\"",
+            file.display()
+        ))
+        .expect("valid");
+        assert_eq!(
+            config.brokers[0].key.to_string(),
+            "amqp://svc:***@rabbit:5672/prod"
+        );
+        let both = Config::from_toml(&format!(
+            "[brokers.main]\nurl = \"amqp://h\"\nurl_file = \"{}\"",
+            file.display()
+        ))
+        .expect_err("both");
+        assert!(both.to_string().contains("exactly one"), "{both}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn database_error_does_not_echo_the_url() {
         let err =
             Config::from_toml("[database]\nurl = \"mysql://u:hunter2@db/x\"").expect_err("bad");
