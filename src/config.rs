@@ -5,6 +5,7 @@
 //! names the key that was wrong.
 
 use std::{
+    borrow::Cow,
     fmt,
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -153,13 +154,16 @@ pub enum ConfigError {
     #[error("configuration file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("invalid configuration value for `{key}`: {message}")]
-    Invalid { key: &'static str, message: String },
+    Invalid {
+        key: Cow<'static, str>,
+        message: String,
+    },
 }
 
 impl ConfigError {
-    fn invalid(key: &'static str, message: impl fmt::Display) -> Self {
+    fn invalid(key: impl Into<Cow<'static, str>>, message: impl fmt::Display) -> Self {
         ConfigError::Invalid {
-            key,
+            key: key.into(),
             message: message.to_string(),
         }
     }
@@ -457,10 +461,7 @@ fn resolve_broker(name: String, file: FileBroker) -> Result<BrokerConfig, Config
         interval_step_ms,
         interval_max_ms,
     } = file;
-    let key_name = |field: &str| -> &'static str {
-        // Keys are named in messages; leaking a little memory per config error is fine.
-        Box::leak(format!("brokers.{name}.{field}").into_boxed_str())
-    };
+    let key_name = |field: &str| format!("brokers.{name}.{field}");
     let valid_name = !name.is_empty()
         && name.len() <= 64
         && name
@@ -546,9 +547,11 @@ fn parse_toml(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
-fn read_secret_file(key: &'static str, path: &Path) -> Result<Secret, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::invalid(key, format!("cannot read {}: {e}", path.display())))?;
+fn read_secret_file(key: impl Into<Cow<'static, str>>, path: &Path) -> Result<Secret, ConfigError> {
+    let key = key.into();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::invalid(key.clone(), format!("cannot read {}: {e}", path.display()))
+    })?;
     let value = text.trim_end_matches(['\n', '\r']);
     if value.is_empty() {
         return Err(ConfigError::invalid(
@@ -559,7 +562,11 @@ fn read_secret_file(key: &'static str, path: &Path) -> Result<Secret, ConfigErro
     Ok(Secret::new(value.to_owned()))
 }
 
-fn millis(key: &'static str, value: Option<u64>, default: u64) -> Result<Duration, ConfigError> {
+fn millis(
+    key: impl Into<Cow<'static, str>>,
+    value: Option<u64>,
+    default: u64,
+) -> Result<Duration, ConfigError> {
     match value.unwrap_or(default) {
         0 => Err(ConfigError::invalid(key, "must be greater than 0")),
         ms => Ok(Duration::from_millis(ms)),
