@@ -2,10 +2,10 @@
 //!
 //! [`App::build`] binds the listener, so tests pass port 0 and read the real address.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic::transport::{Server, server::TcpIncoming};
 use tracing::{info, info_span, warn};
 
@@ -116,26 +116,15 @@ impl App {
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let (health, health_task) = grpc::serve_health(reporter, host.reachable()).await;
-
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let (stop_recorder, recorder_stopped) = tokio::sync::oneshot::channel();
-        let recorder = tokio::spawn(recorder.run(Arc::clone(&hypervisor), recorder_stopped));
-        let watchdog = tokio::spawn(Arc::clone(&hypervisor).watch_connection());
-        let (stop_notifier, notifier_stopped) = tokio::sync::oneshot::channel();
-        let notifier = match (&config.notifications, &outbox) {
-            (Some(settings), Some(outbox)) => Some(tokio::spawn(
-                crate::amqp::Notifier {
-                    store: store.clone(),
-                    publisher: Arc::clone(&publisher),
-                    hostname: config.hostname.clone(),
-                    broker: settings.broker.clone(),
-                    exchange: settings.exchange.clone(),
-                    wake: Arc::clone(&outbox.wake),
-                }
-                .run(notifier_stopped, std::time::Duration::from_secs(2)),
-            )),
-            _ => None,
-        };
+        let workers = Workers::start(
+            &config,
+            &store,
+            &hypervisor,
+            &publisher,
+            recorder,
+            outbox,
+            health_task,
+        );
         let host_api = HostApi::new(
             Arc::clone(&hypervisor),
             Arc::clone(&host),
@@ -143,6 +132,7 @@ impl App {
             hub,
             stats,
         );
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let server = router(&hypervisor, &host, host_api, &publisher)?
             .add_service(health_service)
             // Without TCP_NODELAY a streamed event waits for the client's delayed ACK.
@@ -154,13 +144,6 @@ impl App {
             );
         let addr = config.listen;
         info!(%addr, hostname = %config.hostname, libvirt = %hypervisor.redacted_uri(), "virtplane serving");
-        // The connection is opened lazily; warming it up now makes health truthful at once.
-        let warmup = tokio::spawn({
-            let hypervisor = Arc::clone(&hypervisor);
-            async move {
-                let _ = hypervisor.ensure_connected().await;
-            }
-        });
 
         tokio::pin!(server);
         tokio::select! {
@@ -169,22 +152,7 @@ impl App {
                 drain(&health, stop_tx, server, config.shutdown_grace_period).await?;
             }
         }
-        warmup.abort();
-        watchdog.abort();
-        health_task.abort();
-        // Deregisters the callbacks first, then lets the recorder store what is queued.
-        hypervisor.close().await;
-        let _ = stop_recorder.send(());
-        if let Err(e) = recorder.await {
-            warn!(error = %e, "the lifecycle recorder ended abnormally");
-        }
-        // Flushes pending notifications briefly; the rest stays in the outbox.
-        let _ = stop_notifier.send(());
-        if let Some(notifier) = notifier
-            && let Err(e) = notifier.await
-        {
-            warn!(error = %e, "the notifier ended abnormally");
-        }
+        workers.stop(&hypervisor).await;
         publisher.close();
         store.close().await;
         info!("virtplane stopped");
@@ -192,9 +160,87 @@ impl App {
     }
 }
 
+/// The tasks that run beside the gRPC server, stopped in a deliberate order.
+struct Workers {
+    recorder: (JoinHandle<()>, oneshot::Sender<()>),
+    notifier: Option<(JoinHandle<()>, oneshot::Sender<()>)>,
+    watchdog: JoinHandle<()>,
+    warmup: JoinHandle<()>,
+    health: JoinHandle<()>,
+}
+
+impl Workers {
+    fn start(
+        config: &Config,
+        store: &Store,
+        hypervisor: &Arc<Hypervisor>,
+        publisher: &Arc<Publisher>,
+        recorder: LifecycleRecorder,
+        outbox: Option<crate::amqp::Outbox>,
+        health: JoinHandle<()>,
+    ) -> Workers {
+        let (stop_recorder, recorder_stopped) = oneshot::channel();
+        let recorder = tokio::spawn(recorder.run(Arc::clone(hypervisor), recorder_stopped));
+        let watchdog = tokio::spawn(Arc::clone(hypervisor).watch_connection());
+        let notifier = config
+            .notifications
+            .as_ref()
+            .zip(outbox)
+            .map(|(settings, outbox)| {
+                let (stop, stopped) = oneshot::channel();
+                let notifier = crate::amqp::Notifier {
+                    store: store.clone(),
+                    publisher: Arc::clone(publisher),
+                    hostname: config.hostname.clone(),
+                    broker: settings.broker.clone(),
+                    exchange: settings.exchange.clone(),
+                    wake: outbox.wake,
+                };
+                (
+                    tokio::spawn(notifier.run(stopped, Duration::from_secs(2))),
+                    stop,
+                )
+            });
+        // The connection is opened lazily; warming it up now makes health truthful at once.
+        let warmup = tokio::spawn({
+            let hypervisor = Arc::clone(hypervisor);
+            async move {
+                let _ = hypervisor.ensure_connected().await;
+            }
+        });
+        Workers {
+            recorder: (recorder, stop_recorder),
+            notifier,
+            watchdog,
+            warmup,
+            health,
+        }
+    }
+
+    /// Closes libvirt (callbacks deregistered first), lets the recorder store what is
+    /// queued, then flushes notifications briefly: the rest stays in the outbox.
+    async fn stop(self, hypervisor: &Hypervisor) {
+        self.warmup.abort();
+        self.watchdog.abort();
+        self.health.abort();
+        hypervisor.close().await;
+        let (recorder, stop) = self.recorder;
+        let _ = stop.send(());
+        if let Err(e) = recorder.await {
+            warn!(error = %e, "the lifecycle recorder ended abnormally");
+        }
+        if let Some((notifier, stop)) = self.notifier {
+            let _ = stop.send(());
+            if let Err(e) = notifier.await {
+                warn!(error = %e, "the notifier ended abnormally");
+            }
+        }
+    }
+}
+
 async fn drain(
     health: &HealthHandle,
-    stop: tokio::sync::oneshot::Sender<()>,
+    stop: oneshot::Sender<()>,
     server: impl Future<Output = Result<(), tonic::transport::Error>>,
     grace: std::time::Duration,
 ) -> anyhow::Result<()> {
