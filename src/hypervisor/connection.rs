@@ -99,6 +99,8 @@ pub struct Hypervisor {
     events: Arc<EventSink>,
     /// Woken by a connection's close callback.
     closed: Arc<Notify>,
+    /// Set by [`Hypervisor::close`]: no connection is opened after it.
+    shut_down: std::sync::atomic::AtomicBool,
 }
 
 struct Slot {
@@ -185,6 +187,7 @@ impl Hypervisor {
             listener,
             events,
             closed: Arc::new(Notify::new()),
+            shut_down: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -280,9 +283,12 @@ impl Hypervisor {
         }
     }
 
-    /// Closes the connection, if open. Later calls reconnect.
+    /// Closes the connection for good (shutdown): later calls fail with
+    /// [`HypervisorError::Unavailable`] instead of opening a new one, whose callbacks
+    /// nobody would deregister.
     pub async fn close(&self) {
         let mut slot = self.slot.lock().await;
+        self.shut_down.store(true, Ordering::Release);
         if let Some(live) = slot.live.take() {
             close_in_background(live).await;
         }
@@ -335,6 +341,11 @@ impl Hypervisor {
     /// The live connection, opened or replaced if needed.
     async fn connection(&self) -> Result<Arc<LiveConnection>, HypervisorError> {
         let mut slot = self.slot.lock().await;
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(HypervisorError::Unavailable(
+                "the service is shutting down; libvirt is closed".into(),
+            ));
+        }
         if let Some(live) = &slot.live {
             if !live.is_dead() {
                 return Ok(Arc::clone(live));
