@@ -255,6 +255,29 @@ async fn service_batch(client: &PublishServiceClient<Channel>, queue: &str) -> f
     BATCH_MESSAGES as f64 / started.elapsed().as_secs_f64()
 }
 
+/// One raw publisher: its own confirm-mode channel, each message awaited in turn.
+async fn publish_one_by_one(conn: &Connection, queue: &str) {
+    let channel = conn.create_channel().await.expect("channel");
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .expect("confirms");
+    let body = body();
+    for _ in 0..UNARY_PER_CALLER {
+        let confirm = channel
+            .basic_publish(
+                "amq.direct".into(),
+                queue.to_owned().into(),
+                BasicPublishOptions::default(),
+                &body,
+                BasicProperties::default().with_delivery_mode(2),
+            )
+            .await
+            .expect("publish");
+        assert!(confirm.await.expect("confirm").is_ack());
+    }
+}
+
 async fn raw_unary_per_connection(queue: &str) -> f64 {
     let mut conns = Vec::new();
     for _ in 0..CALLERS {
@@ -270,25 +293,7 @@ async fn raw_unary_per_connection(queue: &str) -> f64 {
         .map(|conn| {
             let queue = queue.to_owned();
             tokio::spawn(async move {
-                let channel = conn.create_channel().await.expect("channel");
-                channel
-                    .confirm_select(ConfirmSelectOptions::default())
-                    .await
-                    .expect("confirms");
-                let body = body();
-                for _ in 0..UNARY_PER_CALLER {
-                    let confirm = channel
-                        .basic_publish(
-                            "amq.direct".into(),
-                            queue.clone().into(),
-                            BasicPublishOptions::default(),
-                            &body,
-                            BasicProperties::default().with_delivery_mode(2),
-                        )
-                        .await
-                        .expect("publish");
-                    assert!(confirm.await.expect("confirm").is_ack());
-                }
+                publish_one_by_one(&conn, &queue).await;
                 drop(conn);
             })
         })
@@ -311,25 +316,7 @@ async fn raw_unary(queue: &str) -> f64 {
             let conn = Arc::clone(&conn);
             let queue = queue.to_owned();
             tokio::spawn(async move {
-                let channel = conn.create_channel().await.expect("channel");
-                channel
-                    .confirm_select(ConfirmSelectOptions::default())
-                    .await
-                    .expect("confirms");
-                let body = body();
-                for _ in 0..UNARY_PER_CALLER {
-                    let confirm = channel
-                        .basic_publish(
-                            "amq.direct".into(),
-                            queue.clone().into(),
-                            BasicPublishOptions::default(),
-                            &body,
-                            BasicProperties::default().with_delivery_mode(2),
-                        )
-                        .await
-                        .expect("publish");
-                    assert!(confirm.await.expect("confirm").is_ack());
-                }
+                publish_one_by_one(&conn, &queue).await;
             })
         })
         .collect();

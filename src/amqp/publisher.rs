@@ -5,7 +5,11 @@
 //! connection (the broken one is discarded, and the pool's check refuses any other
 //! closed or blocked one); what the broker itself refuses is reported at once.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
 
 use lapin::{Channel, Confirmation, ErrorKind, PublisherConfirm, options::BasicPublishOptions};
 use tracing::warn;
@@ -57,14 +61,9 @@ pub struct BrokerInfo {
     pub pool: Option<PoolStats>,
 }
 
-struct Broker {
-    key: BrokerKey,
-    config: BrokerConfig,
-}
-
 /// Publishes to the configured brokers.
 pub struct Publisher {
-    brokers: BTreeMap<String, Broker>,
+    brokers: BTreeMap<String, BrokerConfig>,
     pools: PoolGroup<BrokerKey, AmqpManager>,
 }
 
@@ -86,22 +85,19 @@ enum Attempt {
 impl Publisher {
     /// Prepares a pool group for the brokers; no connection is opened yet.
     pub fn new(brokers: &[BrokerConfig], max_pools: usize) -> Arc<Self> {
-        let mut by_name = BTreeMap::new();
-        let mut max_size = 1;
+        let by_name: BTreeMap<String, BrokerConfig> = brokers
+            .iter()
+            .map(|config| (config.name.clone(), config.clone()))
+            .collect();
+        // Brokers with equal keys share a pool, which takes the largest limit any of
+        // them asks for; other pools keep their own.
+        let mut limits: HashMap<BrokerKey, usize> = HashMap::new();
         for config in brokers {
-            max_size = max_size.max(config.max_connections);
-            by_name.insert(
-                config.name.clone(),
-                Broker {
-                    key: config.key.clone(),
-                    config: config.clone(),
-                },
-            );
+            let limit = limits.entry(config.key.clone()).or_default();
+            *limit = (*limit).max(config.max_connections);
         }
-        // Brokers with equal keys share a pool, so the pool takes the largest limit
-        // any of them asks for.
         let settings = PoolSettings {
-            max_size,
+            max_size: 1,
             create_timeout: Duration::from_secs(10),
             // The check reads connection flags: nothing to time out.
             recycle_timeout: None,
@@ -109,7 +105,8 @@ impl Publisher {
         };
         let pools = PoolGroup::new("amqp", max_pools, settings, |key: &BrokerKey| {
             AmqpManager::new(key.clone())
-        });
+        })
+        .with_max_size_for(move |key| limits.get(key).copied().unwrap_or(1));
         Arc::new(Publisher {
             brokers: by_name,
             pools,
@@ -123,7 +120,7 @@ impl Publisher {
     pub async fn publish(&self, broker: &str, message: &Message) -> Result<(), PublishError> {
         let broker = self.broker(broker)?;
         message
-            .validate(broker.config.max_body_bytes)
+            .validate(broker.max_body_bytes)
             .map_err(PublishError::Invalid)?;
         let mut attempt = 0;
         loop {
@@ -160,7 +157,7 @@ impl Publisher {
         let mut results: Vec<Option<Result<(), PublishError>>> = messages
             .iter()
             .map(|m| {
-                m.validate(broker.config.max_body_bytes)
+                m.validate(broker.max_body_bytes)
                     .err()
                     .map(|e| Err(PublishError::Invalid(e)))
             })
@@ -230,7 +227,7 @@ impl Publisher {
         self.pools.close_all();
     }
 
-    fn broker(&self, name: &str) -> Result<&Broker, PublishError> {
+    fn broker(&self, name: &str) -> Result<&BrokerConfig, PublishError> {
         self.brokers
             .get(name)
             .ok_or_else(|| PublishError::UnknownBroker(name.to_owned()))
@@ -238,7 +235,7 @@ impl Publisher {
 
     async fn retry_or_fail(
         &self,
-        broker: &Broker,
+        broker: &BrokerConfig,
         attempt: &mut u32,
         reason: String,
     ) -> Result<(), PublishError> {
@@ -247,17 +244,17 @@ impl Publisher {
             interval_start,
             interval_step,
             interval_max,
-        } = broker.config.retry;
+        } = broker.retry;
         if *attempt >= max_retries {
             return Err(PublishError::Unavailable(format!(
                 "broker {:?} ({}) is unavailable after {} attempts: {reason}",
-                broker.config.name,
+                broker.name,
                 broker.key,
                 *attempt + 1
             )));
         }
         let wait = (interval_start + interval_step * *attempt).min(interval_max);
-        warn!(broker = %broker.config.name, pool = %broker.key, retry_in = ?wait, %reason, "publish failed; retrying on a fresh connection");
+        warn!(broker = %broker.name, pool = %broker.key, retry_in = ?wait, %reason, "publish failed; retrying on a fresh connection");
         *attempt += 1;
         tokio::time::sleep(wait).await;
         Ok(())
@@ -266,15 +263,12 @@ impl Publisher {
     /// One try: a connection, a channel, every message published, every confirm awaited.
     async fn attempt(
         &self,
-        broker: &Broker,
+        broker: &BrokerConfig,
         messages: &[Message],
     ) -> Result<Vec<Result<(), Attempt>>, Attempt> {
         let conn = self
             .pools
-            .acquire(
-                &broker.key,
-                Acquire::Blocking(broker.config.acquire_timeout),
-            )
+            .acquire(&broker.key, Acquire::Blocking(broker.acquire_timeout))
             .await
             .map_err(|e| match e {
                 AcquireError::Exhausted { .. } | AcquireError::TooManyPools { .. } => {
@@ -309,15 +303,13 @@ impl Publisher {
         let mut connection_broken = false;
         for (message, confirm) in messages.iter().zip(confirms) {
             let outcome = match confirm {
-                Ok(confirm) => {
-                    match tokio::time::timeout(broker.config.confirm_timeout, confirm).await {
-                        Ok(confirmation) => confirmed(message, confirmation),
-                        Err(_) => Err(Attempt::Retry(format!(
-                            "no confirm within {} ms (is the broker blocking publishers in a resource alarm?)",
-                            broker.config.confirm_timeout.as_millis()
-                        ))),
-                    }
-                }
+                Ok(confirm) => match tokio::time::timeout(broker.confirm_timeout, confirm).await {
+                    Ok(confirmation) => confirmed(message, confirmation),
+                    Err(_) => Err(Attempt::Retry(format!(
+                        "no confirm within {} ms (is the broker blocking publishers in a resource alarm?)",
+                        broker.confirm_timeout.as_millis()
+                    ))),
+                },
                 Err(e) => Err(classify(&e)),
             };
             if matches!(outcome, Err(Attempt::Retry(_))) {
@@ -333,7 +325,7 @@ impl Publisher {
         Ok(outcomes)
     }
 
-    fn discard(&self, broker: &Broker, conn: Pooled<AmqpManager>) {
+    fn discard(&self, broker: &BrokerConfig, conn: Pooled<AmqpManager>) {
         self.pools.discard(&broker.key, conn);
     }
 }

@@ -27,7 +27,6 @@ const MAX_BATCH: usize = 1024;
 /// Counters shown by `GetHost`.
 #[derive(Debug, Default)]
 pub struct EventStats {
-    pub recorded: AtomicU64,
     pub resyncs: AtomicU64,
     pub reconciliations: AtomicU64,
 }
@@ -184,7 +183,6 @@ impl LifecycleRecorder {
             match change {
                 Change::Upsert(k) => known.upserts.push(k),
                 Change::Remove(_) => known.removals.push(uuid),
-                Change::None => {}
             }
         }
         self.store_and_publish(&events, &known).await;
@@ -237,9 +235,6 @@ impl LifecycleRecorder {
                 .await
             {
                 Ok(recorded) => {
-                    self.stats
-                        .recorded
-                        .fetch_add(recorded.len() as u64, Ordering::Relaxed);
                     if let Some(outbox) = &self.outbox
                         && !recorded.is_empty()
                     {

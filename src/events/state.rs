@@ -19,7 +19,6 @@ pub type KnownDomains = HashMap<String, KnownDomain>;
 pub enum Change {
     Upsert(KnownDomain),
     Remove(String),
-    None,
 }
 
 /// Applies a real event to the known state and says what changed.

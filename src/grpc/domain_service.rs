@@ -36,7 +36,14 @@ impl DomainApi {
         domain: &str,
         action: DomainAction,
     ) -> Result<Response<pb::Domain>, Status> {
-        let domain = DomainRef::parse(domain)?;
+        self.act_on(DomainRef::parse(domain)?, action).await
+    }
+
+    async fn act_on(
+        &self,
+        domain: DomainRef,
+        action: DomainAction,
+    ) -> Result<Response<pb::Domain>, Status> {
         let summary = self.hypervisor.act_on_domain(domain, action).await?;
         Ok(Response::new(summary.into()))
     }
@@ -140,9 +147,9 @@ impl DomainService for DomainApi {
         request: Request<pb::StartDomainRequest>,
     ) -> Result<Response<pb::Domain>, Status> {
         let pb::StartDomainRequest { domain } = request.into_inner();
-        DomainRef::parse(&domain)?;
+        let domain = DomainRef::parse(&domain)?;
         self.host.ensure_accepting_work("StartDomain").await?;
-        self.act(&domain, DomainAction::Start).await
+        self.act_on(domain, DomainAction::Start).await
     }
 
     async fn shutdown_domain(
@@ -195,7 +202,7 @@ impl DomainService for DomainApi {
             inactive,
         } = request.into_inner();
         let domain = DomainRef::parse(&domain)?;
-        if secure && self.hypervisor.status().read_only {
+        if secure && self.hypervisor.read_only() {
             return Err(Status::failed_precondition(
                 "`secure` XML needs a read-write libvirt connection; this service's is read-only",
             ));

@@ -55,17 +55,17 @@ impl PublishService for PublishApi {
             mandatory,
             transient,
         } = request.into_inner();
-        let message = Message {
+        let message = message_from_pb(pb::OutgoingMessage {
             exchange,
             routing_key,
             body,
-            headers: headers.into_iter().collect(),
+            headers,
             content_type,
             message_id,
             correlation_id,
             mandatory,
             transient,
-        };
+        });
         self.publisher.publish(&broker, &message).await?;
         Ok(Response::new(pb::PublishResponse {}))
     }

@@ -222,6 +222,11 @@ impl Hypervisor {
         &self.redacted_uri
     }
 
+    /// Whether the connection is opened read-only.
+    pub fn read_only(&self) -> bool {
+        self.settings.read_only
+    }
+
     /// The connection's current state.
     pub fn status(&self) -> ConnectionStatus {
         self.status

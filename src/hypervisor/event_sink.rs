@@ -7,7 +7,7 @@
 
 use std::sync::{
     Arc,
-    atomic::{AtomicBool, AtomicU64, Ordering},
+    atomic::{AtomicBool, Ordering},
 };
 
 use tokio::sync::{Notify, mpsc};
@@ -30,7 +30,6 @@ pub struct RawLifecycleEvent {
 pub struct EventSink {
     queue: mpsc::Sender<RawLifecycleEvent>,
     overflowed: AtomicBool,
-    overflow_count: AtomicU64,
     wake: Notify,
 }
 
@@ -48,7 +47,6 @@ impl EventSink {
         let sink = Arc::new(EventSink {
             queue,
             overflowed: AtomicBool::new(false),
-            overflow_count: AtomicU64::new(0),
             wake: Notify::new(),
         });
         let source = EventSource {
@@ -61,7 +59,6 @@ impl EventSink {
     /// Hands an event over without blocking; on a full queue flags an overflow.
     pub fn push(&self, event: RawLifecycleEvent) {
         if self.queue.try_send(event).is_err() && !self.overflowed.swap(true, Ordering::AcqRel) {
-            self.overflow_count.fetch_add(1, Ordering::Relaxed);
             self.wake.notify_one();
         }
     }
@@ -69,11 +66,6 @@ impl EventSink {
     /// Clears and returns the overflow flag.
     pub fn take_overflow(&self) -> bool {
         self.overflowed.swap(false, Ordering::AcqRel)
-    }
-
-    /// Times the queue overflowed.
-    pub fn overflows(&self) -> u64 {
-        self.overflow_count.load(Ordering::Relaxed)
     }
 
     /// Resolves after the next overflow.

@@ -19,7 +19,8 @@ pub type Pooled<M> = Object<Counted<M>>;
 /// How each pool of a group behaves.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
-    /// Connections per pool, in use and idle together.
+    /// Connections per pool, in use and idle together, unless
+    /// [`PoolGroup::with_max_size_for`] sets one per key.
     pub max_size: usize,
     /// Time allowed to open one connection.
     pub create_timeout: Duration,
@@ -88,6 +89,9 @@ pub struct PoolStats {
     pub requests: u64,
 }
 
+/// Picks a pool's size from its key.
+type SizeFor<K> = Box<dyn Fn(&K) -> usize + Send + Sync>;
+
 /// A pool and its counters, as handed out of the group's lock.
 type PoolHandle<M> = (Pool<Counted<M>>, Arc<Counters>);
 
@@ -104,6 +108,7 @@ pub struct PoolGroup<K: PoolKey, M: Manager> {
     max_pools: usize,
     settings: PoolSettings,
     make_manager: Box<dyn Fn(&K) -> M + Send + Sync>,
+    max_size_for: Option<SizeFor<K>>,
     // A handful of pools per host: a vector scanned under a short lock is simplest.
     pools: Mutex<Vec<Entry<K, M>>>,
 }
@@ -133,8 +138,16 @@ where
             max_pools: max_pools.max(1),
             settings,
             make_manager: Box::new(make_manager),
+            max_size_for: None,
             pools: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Sizes each pool by its key (several configured names may share one key).
+    #[must_use]
+    pub fn with_max_size_for(mut self, size: impl Fn(&K) -> usize + Send + Sync + 'static) -> Self {
+        self.max_size_for = Some(Box::new(size));
+        self
     }
 
     /// Checks a connection out of `key`'s pool, creating the pool on first use.
@@ -179,7 +192,7 @@ where
         attempt.map_err(|e| match e {
             PoolError::Timeout(TimeoutType::Wait) => AcquireError::Exhausted {
                 pool: name(),
-                max_size: self.settings.max_size,
+                max_size: pool.status().max_size,
                 waited: match mode {
                     Acquire::Blocking(wait) => Some(wait),
                     Acquire::NonBlocking => None,
@@ -262,8 +275,13 @@ where
         }
         let counters = Arc::new(Counters::default());
         let manager = Counted::new((self.make_manager)(key), Arc::clone(&counters));
+        let max_size = self
+            .max_size_for
+            .as_ref()
+            .map_or(self.settings.max_size, |size| size(key))
+            .max(1);
         let pool = Pool::builder(manager)
-            .max_size(self.settings.max_size)
+            .max_size(max_size)
             .queue_mode(if self.settings.lifo {
                 QueueMode::Lifo
             } else {
@@ -411,6 +429,26 @@ mod tests {
         assert_eq!((stats.opened, stats.discarded), (2, 1));
         group.discard(&Key("a"), fresh);
         assert_eq!(group.stats()[0].discarded, 2);
+    }
+
+    #[tokio::test]
+    async fn each_key_can_have_its_own_limit() {
+        let (group, _) = group(4, 1, false);
+        let group = group.with_max_size_for(|key: &Key| if key.0 == "big" { 3 } else { 1 });
+        let _a = group.acquire(&Key("big"), WAIT).await.expect("1");
+        let _b = group.acquire(&Key("big"), WAIT).await.expect("2");
+        let _c = group.acquire(&Key("big"), WAIT).await.expect("3");
+        let _d = group.acquire(&Key("small"), WAIT).await.expect("1");
+        let err = group
+            .acquire(&Key("small"), Acquire::NonBlocking)
+            .await
+            .expect_err("full");
+        assert!(
+            matches!(err, AcquireError::Exhausted { max_size: 1, .. }),
+            "{err}"
+        );
+        let sizes: Vec<usize> = group.stats().iter().map(|s| s.max_size).collect();
+        assert_eq!(sizes, vec![3, 1]);
     }
 
     #[tokio::test]

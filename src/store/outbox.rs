@@ -98,21 +98,6 @@ impl Store {
             .await?;
         Ok(())
     }
-
-    /// Undelivered notifications of `sink`.
-    ///
-    /// # Errors
-    /// The database failed.
-    pub async fn backlog(&self, hostname: &str, sink: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM outbox WHERE hostname = $1 AND sink = $2 AND delivered_at IS NULL",
-        )
-        .bind(hostname)
-        .bind(sink)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("n")?)
-    }
 }
 
 /// Enqueues inside an open transaction (with the events they announce).
