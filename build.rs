@@ -22,6 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/virtplane/v1/domain.proto",
                 "proto/virtplane/v1/host.proto",
                 "proto/virtplane/v1/publish.proto",
+                "proto/virtplane/v1/webhook.proto",
             ],
             &["proto"],
         )?;

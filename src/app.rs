@@ -13,10 +13,12 @@ use crate::{
     amqp::Publisher,
     config::Config,
     events::{EventHub, EventStats, LifecycleRecorder},
-    grpc::{self, DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, pb},
+    grpc::{self, DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, WebhookApi, pb},
     host::HostController,
+    http::HttpPools,
     hypervisor::{EventSink, Hypervisor, Listeners},
-    store::Store,
+    store::{Outbox, Store},
+    webhook,
 };
 
 /// A built service, listening but not yet serving.
@@ -31,7 +33,9 @@ pub struct App {
     hub: EventHub,
     stats: Arc<EventStats>,
     publisher: Arc<Publisher>,
-    outbox: Option<crate::amqp::Outbox>,
+    outbox: Option<Outbox>,
+    webhooks: Vec<Outbox>,
+    http_pools: Arc<HttpPools>,
 }
 
 impl App {
@@ -44,10 +48,17 @@ impl App {
         let store = Store::connect(&config.database)
             .await
             .context("cannot open the database")?;
-        let outbox = config.notifications.as_ref().map(|_| crate::amqp::Outbox {
-            sink: crate::amqp::SINK,
-            wake: Arc::new(tokio::sync::Notify::new()),
-        });
+        let outbox = config
+            .notifications
+            .as_ref()
+            .map(|_| Outbox::new(crate::amqp::SINK, None));
+        let webhooks: Vec<Outbox> = config
+            .webhooks
+            .iter()
+            .map(|hook| Outbox::new(hook.sink(), hook.types.clone()))
+            .collect();
+        let http_pools = webhook::host_pools(&config)
+            .map_err(|e| anyhow::anyhow!("cannot prepare the webhook host pools: {e}"))?;
         let host = HostController::new(store.clone(), config.hostname.clone(), outbox.clone())
             .await
             .context("cannot load the host's state")?;
@@ -59,7 +70,7 @@ impl App {
             source,
             hub.clone(),
             config.events.watch_buffer,
-            outbox.clone(),
+            outbox.iter().chain(&webhooks).cloned().collect(),
         )
         .await
         .context("cannot load the known domain states")?;
@@ -84,6 +95,8 @@ impl App {
             stats,
             publisher,
             outbox,
+            webhooks,
+            http_pools,
         })
     }
 
@@ -113,6 +126,8 @@ impl App {
             stats,
             publisher,
             outbox,
+            webhooks,
+            http_pools,
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let (health, health_task) = grpc::serve_health(reporter, host.reachable()).await;
@@ -122,7 +137,11 @@ impl App {
             &hypervisor,
             &publisher,
             recorder,
-            outbox,
+            Deliveries {
+                amqp: outbox,
+                webhooks,
+                pools: &http_pools,
+            },
             health_task,
         );
         let host_api = HostApi::new(
@@ -133,15 +152,28 @@ impl App {
             stats,
         );
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let server = router(&hypervisor, &host, host_api, &publisher)?
-            .add_service(health_service)
-            // Without TCP_NODELAY a streamed event waits for the client's delayed ACK.
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                async {
-                    let _ = stop_rx.await;
-                },
-            );
+        let webhook_api = WebhookApi::new(
+            store.clone(),
+            config.hostname.clone(),
+            config.webhooks.clone(),
+        );
+        let pool_api = PoolApi::new(Arc::clone(&publisher), Arc::clone(&http_pools));
+        let server = router(
+            &hypervisor,
+            &host,
+            host_api,
+            &publisher,
+            pool_api,
+            webhook_api,
+        )?
+        .add_service(health_service)
+        // Without TCP_NODELAY a streamed event waits for the client's delayed ACK.
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            async {
+                let _ = stop_rx.await;
+            },
+        );
         let addr = config.listen;
         info!(%addr, hostname = %config.hostname, libvirt = %hypervisor.redacted_uri(), "virtplane serving");
 
@@ -154,16 +186,29 @@ impl App {
         }
         workers.stop(&hypervisor).await;
         publisher.close();
+        http_pools.close();
         store.close().await;
         info!("virtplane stopped");
         Ok(())
     }
 }
 
+/// A background task and the switch that stops it.
+type Stoppable = (JoinHandle<()>, oneshot::Sender<()>);
+
+/// The notification outboxes: AMQP, webhooks (in configuration order) and the pools
+/// webhooks are sent through.
+struct Deliveries<'a> {
+    amqp: Option<Outbox>,
+    webhooks: Vec<Outbox>,
+    pools: &'a Arc<HttpPools>,
+}
+
 /// The tasks that run beside the gRPC server, stopped in a deliberate order.
 struct Workers {
-    recorder: (JoinHandle<()>, oneshot::Sender<()>),
-    notifier: Option<(JoinHandle<()>, oneshot::Sender<()>)>,
+    recorder: Stoppable,
+    notifier: Option<Stoppable>,
+    webhooks: Vec<Stoppable>,
     watchdog: JoinHandle<()>,
     warmup: JoinHandle<()>,
     health: JoinHandle<()>,
@@ -176,31 +221,52 @@ impl Workers {
         hypervisor: &Arc<Hypervisor>,
         publisher: &Arc<Publisher>,
         recorder: LifecycleRecorder,
-        outbox: Option<crate::amqp::Outbox>,
+        deliveries: Deliveries<'_>,
         health: JoinHandle<()>,
     ) -> Workers {
         let (stop_recorder, recorder_stopped) = oneshot::channel();
         let recorder = tokio::spawn(recorder.run(Arc::clone(hypervisor), recorder_stopped));
         let watchdog = tokio::spawn(Arc::clone(hypervisor).watch_connection());
-        let notifier = config
-            .notifications
-            .as_ref()
-            .zip(outbox)
-            .map(|(settings, outbox)| {
+        let notifier =
+            config
+                .notifications
+                .as_ref()
+                .zip(deliveries.amqp)
+                .map(|(settings, outbox)| {
+                    let (stop, stopped) = oneshot::channel();
+                    let notifier = crate::amqp::Notifier {
+                        store: store.clone(),
+                        publisher: Arc::clone(publisher),
+                        hostname: config.hostname.clone(),
+                        broker: settings.broker.clone(),
+                        exchange: settings.exchange.clone(),
+                        wake: outbox.wake,
+                    };
+                    (
+                        tokio::spawn(notifier.run(stopped, Duration::from_secs(2))),
+                        stop,
+                    )
+                });
+        webhook::announce(&config.webhooks);
+        let webhooks = config
+            .webhooks
+            .iter()
+            .zip(deliveries.webhooks)
+            .map(|(hook, outbox)| {
                 let (stop, stopped) = oneshot::channel();
-                let notifier = crate::amqp::Notifier {
+                let deliverer = webhook::Deliverer {
                     store: store.clone(),
-                    publisher: Arc::clone(publisher),
+                    pools: Arc::clone(deliveries.pools),
                     hostname: config.hostname.clone(),
-                    broker: settings.broker.clone(),
-                    exchange: settings.exchange.clone(),
+                    hook: hook.clone(),
                     wake: outbox.wake,
                 };
                 (
-                    tokio::spawn(notifier.run(stopped, Duration::from_secs(2))),
+                    tokio::spawn(deliverer.run(stopped, webhook::SHUTDOWN_FLUSH)),
                     stop,
                 )
-            });
+            })
+            .collect();
         // The connection is opened lazily; warming it up now makes health truthful at once.
         let warmup = tokio::spawn({
             let hypervisor = Arc::clone(hypervisor);
@@ -211,6 +277,7 @@ impl Workers {
         Workers {
             recorder: (recorder, stop_recorder),
             notifier,
+            webhooks,
             watchdog,
             warmup,
             health,
@@ -229,10 +296,18 @@ impl Workers {
         if let Err(e) = recorder.await {
             warn!(error = %e, "the lifecycle recorder ended abnormally");
         }
-        if let Some((notifier, stop)) = self.notifier {
-            let _ = stop.send(());
-            if let Err(e) = notifier.await {
-                warn!(error = %e, "the notifier ended abnormally");
+        // Every sink flushes at once: the shutdown waits for the slowest, not the sum.
+        let flushes = self
+            .notifier
+            .into_iter()
+            .chain(self.webhooks)
+            .map(|(task, stop)| {
+                let _ = stop.send(());
+                task
+            });
+        for task in flushes.collect::<Vec<_>>() {
+            if let Err(e) = task.await {
+                warn!(error = %e, "a notification deliverer ended abnormally");
             }
         }
     }
@@ -262,6 +337,8 @@ fn router(
     host: &Arc<HostController>,
     host_api: HostApi,
     publisher: &Arc<Publisher>,
+    pool_api: PoolApi,
+    webhook_api: WebhookApi,
 ) -> anyhow::Result<tonic::transport::server::Router> {
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -283,8 +360,9 @@ fn router(
             // A batch carries many bodies: tonic's 4 MiB default is too small for it.
             .max_decoding_message_size(64 * 1024 * 1024),
         )
-        .add_service(pb::pool_service_server::PoolServiceServer::new(
-            PoolApi::new(Arc::clone(publisher)),
+        .add_service(pb::pool_service_server::PoolServiceServer::new(pool_api))
+        .add_service(pb::webhook_service_server::WebhookServiceServer::new(
+            webhook_api,
         ))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha))

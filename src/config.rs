@@ -17,6 +17,10 @@ use serde::Deserialize;
 
 use crate::secret::Secret;
 
+mod webhooks;
+
+pub use webhooks::{HttpConfig, WebhookConfig};
+
 /// The libvirt URI real hosts use; only the demo points elsewhere.
 pub const DEFAULT_LIBVIRT_URI: &str = "qemu:///system";
 /// Where the embedded SQLite database lives unless told otherwise.
@@ -70,6 +74,9 @@ pub struct Config {
     /// AMQP pools kept at most (least recently used idle ones are closed).
     pub amqp_max_pools: usize,
     pub notifications: Option<NotificationsConfig>,
+    pub http: HttpConfig,
+    /// Receivers of lifecycle events, in configuration order.
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 /// A named AMQP broker.
@@ -188,6 +195,10 @@ struct FileConfig {
     #[serde(default)]
     amqp: FileAmqp,
     notifications: Option<FileNotifications>,
+    #[serde(default)]
+    http: webhooks::FileHttp,
+    #[serde(default)]
+    webhooks: Vec<webhooks::FileWebhook>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -282,6 +293,8 @@ impl Config {
             brokers,
             amqp,
             notifications,
+            http,
+            webhooks,
         } = file;
         let listen = cli.listen.clone().or(listen);
         let listen = listen.as_deref().unwrap_or(DEFAULT_LISTEN);
@@ -324,6 +337,8 @@ impl Config {
             notifications: notifications.map(|FileNotifications { broker, exchange }| {
                 NotificationsConfig { broker, exchange }
             }),
+            http: webhooks::resolve_http(http)?,
+            webhooks: webhooks::resolve_webhooks(webhooks)?,
         }
         .check_references()
     }

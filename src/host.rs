@@ -38,7 +38,7 @@ pub struct HostController {
     hostname: String,
     reachable: watch::Sender<bool>,
     /// Where `hypervisor.error` notifications go, when configured.
-    outbox: Option<crate::amqp::Outbox>,
+    outbox: Option<crate::store::Outbox>,
 }
 
 impl HostController {
@@ -49,7 +49,7 @@ impl HostController {
     pub async fn new(
         store: Store,
         hostname: String,
-        outbox: Option<crate::amqp::Outbox>,
+        outbox: Option<crate::store::Outbox>,
     ) -> Result<Arc<Self>, StoreError> {
         store.ensure_host(&hostname).await?;
         // Unknown until the first connect: report NOT_SERVING rather than guess.

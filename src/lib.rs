@@ -4,19 +4,24 @@
 //! and runs the gRPC server; [`grpc`] is the API layer (thin handlers, one error map);
 //! [`hypervisor`] holds the one reconnecting libvirt connection and every libvirt
 //! call; [`events`] records, reconciles and fans out domain lifecycle events;
-//! [`host`] decides whether the host accepts work; [`store`] persists state.
+//! [`host`] decides whether the host accepts work; [`store`] persists state;
+//! [`pool`] is the keyed-pool mechanism under [`amqp`] (brokers) and [`http`] (webhook
+//! hosts); [`webhook`] delivers lifecycle events over HTTP.
 
 pub mod amqp;
 pub mod app;
+mod backoff;
 pub mod config;
 pub mod events;
 pub mod grpc;
 pub mod host;
+pub mod http;
 pub mod hypervisor;
 pub mod pool;
 pub mod secret;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+pub mod webhook;
 
 pub use app::App;

@@ -10,5 +10,5 @@ mod publisher;
 pub use connection::{AmqpConnection, AmqpManager};
 pub use key::{BrokerKey, BrokerUrlError};
 pub use message::Message;
-pub use notifier::{Notifier, Outbox, SINK};
+pub use notifier::{Notifier, SINK};
 pub use publisher::{BrokerInfo, PublishError, Publisher};

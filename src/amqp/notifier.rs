@@ -7,28 +7,11 @@ use tokio::sync::{Notify, oneshot};
 use tracing::{debug, warn};
 
 use super::{Message, Publisher};
-use crate::store::{NewNotification, Store};
+use crate::store::Store;
 
 /// The outbox sink name of AMQP notifications.
 pub const SINK: &str = "amqp";
 const BATCH: usize = 200;
-
-/// Where producers enqueue notifications, and how they wake the notifier.
-#[derive(Debug, Clone)]
-pub struct Outbox {
-    pub sink: &'static str,
-    pub wake: Arc<Notify>,
-}
-
-impl Outbox {
-    /// Enqueues one notification; failures are logged (the event itself is stored).
-    pub async fn enqueue(&self, store: &Store, hostname: &str, notification: NewNotification) {
-        match store.enqueue(hostname, self.sink, &[notification]).await {
-            Ok(()) => self.wake.notify_one(),
-            Err(e) => warn!(error = %e, "cannot enqueue a notification"),
-        }
-    }
-}
 
 /// Delivers the outbox to a broker's exchange.
 #[derive(Debug)]

@@ -61,7 +61,7 @@ pub struct LifecycleRecorder {
     reconcile_rx: mpsc::UnboundedReceiver<()>,
     known: KnownDomains,
     /// Where notifications of the events go, when configured.
-    outbox: Option<crate::amqp::Outbox>,
+    outboxes: Vec<crate::store::Outbox>,
     /// A batch is published to watchers at once: keeping it to a quarter of their
     /// buffer lets a watcher that keeps up absorb a whole burst.
     batch_limit: usize,
@@ -78,7 +78,7 @@ impl LifecycleRecorder {
         source: EventSource,
         hub: EventHub,
         watch_buffer: usize,
-        outbox: Option<crate::amqp::Outbox>,
+        outboxes: Vec<crate::store::Outbox>,
     ) -> Result<(Self, ReconcileTrigger, Arc<EventStats>), crate::store::StoreError> {
         let known = store
             .known_domains(&hostname)
@@ -96,7 +96,7 @@ impl LifecycleRecorder {
             source,
             reconcile_rx,
             known,
-            outbox,
+            outboxes,
             batch_limit: (watch_buffer / 4).clamp(1, MAX_BATCH),
         };
         Ok((recorder, ReconcileTrigger { tx }, stats))
@@ -226,19 +226,14 @@ impl LifecycleRecorder {
         loop {
             match self
                 .store
-                .record_events(
-                    &self.hostname,
-                    events,
-                    changes,
-                    self.outbox.as_ref().map(|o| o.sink),
-                )
+                .record_events(&self.hostname, events, changes, &self.outboxes)
                 .await
             {
                 Ok(recorded) => {
-                    if let Some(outbox) = &self.outbox
-                        && !recorded.is_empty()
-                    {
-                        outbox.wake.notify_one();
+                    if !recorded.is_empty() {
+                        for outbox in &self.outboxes {
+                            outbox.wake.notify_one();
+                        }
                     }
                     for event in recorded {
                         self.hub.publish(event);

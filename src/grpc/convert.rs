@@ -188,7 +188,7 @@ impl From<LifecycleEvent> for pb::LifecycleEvent {
     }
 }
 
-fn timestamp_from_micros(micros: i64) -> prost_types::Timestamp {
+pub(crate) fn timestamp_from_micros(micros: i64) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: micros.div_euclid(1_000_000),
         nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32,

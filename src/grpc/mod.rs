@@ -8,11 +8,13 @@ mod lifecycle;
 mod page_token;
 mod publish_service;
 mod status;
+mod webhook_service;
 
 pub use domain_service::DomainApi;
 pub use health::{HealthHandle, serve_health};
 pub use host_service::HostApi;
 pub use publish_service::{PoolApi, PublishApi};
+pub use webhook_service::WebhookApi;
 
 /// Generated protobuf types and service stubs of `virtplane.v1`.
 #[allow(missing_docs, unreachable_pub, clippy::all, reason = "generated code")]

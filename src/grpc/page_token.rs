@@ -27,7 +27,7 @@ impl PageToken {
         }
         let invalid = || {
             Status::invalid_argument(
-                "`page_token` is not a token returned by ListDomains; omit it to start from the first page",
+                "`page_token` is not a token this call returned; omit it to start from the first page",
             )
         };
         let bytes = hex_decode(token).ok_or_else(invalid)?;
@@ -40,7 +40,7 @@ impl PageToken {
         };
         if token_filter != filter {
             return Err(Status::invalid_argument(
-                "`page_token` was issued for a different `state` filter; repeat the filter of the first call",
+                "`page_token` was issued for different filters; repeat the filters of the first call",
             ));
         }
         Ok(Some(PageToken {

@@ -23,6 +23,7 @@ pub struct PublishApi {
 #[derive(Debug, Clone)]
 pub struct PoolApi {
     publisher: Arc<Publisher>,
+    http: Arc<crate::http::HttpPools>,
 }
 
 impl PublishApi {
@@ -32,8 +33,8 @@ impl PublishApi {
 }
 
 impl PoolApi {
-    pub fn new(publisher: Arc<Publisher>) -> Self {
-        PoolApi { publisher }
+    pub fn new(publisher: Arc<Publisher>, http: Arc<crate::http::HttpPools>) -> Self {
+        PoolApi { publisher, http }
     }
 }
 
@@ -137,6 +138,7 @@ impl PoolService for PoolApi {
             .publisher
             .pool_stats()
             .into_iter()
+            .chain(self.http.stats())
             .map(pool_from_stats)
             .collect();
         Ok(Response::new(pb::ListPoolsResponse { pools }))

@@ -105,7 +105,7 @@ pub struct Hypervisor {
 
 struct Slot {
     live: Option<Arc<LiveConnection>>,
-    backoff: super::backoff::Backoff,
+    backoff: crate::backoff::Backoff,
     last_failure: Option<HypervisorError>,
     successes: u64,
 }
@@ -164,7 +164,7 @@ impl Hypervisor {
         // Before any connection opens, or libvirt never delivers events for it.
         event_loop::ensure_running().map_err(HypervisorError::Internal)?;
         let redacted_uri = uri::redact(&settings.uri);
-        let backoff = super::backoff::Backoff::new(
+        let backoff = crate::backoff::Backoff::new(
             settings.reconnect_backoff_initial,
             settings.reconnect_backoff_max,
         );

@@ -1,7 +1,6 @@
 //! The hypervisor: one lazily reconnecting libvirt connection and the domain
 //! operations made over it. The only place that talks to libvirt.
 
-mod backoff;
 mod connection;
 mod domain;
 mod error;

@@ -16,6 +16,40 @@ use super::{Counted, Counters, PoolKey};
 /// A checked-out connection; dropping it returns it to its pool.
 pub type Pooled<M> = Object<Counted<M>>;
 
+/// A connection opened beyond a full pool (urllib3's `block = false`): it is never
+/// pooled, and dropping it closes it and counts it as discarded.
+pub struct Overflow<M: Manager> {
+    conn: Option<M::Type>,
+    counters: Arc<Counters>,
+}
+
+impl<M: Manager> fmt::Debug for Overflow<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Overflow").finish_non_exhaustive()
+    }
+}
+
+impl<M: Manager> std::ops::Deref for Overflow<M> {
+    type Target = M::Type;
+    fn deref(&self) -> &M::Type {
+        self.conn.as_ref().expect("present until dropped")
+    }
+}
+
+impl<M: Manager> std::ops::DerefMut for Overflow<M> {
+    fn deref_mut(&mut self) -> &mut M::Type {
+        self.conn.as_mut().expect("present until dropped")
+    }
+}
+
+impl<M: Manager> Drop for Overflow<M> {
+    fn drop(&mut self) {
+        if self.conn.take().is_some() {
+            self.counters.count_discard();
+        }
+    }
+}
+
 /// How each pool of a group behaves.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -207,6 +241,29 @@ where
                 AcquireError::Closed { pool: name() }
             }
         })
+    }
+
+    /// Opens a connection for `key` outside its pool's limit, for callers that must
+    /// not wait when the pool is full. Counted as opened, and as discarded when dropped.
+    ///
+    /// # Errors
+    /// Opening failed or took longer than the create timeout.
+    pub async fn overflow(&self, key: &K) -> Result<Overflow<M>, AcquireError<M::Error>> {
+        let (pool, counters) = self.pool_for(key)?;
+        counters.count_request();
+        match tokio::time::timeout(self.settings.create_timeout, pool.manager().create()).await {
+            Ok(Ok(conn)) => Ok(Overflow {
+                conn: Some(conn),
+                counters,
+            }),
+            Ok(Err(source)) => Err(AcquireError::Connect {
+                pool: key.redacted(),
+                source,
+            }),
+            Err(_) => Err(AcquireError::Timeout {
+                pool: key.redacted(),
+            }),
+        }
     }
 
     /// Closes a connection found broken in use instead of returning it.

@@ -12,7 +12,7 @@ mod counted;
 mod group;
 
 pub use counted::{Counted, Counters};
-pub use group::{Acquire, AcquireError, PoolGroup, PoolSettings, PoolStats, Pooled};
+pub use group::{Acquire, AcquireError, Overflow, PoolGroup, PoolSettings, PoolStats, Pooled};
 
 /// What pools are keyed by: normalised connection parameters.
 pub trait PoolKey: Clone + Eq + std::hash::Hash + Send + Sync + 'static {

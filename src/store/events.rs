@@ -47,7 +47,7 @@ impl Store {
         hostname: &str,
         events: &[NewEvent],
         changes: &KnownChanges,
-        outbox_sink: Option<&str>,
+        outboxes: &[super::Outbox],
     ) -> Result<Vec<LifecycleEvent>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut recorded = Vec::with_capacity(events.len());
@@ -107,10 +107,13 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        if let Some(sink) = outbox_sink {
-            let notifications: Vec<NewNotification> =
-                recorded.iter().map(lifecycle_notification).collect();
-            super::outbox::enqueue_in(&mut tx, hostname, sink, &notifications).await?;
+        for outbox in outboxes {
+            let notifications: Vec<NewNotification> = recorded
+                .iter()
+                .filter(|e| outbox.takes(e.kind))
+                .map(lifecycle_notification)
+                .collect();
+            super::outbox::enqueue_in(&mut tx, hostname, &outbox.sink, &notifications).await?;
         }
         tx.commit().await?;
         Ok(recorded)

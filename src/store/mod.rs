@@ -17,7 +17,7 @@ use sqlx::{
 
 pub use events::{EventQuery, KnownChanges};
 pub use hosts::{AUTO_PREFIX, HostRecord};
-pub use outbox::{NewNotification, OutboxRow};
+pub use outbox::{Delivery, DeliveryCounts, DeliveryState, NewNotification, Outbox, OutboxRow};
 
 use crate::config::DatabaseConfig;
 

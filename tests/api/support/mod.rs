@@ -1,5 +1,6 @@
 //! Test helpers: spawn the app on port 0, private libvirtd daemons, scratch databases.
 
+pub mod http_server;
 pub mod libvirtd;
 pub mod postgres;
 

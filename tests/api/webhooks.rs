@@ -1,0 +1,436 @@
+//! Webhooks: lifecycle events POSTed as signed JSON to a real HTTP server on loopback,
+//! at least once through a receiver outage and a restart of the service, 4xx recorded
+//! as permanent failures visible over gRPC.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use ring::hmac;
+use tonic::transport::Channel;
+use virtplane::grpc::pb::{
+    self, pool_service_client::PoolServiceClient, webhook_service_client::WebhookServiceClient,
+};
+
+use crate::support::{
+    TEST_DRIVER, TestApp, TestOptions, domain_xml, eventually, http_server::Received,
+    http_server::TestHttpServer, postgres::ScratchDatabase, scratch, spawn_app, unique_name,
+};
+
+const SECRET: &str = "webhook-signing-secret";
+
+fn webhook_toml(server: &TestHttpServer, extra: &str) -> String {
+    format!(
+        "[[webhooks]]\nname = \"audit\"\nurl = \"{}\"\nsecret = \"{SECRET}\"\n\
+         retry_initial_ms = 50\nretry_max_ms = 300\ntimeout_ms = 2000\n{extra}",
+        server.url("/hooks/lifecycle?token=query-secret")
+    )
+}
+
+async fn webhooks_client(app: &TestApp) -> WebhookServiceClient<Channel> {
+    WebhookServiceClient::connect(format!("http://{}", app.addr))
+        .await
+        .expect("client")
+}
+
+async fn define(app: &mut TestApp, name: &str) {
+    app.domains
+        .define_domain(pb::DefineDomainRequest {
+            xml: domain_xml(name),
+        })
+        .await
+        .expect("define");
+}
+
+fn header<'a>(received: &'a Received, name: &str) -> &'a str {
+    received
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("header {name} missing"))
+}
+
+fn body_json(received: &Received) -> serde_json::Value {
+    serde_json::from_slice(&received.body).expect("JSON body")
+}
+
+/// The receiver's view after deduplicating by (host, event id): first copies, in
+/// arrival order.
+fn deduplicated(received: &[Received]) -> Vec<serde_json::Value> {
+    let mut seen = std::collections::HashSet::new();
+    received
+        .iter()
+        .filter(|r| {
+            seen.insert((
+                header(r, "x-virtplane-host").to_owned(),
+                header(r, "x-virtplane-event-id").to_owned(),
+            ))
+        })
+        .map(body_json)
+        .collect()
+}
+
+async fn all_events(app: &mut TestApp) -> Vec<pb::LifecycleEvent> {
+    app.host
+        .list_lifecycle_events(pb::ListLifecycleEventsRequest {
+            page_size: 1000,
+            order: pb::EventOrder::OldestFirst.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list events")
+        .into_inner()
+        .events
+}
+
+#[tokio::test]
+async fn every_event_is_posted_signed_and_the_deliveries_are_listed() {
+    let server = TestHttpServer::start().await;
+    let dir = scratch();
+    let mut options = TestOptions::new(TEST_DRIVER);
+    options.extra_toml = webhook_toml(&server, "");
+    let logs = crate::support::capture_logs();
+    let mut app = spawn_app(options, dir.path()).await;
+    app.settled().await;
+    let name = unique_name("hooked");
+    define(&mut app, &name).await;
+    eventually(
+        Duration::from_secs(10),
+        "the defined event is posted",
+        || {
+            let name = name.clone();
+            let got = server.received();
+            async move {
+                got.iter()
+                    .any(|r| body_json(r)["domain_name"] == name.as_str())
+            }
+        },
+    )
+    .await;
+
+    let received = server.received();
+    let delivery = received
+        .iter()
+        .find(|r| body_json(r)["domain_name"] == name.as_str())
+        .expect("delivery");
+    assert_eq!(delivery.method, "POST");
+    assert_eq!(delivery.path, "/hooks/lifecycle");
+    assert_eq!(header(delivery, "content-type"), "application/json");
+    assert_eq!(
+        header(delivery, "x-virtplane-event-type"),
+        "lifecycle.defined"
+    );
+    assert_eq!(header(delivery, "x-virtplane-host"), app.hostname);
+    let body = body_json(delivery);
+    assert_eq!(body["type"], "defined");
+    assert_eq!(
+        header(delivery, "x-virtplane-event-id"),
+        body["id"].to_string()
+    );
+    // The receiver's check, with nothing but the shared secret.
+    let timestamp = header(delivery, "x-virtplane-timestamp");
+    let signature = header(delivery, "x-virtplane-signature");
+    let hex = signature.strip_prefix("sha256=").expect("sha256= prefix");
+    let tag: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect();
+    let mut signed = format!("{timestamp}.").into_bytes();
+    signed.extend_from_slice(&delivery.body);
+    let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes());
+    hmac::verify(&key, &signed, &tag).expect("the signature verifies");
+    let mut tampered = signed.clone();
+    tampered.push(b' ');
+    assert!(hmac::verify(&key, &tampered, &tag).is_err());
+
+    let mut hooks = webhooks_client(&app).await;
+    let listed = hooks
+        .list_webhooks(pb::ListWebhooksRequest {})
+        .await
+        .expect("list webhooks")
+        .into_inner()
+        .webhooks;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "audit");
+    assert_eq!(
+        listed[0].url,
+        format!("http://{}/hooks/lifecycle", server.addr),
+        "no query"
+    );
+    assert!(listed[0].delivered >= 1);
+    let deliveries = hooks
+        .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+            webhook: "audit".into(),
+            state: pb::DeliveryState::Delivered.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("deliveries")
+        .into_inner()
+        .deliveries;
+    let mine = deliveries
+        .iter()
+        .find(|d| d.domain_name == name)
+        .expect("listed");
+    assert_eq!((mine.last_status_code, mine.attempts), (200, 1));
+    assert_eq!(mine.event_type, "lifecycle.defined");
+
+    let pools = PoolServiceClient::connect(format!("http://{}", app.addr))
+        .await
+        .expect("pool client")
+        .list_pools(pb::ListPoolsRequest {})
+        .await
+        .expect("pools")
+        .into_inner()
+        .pools;
+    let pool = pools
+        .iter()
+        .find(|p| p.kind == "http")
+        .expect("an http pool");
+    assert_eq!(pool.key, format!("http://{}", server.addr));
+    assert!(pool.opened >= 1 && pool.requests >= 1, "{pool:?}");
+
+    let unknown = hooks
+        .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+            webhook: "nope".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("unknown webhook");
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+    assert!(unknown.message().contains("nope"), "{}", unknown.message());
+    let bad_token = hooks
+        .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+            webhook: "audit".into(),
+            page_token: "zz".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("bad token");
+    assert_eq!(bad_token.code(), tonic::Code::InvalidArgument);
+    app.stop().await;
+    let logs = logs.contents();
+    assert!(!logs.contains(SECRET) && !logs.contains("query-secret"));
+}
+
+#[tokio::test]
+async fn a_receiver_down_for_a_while_gets_every_event_once_in_order_across_a_restart() {
+    let mut server = TestHttpServer::start().await;
+    server.stop();
+    let dir = scratch();
+    let mut options = TestOptions::new(TEST_DRIVER);
+    options.extra_toml = webhook_toml(&server, "idempotent = true");
+    let mut first = spawn_app(options.clone(), dir.path()).await;
+    first.settled().await;
+    let names: Vec<String> = (0..3).map(|i| unique_name(&format!("down-{i}"))).collect();
+    for name in &names {
+        define(&mut first, name).await;
+        first
+            .domains
+            .start_domain(pb::StartDomainRequest {
+                domain: name.clone(),
+            })
+            .await
+            .expect("start");
+    }
+    let mut hooks = webhooks_client(&first).await;
+    eventually(
+        Duration::from_secs(10),
+        "deliveries wait with an error",
+        || {
+            let mut hooks = hooks.clone();
+            async move {
+                let listed = hooks
+                    .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+                        webhook: "audit".into(),
+                        state: pb::DeliveryState::Pending.into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("deliveries")
+                    .into_inner()
+                    .deliveries;
+                listed.len() >= 6 && listed.iter().any(|d| !d.last_error.is_empty())
+            }
+        },
+    )
+    .await;
+    let before_restart = all_events(&mut first).await;
+    first.stop().await;
+
+    // The service restarts while the receiver is still down, then the receiver comes
+    // back answering 503 for a while, then 200.
+    let mut second = spawn_app(options, dir.path()).await;
+    second.settled().await;
+    let late = unique_name("late");
+    define(&mut second, &late).await;
+    server.set_status(503);
+    server.restart().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.set_status(200);
+    let expected: Vec<i64> = all_events(&mut second).await.iter().map(|e| e.id).collect();
+    assert!(expected.len() > before_restart.len());
+    eventually(Duration::from_secs(20), "every event delivered", || {
+        let got = server.received();
+        let expected = expected.clone();
+        async move {
+            let ids: std::collections::HashSet<i64> = got
+                .iter()
+                .filter(|r| r.headers.contains_key("x-virtplane-event-id"))
+                .filter_map(|r| body_json(r)["id"].as_i64())
+                .collect();
+            expected.iter().all(|id| ids.contains(id))
+        }
+    })
+    .await;
+    let received = server.received();
+    let unique = deduplicated(&received);
+    let ids: Vec<i64> = unique.iter().filter_map(|b| b["id"].as_i64()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids, sorted, "first copies arrive in event order");
+    assert_eq!(
+        ids, expected,
+        "every stored event exactly once after deduplication"
+    );
+    // Per domain the order matches the stored order too (defined before started).
+    let mut per_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for body in &unique {
+        per_domain
+            .entry(body["domain_name"].as_str().unwrap_or_default().to_owned())
+            .or_default()
+            .push(body["type"].as_str().unwrap_or_default().to_owned());
+    }
+    for name in &names {
+        assert_eq!(per_domain[name][..2], ["defined", "started"], "{name}");
+    }
+    let listed = webhooks_client(&second)
+        .await
+        .list_webhooks(pb::ListWebhooksRequest {})
+        .await
+        .expect("list")
+        .into_inner()
+        .webhooks;
+    assert_eq!(listed[0].pending, 0);
+    assert_eq!(listed[0].failed, 0);
+    hooks = webhooks_client(&second).await;
+    let retried = hooks
+        .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+            webhook: "audit".into(),
+            state: pb::DeliveryState::Delivered.into(),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("deliveries")
+        .into_inner()
+        .deliveries;
+    assert!(
+        retried.iter().any(|d| d.attempts > 1),
+        "retries are counted"
+    );
+}
+
+#[tokio::test]
+async fn a_4xx_is_a_permanent_failure_while_408_429_and_5xx_are_retried() {
+    permanent_and_transient_failures(None).await;
+}
+
+#[tokio::test]
+async fn a_4xx_is_a_permanent_failure_while_408_429_and_5xx_are_retried_on_postgres() {
+    let db = ScratchDatabase::create().await;
+    permanent_and_transient_failures(Some(db.url())).await;
+    db.drop_database().await;
+}
+
+async fn permanent_and_transient_failures(database: Option<String>) {
+    let server = TestHttpServer::start().await;
+    let dir = scratch();
+    let mut options = TestOptions::new(TEST_DRIVER);
+    if let Some(url) = database {
+        options = options.database(url);
+    }
+    options.extra_toml = webhook_toml(&server, "types = [\"defined\"]");
+    let mut app = spawn_app(options, dir.path()).await;
+    app.settled().await;
+    let mut hooks = webhooks_client(&app).await;
+
+    server.set_status(422);
+    let refused = unique_name("refused");
+    define(&mut app, &refused).await;
+    let failed = {
+        let mut found = None;
+        for _ in 0..200 {
+            let deliveries = hooks
+                .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+                    webhook: "audit".into(),
+                    state: pb::DeliveryState::Failed.into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("deliveries")
+                .into_inner()
+                .deliveries;
+            if let Some(d) = deliveries.into_iter().find(|d| d.domain_name == refused) {
+                found = Some(d);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        found.expect("a failed delivery")
+    };
+    assert_eq!((failed.last_status_code, failed.attempts), (422, 1));
+    assert!(failed.last_error.contains("422"), "{}", failed.last_error);
+    assert!(failed.finished_at.is_some());
+
+    for status in [429, 408, 500] {
+        server.set_status(status);
+        let name = unique_name(&format!("retried-{status}"));
+        define(&mut app, &name).await;
+        eventually(Duration::from_secs(10), "a retried attempt", || {
+            let got = server.received();
+            let name = name.clone();
+            async move {
+                got.iter()
+                    .filter(|r| body_json(r)["domain_name"] == name.as_str())
+                    .count()
+                    >= 2
+            }
+        })
+        .await;
+        server.set_status(200);
+        eventually(Duration::from_secs(10), "delivered once accepted", || {
+            let mut hooks = hooks.clone();
+            let name = name.clone();
+            async move {
+                hooks
+                    .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+                        webhook: "audit".into(),
+                        state: pb::DeliveryState::Delivered.into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("deliveries")
+                    .into_inner()
+                    .deliveries
+                    .iter()
+                    .any(|d| d.domain_name == name && d.attempts >= 2)
+            }
+        })
+        .await;
+    }
+    // The type filter: only "defined" events were ever sent.
+    assert!(
+        server
+            .received()
+            .iter()
+            .all(|r| header(r, "x-virtplane-event-type") == "lifecycle.defined")
+    );
+    let listed = hooks
+        .list_webhooks(pb::ListWebhooksRequest {})
+        .await
+        .expect("list")
+        .into_inner()
+        .webhooks;
+    assert_eq!(listed[0].types, ["defined"]);
+    assert!(listed[0].failed >= 1);
+    app.stop().await;
+}
