@@ -73,7 +73,8 @@ impl std::fmt::Debug for HttpManager {
 }
 
 impl HttpManager {
-    pub(super) fn new(key: HostKey, tls: Option<TlsConnector>) -> Self {
+    /// A manager for `key`; `tls` is required for https hosts.
+    pub fn new(key: HostKey, tls: Option<TlsConnector>) -> Self {
         HttpManager { key, tls }
     }
 }
