@@ -434,3 +434,66 @@ async fn permanent_and_transient_failures(database: Option<String>) {
     assert!(listed[0].failed >= 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn https_webhooks_trust_the_configured_ca_and_refuse_an_unknown_one() {
+    let dir = scratch();
+    let pki = crate::support::pki::Pki::new(dir.path(), "hooks");
+    let server = TestHttpServer::start_tls(&pki.server("hooks-server")).await;
+    let mut options = TestOptions::new(TEST_DRIVER);
+    let trusted = webhook_toml(
+        &server,
+        &format!("ca_file = \"{}\"", pki.ca_path().display()),
+    );
+    // The same receiver under another name (so another pool: trust is per host pool)
+    // without the CA: the system's trust store does not know it.
+    let untrusted = format!(
+        "[[webhooks]]\nname = \"untrusted\"\nurl = \"https://127.0.0.1:{}/untrusted\"\n\
+         secret = \"s\"\nretry_initial_ms = 50\nretry_max_ms = 100\n",
+        server.addr.port()
+    );
+    options.extra_toml = format!("{trusted}\n{untrusted}");
+    let mut app = spawn_app(options, dir.path()).await;
+    app.settled().await;
+    let name = unique_name("tls");
+    define(&mut app, &name).await;
+    eventually(Duration::from_secs(10), "delivered over https", || {
+        let got = server.received();
+        let name = name.clone();
+        async move {
+            got.iter()
+                .any(|r| body_json(r)["domain_name"] == name.as_str())
+        }
+    })
+    .await;
+    let mut hooks = webhooks_client(&app).await;
+    eventually(
+        Duration::from_secs(10),
+        "the untrusted webhook reports why",
+        || {
+            let mut hooks = hooks.clone();
+            async move {
+                hooks
+                    .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+                        webhook: "untrusted".into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("deliveries")
+                    .into_inner()
+                    .deliveries
+                    .iter()
+                    .any(|d| {
+                        d.last_error.contains("TLS") && d.state == pb::DeliveryState::Pending as i32
+                    })
+            }
+        },
+    )
+    .await;
+    assert!(!server.received().iter().any(|r| r.path == "/untrusted"));
+    let _ = hooks
+        .list_webhooks(pb::ListWebhooksRequest {})
+        .await
+        .expect("list");
+    app.stop().await;
+}

@@ -29,15 +29,15 @@ pub struct Received {
     pub body: Bytes,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct State {
+    tls: Option<tokio_rustls::TlsAcceptor>,
     received: Mutex<Vec<Received>>,
     connections: AtomicUsize,
     status: AtomicU16,
     open: Mutex<Vec<JoinHandle<()>>>,
 }
 
-#[derive(Debug)]
 pub struct TestHttpServer {
     pub addr: SocketAddr,
     state: Arc<State>,
@@ -46,8 +46,34 @@ pub struct TestHttpServer {
 
 impl TestHttpServer {
     pub async fn start() -> TestHttpServer {
+        TestHttpServer::start_with(None).await
+    }
+
+    /// An https server presenting `cert` (PEM files).
+    pub async fn start_tls(cert: &super::pki::Issued) -> TestHttpServer {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+        let certs = CertificateDer::pem_file_iter(&cert.cert)
+            .expect("cert file")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("certs");
+        let key = PrivateKeyDer::from_pem_file(&cert.key).expect("key");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+        TestHttpServer::start_with(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))).await
+    }
+
+    async fn start_with(tls: Option<tokio_rustls::TlsAcceptor>) -> TestHttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let state = Arc::new(State::default());
+        let state = Arc::new(State {
+            tls,
+            ..State::default()
+        });
         state.status.store(200, Ordering::SeqCst);
         let addr = listener.local_addr().expect("addr");
         let acceptor = Some(tokio::spawn(accept(listener, Arc::clone(&state))));
@@ -59,7 +85,10 @@ impl TestHttpServer {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        match self.state.tls {
+            Some(_) => format!("https://localhost:{}{path}", self.addr.port()),
+            None => format!("http://{}{path}", self.addr),
+        }
     }
 
     /// Connections accepted so far.
@@ -118,13 +147,25 @@ async fn accept(listener: TcpListener, state: Arc<State>) {
         state.connections.fetch_add(1, Ordering::SeqCst);
         let conn_state = Arc::clone(&state);
         let task = tokio::spawn(async move {
+            let tls = conn_state.tls.clone();
             let service = service_fn(move |request: Request<Incoming>| {
                 let state = Arc::clone(&conn_state);
                 async move { Ok::<_, Infallible>(answer(&state, peer, request).await) }
             });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                Some(acceptor) => {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    }
+                }
+                None => {
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                }
+            }
         });
         let mut open = state.open.lock().expect("lock");
         open.retain(|t| !t.is_finished());

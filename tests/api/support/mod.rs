@@ -2,6 +2,7 @@
 
 pub mod http_server;
 pub mod libvirtd;
+pub mod pki;
 pub mod postgres;
 
 use std::{net::SocketAddr, time::Duration};
