@@ -244,13 +244,13 @@ where
     }
 
     /// Opens a connection for `key` outside its pool's limit, for callers that must
-    /// not wait when the pool is full. Counted as opened, and as discarded when dropped.
+    /// not wait when the pool is full (after a non-blocking [`PoolGroup::acquire`],
+    /// which counted the request). Counted as opened, and as discarded when dropped.
     ///
     /// # Errors
     /// Opening failed or took longer than the create timeout.
     pub async fn overflow(&self, key: &K) -> Result<Overflow<M>, AcquireError<M::Error>> {
         let (pool, counters) = self.pool_for(key)?;
-        counters.count_request();
         match tokio::time::timeout(self.settings.create_timeout, pool.manager().create()).await {
             Ok(Ok(conn)) => Ok(Overflow {
                 conn: Some(conn),
