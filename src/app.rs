@@ -5,19 +5,25 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::{oneshot, watch},
+    task::JoinHandle,
+};
 use tonic::transport::{Server, server::TcpIncoming};
-use tracing::{info, info_span, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
     amqp::Publisher,
-    config::Config,
+    config::{Config, WebhookConfig},
     events::{EventHub, EventStats, LifecycleRecorder},
-    grpc::{self, DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, WebhookApi, pb},
+    grpc::{self, DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer, WebhookApi, pb},
     host::HostController,
     http::HttpPools,
     hypervisor::{EventSink, Hypervisor, Listeners},
+    security::{self, Authenticator, ReloadableTls},
     store::{Outbox, Store},
+    telemetry::metrics::{self, MetricsSources, RpcMetrics},
     webhook,
 };
 
@@ -26,6 +32,11 @@ use crate::{
 pub struct App {
     config: Config,
     listener: TcpListener,
+    /// The plaintext health-only listener, when configured.
+    health_listener: Option<TcpListener>,
+    metrics_listener: Option<TcpListener>,
+    auth: Option<Arc<Authenticator>>,
+    tls: Option<Arc<ReloadableTls>>,
     store: Store,
     host: Arc<HostController>,
     hypervisor: Arc<Hypervisor>,
@@ -81,12 +92,32 @@ impl App {
                 .context("cannot prepare the libvirt connection")?,
         );
         let publisher = Publisher::new(&config.brokers, config.amqp_max_pools);
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let auth = Authenticator::new(&config.tokens);
+        let tls = config
+            .tls
+            .clone()
+            .map(ReloadableTls::new)
+            .transpose()
+            .context("cannot load the TLS certificates")?;
+        if config.is_exposed_without_protection() {
+            warn!(listen = %config.listen, "--insecure: the API listens beyond this host with neither tokens nor TLS; anyone who reaches it can control this host's domains");
+        }
+        let listener = bind(config.listen).await?;
+        let health_listener = match config.health_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
         Ok(App {
             config,
             listener,
+            health_listener,
+            metrics_listener,
+            auth,
+            tls,
             store,
             host,
             hypervisor,
@@ -108,6 +139,20 @@ impl App {
         self.listener.local_addr()
     }
 
+    /// The plaintext health listener's address, when one is configured.
+    pub fn health_addr(&self) -> Option<SocketAddr> {
+        self.health_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// The metrics listener's address, when one is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
     /// Serves until `shutdown` resolves, then drains: health NOT_SERVING, stop
     /// accepting, finish in-flight calls within the grace period, close libvirt and
     /// the database.
@@ -118,6 +163,10 @@ impl App {
         let App {
             config,
             listener,
+            health_listener,
+            metrics_listener,
+            auth,
+            tls,
             store,
             host,
             hypervisor,
@@ -144,38 +193,79 @@ impl App {
             },
             health_task,
         );
-        let host_api = HostApi::new(
-            Arc::clone(&hypervisor),
-            Arc::clone(&host),
-            store.clone(),
-            hub,
-            stats,
-        );
+        let rpc_metrics = Arc::new(RpcMetrics::default());
+        let (stopping, stopped) = watch::channel(false);
+        let side = SideServers {
+            health: health_listener.map(|listener| {
+                let mut stopped = stopped.clone();
+                tokio::spawn(
+                    Server::builder()
+                        .add_service(health_service.clone())
+                        .serve_with_incoming_shutdown(
+                            TcpIncoming::from(listener).with_nodelay(Some(true)),
+                            async move {
+                                let _ = stopped.wait_for(|s| *s).await;
+                            },
+                        ),
+                )
+            }),
+            metrics: metrics_listener.map(|listener| {
+                let sources = MetricsSources {
+                    rpc: Arc::clone(&rpc_metrics),
+                    hypervisor: Arc::clone(&hypervisor),
+                    host: Arc::clone(&host),
+                    events: Arc::clone(&stats),
+                    store: store.clone(),
+                    hostname: config.hostname.clone(),
+                    sinks: config
+                        .notifications
+                        .iter()
+                        .map(|_| crate::amqp::SINK.to_owned())
+                        .chain(config.webhooks.iter().map(WebhookConfig::sink))
+                        .collect(),
+                    publisher: Arc::clone(&publisher),
+                    http: Arc::clone(&http_pools),
+                };
+                tokio::spawn(metrics::serve(listener, sources, stopped.clone()))
+            }),
+            reloader: security::spawn_reloader(auth.clone(), tls.clone()),
+        };
+        let apis = Apis {
+            domain: DomainApi::new(Arc::clone(&hypervisor), Arc::clone(&host)),
+            host: HostApi::new(
+                Arc::clone(&hypervisor),
+                Arc::clone(&host),
+                store.clone(),
+                hub,
+                stats,
+            ),
+            publish: PublishApi::new(Arc::clone(&publisher)),
+            pool: PoolApi::new(Arc::clone(&publisher), Arc::clone(&http_pools)),
+            webhook: WebhookApi::new(
+                store.clone(),
+                config.hostname.clone(),
+                config.webhooks.clone(),
+            ),
+        };
+        let layer = RpcLayer::new(auth, rpc_metrics, config.telemetry.otlp_endpoint.is_some());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let webhook_api = WebhookApi::new(
-            store.clone(),
-            config.hostname.clone(),
-            config.webhooks.clone(),
-        );
-        let pool_api = PoolApi::new(Arc::clone(&publisher), Arc::clone(&http_pools));
-        let server = router(
-            &hypervisor,
-            &host,
-            host_api,
-            &publisher,
-            pool_api,
-            webhook_api,
-        )?
-        .add_service(health_service)
-        // Without TCP_NODELAY a streamed event waits for the client's delayed ACK.
-        .serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            async {
+        let server = router(layer, apis)?
+            .add_service(health_service)
+            .serve_with_incoming_shutdown(security::incoming(listener, tls.clone()), async {
                 let _ = stop_rx.await;
-            },
-        );
+            });
         let addr = config.listen;
-        info!(%addr, hostname = %config.hostname, libvirt = %hypervisor.redacted_uri(), "virtplane serving");
+        info!(
+            %addr,
+            tls = tls.is_some(),
+            mutual_tls = tls.as_ref().is_some_and(|t| t.mutual()),
+            tokens = config.tokens.len(),
+            health = ?config.health_listen,
+            metrics = ?config.metrics_listen,
+            hostname = %config.hostname,
+            libvirt = %hypervisor.redacted_uri(),
+            "virtplane serving"
+        );
 
         tokio::pin!(server);
         tokio::select! {
@@ -184,6 +274,8 @@ impl App {
                 drain(&health, stop_tx, server, config.shutdown_grace_period).await?;
             }
         }
+        let _ = stopping.send(true);
+        side.stop().await;
         workers.stop(&hypervisor).await;
         publisher.close();
         http_pools.close();
@@ -191,6 +283,39 @@ impl App {
         info!("virtplane stopped");
         Ok(())
     }
+}
+
+/// The listeners beside the API: plaintext health, metrics; and the file reloader.
+struct SideServers {
+    health: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
+    metrics: Option<JoinHandle<()>>,
+    reloader: Option<JoinHandle<()>>,
+}
+
+impl SideServers {
+    /// Waits for the listeners to close (they were told to), stops the reloader.
+    async fn stop(self) {
+        if let Some(reloader) = self.reloader {
+            reloader.abort();
+        }
+        if let Some(metrics) = self.metrics {
+            let _ = metrics.await;
+        }
+        // A health Watch stream never ends by itself: do not wait for it long.
+        if let Some(health) = self.health
+            && tokio::time::timeout(Duration::from_secs(1), health)
+                .await
+                .is_err()
+        {
+            debug!("health listener closed with a watch still open");
+        }
+    }
+}
+
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
 }
 
 /// A background task and the switch that stops it.
@@ -332,14 +457,23 @@ async fn drain(
     }
 }
 
+/// The API's services, ready to be routed.
+struct Apis {
+    domain: DomainApi,
+    host: HostApi,
+    publish: PublishApi,
+    pool: PoolApi,
+    webhook: WebhookApi,
+}
+
 fn router(
-    hypervisor: &Arc<Hypervisor>,
-    host: &Arc<HostController>,
-    host_api: HostApi,
-    publisher: &Arc<Publisher>,
-    pool_api: PoolApi,
-    webhook_api: WebhookApi,
-) -> anyhow::Result<tonic::transport::server::Router> {
+    layer: RpcLayer,
+    apis: Apis,
+) -> anyhow::Result<
+    tonic::transport::server::Router<
+        tower::layer::util::Stack<RpcLayer, tower::layer::util::Identity>,
+    >,
+> {
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -348,21 +482,19 @@ fn router(
     let reflection_v1 = reflection().build_v1().context("reflection v1")?;
     let reflection_v1alpha = reflection().build_v1alpha().context("reflection v1alpha")?;
     Ok(Server::builder()
-        .trace_fn(|request| info_span!("rpc", method = %request.uri().path()))
+        .layer(layer)
         .add_service(pb::domain_service_server::DomainServiceServer::new(
-            DomainApi::new(Arc::clone(hypervisor), Arc::clone(host)),
+            apis.domain,
         ))
-        .add_service(pb::host_service_server::HostServiceServer::new(host_api))
+        .add_service(pb::host_service_server::HostServiceServer::new(apis.host))
         .add_service(
-            pb::publish_service_server::PublishServiceServer::new(PublishApi::new(Arc::clone(
-                publisher,
-            )))
-            // A batch carries many bodies: tonic's 4 MiB default is too small for it.
-            .max_decoding_message_size(64 * 1024 * 1024),
+            pb::publish_service_server::PublishServiceServer::new(apis.publish)
+                // A batch carries many bodies: tonic's 4 MiB default is too small for it.
+                .max_decoding_message_size(64 * 1024 * 1024),
         )
-        .add_service(pb::pool_service_server::PoolServiceServer::new(pool_api))
+        .add_service(pb::pool_service_server::PoolServiceServer::new(apis.pool))
         .add_service(pb::webhook_service_server::WebhookServiceServer::new(
-            webhook_api,
+            apis.webhook,
         ))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha))

@@ -17,8 +17,11 @@ use serde::Deserialize;
 
 use crate::secret::Secret;
 
+mod security;
 mod webhooks;
 
+pub(crate) use security::check_token;
+pub use security::{Role, TelemetryConfig, TlsConfig, TokenConfig, TokenSource};
 pub use webhooks::{HttpConfig, WebhookConfig};
 
 /// The libvirt URI real hosts use; only the demo points elsewhere.
@@ -57,6 +60,9 @@ pub struct Cli {
     /// Log format: `human` or `json`.
     #[arg(long, env = "VIRTPLANE_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// Allow listening on a non-loopback address with neither tokens nor TLS.
+    #[arg(long, env = "VIRTPLANE_INSECURE", action = clap::ArgAction::SetTrue)]
+    pub insecure: bool,
 }
 
 /// The validated configuration the service runs with.
@@ -77,6 +83,17 @@ pub struct Config {
     pub http: HttpConfig,
     /// Receivers of lifecycle events, in configuration order.
     pub webhooks: Vec<WebhookConfig>,
+    /// Bearer tokens; none means the API asks for no credentials.
+    pub tokens: Vec<TokenConfig>,
+    pub tls: Option<TlsConfig>,
+    /// A plaintext listener serving only the health service, for probes that cannot
+    /// present tokens or certificates.
+    pub health_listen: Option<SocketAddr>,
+    /// Where Prometheus scrapes `/metrics`.
+    pub metrics_listen: Option<SocketAddr>,
+    pub telemetry: TelemetryConfig,
+    /// Listening openly without tokens or TLS was asked for explicitly.
+    pub insecure: bool,
 }
 
 /// A named AMQP broker.
@@ -199,6 +216,16 @@ struct FileConfig {
     http: webhooks::FileHttp,
     #[serde(default)]
     webhooks: Vec<webhooks::FileWebhook>,
+    #[serde(default)]
+    auth: security::FileAuth,
+    #[serde(default)]
+    tls: security::FileTls,
+    #[serde(default)]
+    health: security::FileListen,
+    #[serde(default)]
+    metrics: security::FileListen,
+    #[serde(default)]
+    telemetry: security::FileTelemetry,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -256,6 +283,7 @@ struct FileLibvirt {
 #[serde(deny_unknown_fields)]
 struct FileDatabase {
     url: Option<String>,
+    url_file: Option<PathBuf>,
     max_connections: Option<u32>,
 }
 
@@ -295,6 +323,11 @@ impl Config {
             notifications,
             http,
             webhooks,
+            auth,
+            tls,
+            health,
+            metrics,
+            telemetry,
         } = file;
         let listen = cli.listen.clone().or(listen);
         let listen = listen.as_deref().unwrap_or(DEFAULT_LISTEN);
@@ -339,8 +372,18 @@ impl Config {
             }),
             http: webhooks::resolve_http(http)?,
             webhooks: webhooks::resolve_webhooks(webhooks)?,
+            tokens: security::resolve_tokens(auth)?,
+            tls: security::resolve_tls(tls)?,
+            health_listen: security::resolve_listen("health.listen", health)?,
+            metrics_listen: security::resolve_listen("metrics.listen", metrics)?,
+            telemetry: security::resolve_telemetry(
+                telemetry,
+                std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok(),
+            )?,
+            insecure: cli.insecure,
         }
-        .check_references()
+        .check_references()?
+        .check_exposure()
     }
 }
 
@@ -415,12 +458,28 @@ fn resolve_libvirt(file: FileLibvirt, cli: &Cli) -> Result<LibvirtConfig, Config
 fn resolve_database(file: FileDatabase, cli: &Cli) -> Result<DatabaseConfig, ConfigError> {
     let FileDatabase {
         url,
+        url_file,
         max_connections,
     } = file;
+    let from_file = match (&url, url_file) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::invalid(
+                "database.url",
+                "give at most one of url and url_file",
+            ));
+        }
+        (_, Some(path)) => Some(
+            read_secret_file("database.url_file", &path)?
+                .expose()
+                .to_owned(),
+        ),
+        _ => None,
+    };
     let url = cli
         .database_url
         .clone()
         .or(url)
+        .or(from_file)
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
     let known = ["sqlite:", "postgres://", "postgresql://"];
     if !known.iter().any(|scheme| url.starts_with(scheme)) {
@@ -444,6 +503,30 @@ fn resolve_database(file: FileDatabase, cli: &Cli) -> Result<DatabaseConfig, Con
 }
 
 impl Config {
+    /// Refuses an API open to the network with nothing guarding it, unless the
+    /// operator said `--insecure`.
+    fn check_exposure(self) -> Result<Config, ConfigError> {
+        let guarded = !self.tokens.is_empty() || self.tls.is_some();
+        if !self.listen.ip().is_loopback() && !guarded && !self.insecure {
+            return Err(ConfigError::invalid(
+                "listen",
+                format!(
+                    "{} is not a loopback address, and neither [[auth.tokens]] nor [tls] is \
+                     configured: anyone who reaches it could control this host's domains. \
+                     Configure tokens or TLS, or pass --insecure to accept that",
+                    self.listen
+                ),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Whether the API is reachable beyond this host with nothing guarding it (allowed
+    /// by `--insecure`; the service warns about it).
+    pub fn is_exposed_without_protection(&self) -> bool {
+        !self.listen.ip().is_loopback() && self.tokens.is_empty() && self.tls.is_none()
+    }
+
     fn check_references(self) -> Result<Config, ConfigError> {
         if let Some(n) = &self.notifications {
             if !self.brokers.iter().any(|b| b.name == n.broker) {

@@ -19,6 +19,7 @@ pub mod http;
 pub mod hypervisor;
 pub mod pool;
 pub mod secret;
+pub mod security;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;

@@ -1,4 +1,5 @@
-//! The `virtplane` binary: configuration, logging, the app, run until a signal.
+//! The `virtplane` binary: configuration, logging and tracing, the app, run until a
+//! signal.
 
 use clap::Parser;
 use virtplane::{
@@ -17,9 +18,17 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    telemetry::init(config.log_format);
+    let telemetry = match telemetry::init(config.log_format, &config.telemetry) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("virtplane: cannot set up tracing: {e:#}");
+            std::process::exit(2);
+        }
+    };
     let app = App::build(config)
         .await
         .inspect_err(|e| tracing::error!("{e:#}"))?;
-    app.run(shutdown::signal()).await
+    let result = app.run(shutdown::signal()).await;
+    telemetry.shutdown();
+    result
 }

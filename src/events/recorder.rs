@@ -27,6 +27,8 @@ const MAX_BATCH: usize = 1024;
 /// Counters shown by `GetHost`.
 #[derive(Debug, Default)]
 pub struct EventStats {
+    /// Events stored (observed and synthetic).
+    pub recorded: AtomicU64,
     pub resyncs: AtomicU64,
     pub reconciliations: AtomicU64,
 }
@@ -230,6 +232,9 @@ impl LifecycleRecorder {
                 .await
             {
                 Ok(recorded) => {
+                    self.stats
+                        .recorded
+                        .fetch_add(recorded.len() as u64, Ordering::Relaxed);
                     if !recorded.is_empty() {
                         for outbox in &self.outboxes {
                             outbox.wake.notify_one();

@@ -93,6 +93,7 @@ pub(crate) fn host(
         info,
         reconnects,
         connect_attempts,
+        connect_failures: _,
         last_error,
         local_libvirt_version,
     } = status;

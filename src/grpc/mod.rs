@@ -4,6 +4,7 @@ mod convert;
 mod domain_service;
 mod health;
 mod host_service;
+mod layer;
 mod lifecycle;
 mod page_token;
 mod publish_service;
@@ -13,6 +14,7 @@ mod webhook_service;
 pub use domain_service::DomainApi;
 pub use health::{HealthHandle, serve_health};
 pub use host_service::HostApi;
+pub use layer::{RpcLayer, code_name};
 pub use publish_service::{PoolApi, PublishApi};
 pub use webhook_service::WebhookApi;
 

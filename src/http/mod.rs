@@ -25,3 +25,13 @@ pub use pools::{
 pub fn check_ca_file(path: &std::path::Path) -> Result<(), String> {
     connection::load_pem_certs(path).map(|_| ())
 }
+
+/// The certificates of a PEM file (a CA bundle); the error names the file only.
+///
+/// # Errors
+/// Unreadable, not PEM, or no certificate in it.
+pub fn load_ca_certs(
+    path: &std::path::Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    connection::load_pem_certs(path)
+}

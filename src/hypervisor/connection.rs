@@ -84,6 +84,7 @@ pub struct ConnectionStatus {
     pub info: Option<HypervisorInfo>,
     pub reconnects: u64,
     pub connect_attempts: u64,
+    pub connect_failures: u64,
     pub last_error: Option<String>,
     /// The libvirt library this process runs with, known before any connect.
     pub local_libvirt_version: String,
@@ -408,6 +409,7 @@ impl Hypervisor {
                 slot.last_failure = Some(err.clone());
                 self.set_status(|s| {
                     s.connected = false;
+                    s.connect_failures += 1;
                     s.last_error = Some(message.clone());
                 });
                 self.listener.disconnected(&message).await;

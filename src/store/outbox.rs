@@ -307,3 +307,22 @@ pub(crate) async fn enqueue_in(
     }
     Ok(())
 }
+
+impl Store {
+    /// Notifications waiting per sink of `hostname` (pending, not failed for good).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn outbox_backlog(&self, hostname: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sink, COUNT(*) AS waiting FROM outbox \
+             WHERE hostname = $1 AND delivered_at IS NULL AND failed_at IS NULL GROUP BY sink",
+        )
+        .bind(hostname)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("sink")?, row.try_get("waiting")?)))
+            .collect()
+    }
+}

@@ -1,0 +1,289 @@
+//! What every RPC goes through before its handler: a span (with the caller's W3C
+//! trace context as parent), the token check, and on completion the status code in
+//! the span, the metrics and a debug log line.
+//!
+//! The status of a successful call (and of every streamed one) only arrives in the
+//! trailers, after the body: the response body is wrapped to catch them, and a call
+//! whose body is dropped before its trailers counts as CANCELLED.
+
+use std::{
+    convert::Infallible,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Instant,
+};
+
+use bytes::Bytes;
+use http::{HeaderMap, header::AUTHORIZATION};
+use http_body::{Body, Frame, SizeHint};
+use tonic::{Code, Status};
+use tower::{Layer, Service};
+use tracing::{Instrument, Span, debug, field::Empty, info_span};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::{
+    security::{AuthError, Authenticator},
+    telemetry::metrics::RpcMetrics,
+};
+
+/// Services that stay open without a token: probes and tools need them.
+const OPEN: [&str; 3] = [
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+];
+
+/// Wraps the router.
+#[derive(Debug, Clone)]
+pub struct RpcLayer {
+    auth: Option<Arc<Authenticator>>,
+    metrics: Arc<RpcMetrics>,
+    /// Read `traceparent`/`tracestate` from requests (only worth it when exporting).
+    trace_context: bool,
+}
+
+impl RpcLayer {
+    pub fn new(
+        auth: Option<Arc<Authenticator>>,
+        metrics: Arc<RpcMetrics>,
+        trace_context: bool,
+    ) -> Self {
+        RpcLayer {
+            auth,
+            metrics,
+            trace_context,
+        }
+    }
+}
+
+impl<S> Layer<S> for RpcLayer {
+    type Service = RpcService<S>;
+
+    fn layer(&self, inner: S) -> RpcService<S> {
+        RpcService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RpcService<S> {
+    inner: S,
+    layer: RpcLayer,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B> Service<http::Request<B>> for RpcService<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    B: Send + 'static,
+{
+    type Response = http::Response<Observed>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let path = request.uri().path().to_owned();
+        let (service, method) = split(&path);
+        let span = info_span!(
+            "rpc",
+            otel.name = %path.trim_start_matches('/'),
+            otel.kind = "server",
+            otel.status_code = Empty,
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+            rpc.grpc.status_code = Empty,
+            caller = Empty,
+        );
+        if self.layer.trace_context {
+            let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+                propagator.extract(&HeaderExtractor(request.headers()))
+            });
+            let _ = span.set_parent(parent);
+        }
+        let finish = Finish {
+            metrics: Arc::clone(&self.layer.metrics),
+            method: path.clone(),
+            started: Instant::now(),
+            span: span.clone(),
+        };
+        if let Some(auth) = &self.layer.auth
+            && !OPEN.iter().any(|open| path.starts_with(open))
+        {
+            let header = request.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
+            match auth.check(header, &path) {
+                Ok(caller) => {
+                    span.record("caller", caller.token.as_str());
+                }
+                Err(e) => {
+                    let status = match e {
+                        AuthError::Forbidden { .. } => Status::permission_denied(e.to_string()),
+                        _ => Status::unauthenticated(e.to_string()),
+                    };
+                    finish.done(status.code());
+                    let response = status.into_http::<tonic::body::Body>();
+                    return Box::pin(async move { Ok(response.map(Observed::finished)) });
+                }
+            }
+        }
+        // The clone that was made ready is the one that must be called.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let response = inner.call(request).instrument(span).await?;
+            // An error without a body ("trailers-only") carries its status in the headers.
+            Ok(match status_of(response.headers()) {
+                Some(code) => {
+                    finish.done(code);
+                    response.map(Observed::finished)
+                }
+                None => response.map(|body| Observed {
+                    inner: body,
+                    finish: Some(finish),
+                }),
+            })
+        })
+    }
+}
+
+/// A response body that reports the call's status once its trailers pass.
+#[derive(Debug)]
+pub struct Observed {
+    inner: tonic::body::Body,
+    finish: Option<Finish>,
+}
+
+impl Observed {
+    fn finished(body: tonic::body::Body) -> Self {
+        Observed {
+            inner: body,
+            finish: None,
+        }
+    }
+
+    fn done(&mut self, code: Code) {
+        if let Some(finish) = self.finish.take() {
+            finish.done(code);
+        }
+    }
+}
+
+impl Body for Observed {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(code) = frame.trailers_ref().and_then(status_of) {
+                    this.done(code);
+                }
+            }
+            Poll::Ready(Some(Err(status))) => this.done(status.code()),
+            Poll::Ready(None) => this.done(Code::Ok),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Observed {
+    // The client went away (or the server cut the stream) before the trailers.
+    fn drop(&mut self) {
+        self.done(Code::Cancelled);
+    }
+}
+
+#[derive(Debug)]
+struct Finish {
+    metrics: Arc<RpcMetrics>,
+    method: String,
+    started: Instant,
+    span: Span,
+}
+
+impl Finish {
+    fn done(self, code: Code) {
+        let elapsed = self.started.elapsed();
+        self.metrics.observe(&self.method, code_name(code), elapsed);
+        self.span.record("rpc.grpc.status_code", code as i32);
+        if code != Code::Ok {
+            self.span.record("otel.status_code", "ERROR");
+        }
+        debug!(parent: &self.span, code = code_name(code), elapsed_us = elapsed.as_micros() as u64, "rpc finished");
+    }
+}
+
+fn split(path: &str) -> (&str, &str) {
+    let trimmed = path.trim_start_matches('/');
+    trimmed.split_once('/').unwrap_or((trimmed, ""))
+}
+
+fn status_of(headers: &HeaderMap) -> Option<Code> {
+    headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(Code::from_i32)
+}
+
+/// The status code as gRPC spells it, for labels.
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// Reads W3C trace context from request headers.
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}

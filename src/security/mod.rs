@@ -1,0 +1,60 @@
+//! Who may call the API (bearer tokens) and how it is encrypted (TLS, mutual TLS);
+//! both reload their files on SIGHUP or when the files change, without a restart.
+
+pub mod auth;
+pub mod tls;
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::{
+    signal::unix::{SignalKind, signal},
+    task::JoinHandle,
+};
+use tracing::{info, warn};
+
+pub use auth::{AuthError, Authenticator, Caller};
+pub use tls::{Conn, ReloadableTls, TlsError, incoming};
+
+/// How often token and certificate files are checked for changes. Kubernetes updates
+/// mounted Secrets by swapping a symlink, which no inotify watch on the file sees;
+/// polling a few small files is cheap and always right.
+const POLL: Duration = Duration::from_secs(2);
+
+/// Reloads tokens and certificates on SIGHUP and when their files change.
+pub fn spawn_reloader(
+    auth: Option<Arc<Authenticator>>,
+    tls: Option<Arc<ReloadableTls>>,
+) -> Option<JoinHandle<()>> {
+    if auth.as_ref().is_none_or(|a| a.files().is_empty()) && tls.is_none() {
+        return None;
+    }
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(stream) => Some(stream),
+        Err(e) => {
+            warn!(error = %e, "no SIGHUP handler; files are still checked for changes");
+            None
+        }
+    };
+    Some(tokio::spawn(async move {
+        loop {
+            let forced = tokio::select! {
+                Some(()) = async {
+                    match hangup.as_mut() {
+                        Some(h) => h.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => true,
+                () = tokio::time::sleep(POLL) => false,
+            };
+            if forced {
+                info!("SIGHUP: reloading tokens and certificates");
+            }
+            if let Some(auth) = &auth {
+                auth.reload();
+            }
+            if let Some(tls) = &tls {
+                tls.reload(forced);
+            }
+        }
+    }))
+}
