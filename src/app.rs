@@ -247,6 +247,7 @@ impl App {
                 config.webhooks.clone(),
             ),
         };
+        let addr = listener.local_addr().unwrap_or(config.listen);
         let layer = RpcLayer::new(auth, rpc_metrics, config.telemetry.otlp_endpoint.is_some());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let server = router(layer, apis)?
@@ -254,7 +255,6 @@ impl App {
             .serve_with_incoming_shutdown(security::incoming(listener, tls.clone()), async {
                 let _ = stop_rx.await;
             });
-        let addr = config.listen;
         info!(
             %addr,
             tls = tls.is_some(),

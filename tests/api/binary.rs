@@ -128,3 +128,161 @@ fn environment_variables_configure_the_service_and_json_logs_are_json() {
         "{serving}"
     );
 }
+
+#[test]
+fn a_non_loopback_address_without_tokens_or_tls_needs_insecure() {
+    let dir = scratch();
+    let database = format!("sqlite://{}/db.sqlite", dir.path().display());
+    let base = [
+        "--listen",
+        "0.0.0.0:0",
+        "--libvirt-uri",
+        "test:///default",
+        "--hostname",
+        "exposed",
+        "--database-url",
+        &database,
+    ];
+    let refused = Command::new(BINARY).args(base).output().expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("`listen`") && stderr.contains("--insecure") && stderr.contains("tokens"),
+        "{stderr}"
+    );
+
+    let mut child = Command::new(BINARY)
+        .args(base)
+        .arg("--insecure")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|line| !line.contains("virtplane serving"))
+        .collect();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("WARN") && l.contains("--insecure")),
+        "{lines:?}"
+    );
+}
+
+/// SIGTERM while a call waits on a frozen libvirtd: the call completes once the
+/// daemon resumes, the process exits 0, and undelivered notifications stay in the
+/// outbox for the next start.
+#[tokio::test]
+async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
+    use virtplane::grpc::pb::{self, domain_service_client::DomainServiceClient};
+
+    let daemon = crate::support::libvirtd::Libvirtd::start();
+    let mut receiver = crate::support::http_server::TestHttpServer::start().await;
+    let hook = receiver.url("/hook");
+    receiver.stop();
+    let dir = scratch();
+    let config = dir.path().join("virtplane.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\nhostname = \"draining\"\nshutdown_grace_period_ms = 8000\n\
+             [libvirt]\nuri = \"{}\"\ncall_timeout_ms = 20000\nkeepalive_interval_s = 30\n\
+             [database]\nurl = \"sqlite://{}/db.sqlite\"\n\
+             [[webhooks]]\nname = \"down\"\nurl = \"{hook}\"\nsecret = \"s\"\nretry_initial_ms = 100\n",
+            daemon.uri(),
+            dir.path().display()
+        ),
+    )
+    .expect("config");
+    let mut child = Command::new(BINARY)
+        .arg("--config")
+        .arg(&config)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = rx
+        .iter()
+        .find(|line| line.contains("virtplane serving"))
+        .and_then(|line| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix("addr="))
+                .map(str::to_owned)
+        })
+        .expect("serving address");
+    let mut domains = DomainServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("client");
+    domains
+        .define_domain(pb::DefineDomainRequest {
+            xml: crate::support::domain_xml("drained"),
+        })
+        .await
+        .expect("define");
+
+    daemon.signal("STOP");
+    let in_flight = tokio::spawn({
+        let mut domains = domains.clone();
+        async move {
+            domains
+                .get_domain(pb::GetDomainRequest {
+                    domain: "drained".into(),
+                })
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(!in_flight.is_finished(), "the call waits for libvirt");
+    daemon.signal("CONT");
+    let answer = in_flight
+        .await
+        .expect("join")
+        .expect("the in-flight call completes");
+    assert_eq!(answer.into_inner().name, "drained");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert!(
+        rest.iter().any(|l| l.contains("virtplane stopped")),
+        "{rest:?}"
+    );
+
+    use sqlx::{Connection, Row};
+    let mut db =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}/db.sqlite", dir.path().display()))
+            .await
+            .expect("db");
+    let pending: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM outbox WHERE sink = 'webhook:down' AND delivered_at IS NULL \
+         AND failed_at IS NULL AND payload LIKE '%drained%'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .expect("count")
+    .get(0);
+    assert!(pending >= 1, "the undelivered event waits in the outbox");
+}

@@ -14,5 +14,7 @@ mod http_pools;
 mod notifications;
 mod outage;
 mod publish;
+mod security;
 mod support;
+mod telemetry;
 mod webhooks;

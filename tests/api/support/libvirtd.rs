@@ -44,6 +44,17 @@ impl Libvirtd {
         self.dir.path().join("sock").join("libvirt-sock")
     }
 
+    /// Sends `signal` (e.g. "STOP", "CONT") to the daemon.
+    pub fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let status = Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(status.success());
+        }
+    }
+
     /// SIGKILL: the daemon vanishes without closing anything.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

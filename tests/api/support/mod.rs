@@ -65,6 +65,8 @@ impl TestOptions {
 /// A running app and clients connected to it.
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub health_addr: Option<SocketAddr>,
+    pub metrics_addr: Option<SocketAddr>,
     pub hostname: String,
     pub domains: DomainServiceClient<Channel>,
     pub host: HostServiceClient<Channel>,
@@ -113,19 +115,25 @@ url = "{database_url}"
         extra = options.extra_toml,
     );
     let config = Config::from_toml(&toml).expect("test configuration is valid");
+    let plaintext = config.tls.is_none();
     let app = App::build(config).await.expect("app builds");
     let addr = app.local_addr().expect("bound");
+    let (health_addr, metrics_addr) = (app.health_addr(), app.metrics_addr());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run(async {
         let _ = stopped.await;
     }));
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("client connects");
+    let endpoint = Channel::from_shared(format!("http://{addr}")).expect("uri");
+    // With TLS a test makes its own clients; these are never connected.
+    let channel = if plaintext {
+        endpoint.connect().await.expect("client connects")
+    } else {
+        endpoint.connect_lazy()
+    };
     TestApp {
         addr,
+        health_addr,
+        metrics_addr,
         hostname: options.hostname.clone(),
         domains: DomainServiceClient::new(channel.clone()),
         host: HostServiceClient::new(channel.clone()),

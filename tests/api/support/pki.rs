@@ -54,7 +54,6 @@ impl Pki {
     }
 
     /// A client certificate.
-    #[allow(dead_code, reason = "for client authentication tests")]
     pub fn client(&self, file: &str) -> Issued {
         self.issue(file, &[], ExtendedKeyUsagePurpose::ClientAuth)
     }

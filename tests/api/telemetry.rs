@@ -1,0 +1,276 @@
+//! Prometheus metrics after a scripted workload, and traces exported over OTLP to a
+//! collector stand-in that carry the caller's trace id.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+    trace_service_server::{TraceService, TraceServiceServer},
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tonic::{Request, Response, Status};
+use virtplane::grpc::pb::{self, host_service_client::HostServiceClient};
+
+use crate::support::{
+    TEST_DRIVER, TestOptions, domain_xml, eventually, http_server::TestHttpServer, scratch,
+    spawn_app, unique_name,
+};
+
+async fn scrape(addr: std::net::SocketAddr) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+}
+
+/// The value of the first sample whose line starts with `prefix`.
+fn value(metrics: &str, prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|line| line.starts_with(prefix))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {prefix}"))
+}
+
+#[tokio::test]
+async fn metrics_show_rpcs_libvirt_events_outbox_and_pools_without_secrets() {
+    let receiver = TestHttpServer::start().await;
+    let dir = scratch();
+    let mut options = TestOptions::new(TEST_DRIVER);
+    options.extra_toml = format!(
+        "[metrics]\nlisten = \"127.0.0.1:0\"\n\
+         [[webhooks]]\nname = \"audit\"\nurl = \"{}\"\nsecret = \"metrics-webhook-secret\"\n",
+        receiver.url("/hook?token=query-secret")
+    );
+    let mut app = spawn_app(options, dir.path()).await;
+    app.settled().await;
+    let name = unique_name("measured");
+    app.domains
+        .define_domain(pb::DefineDomainRequest {
+            xml: domain_xml(&name),
+        })
+        .await
+        .expect("define");
+    for _ in 0..5 {
+        app.domains
+            .get_domain(pb::GetDomainRequest {
+                domain: name.clone(),
+            })
+            .await
+            .expect("get");
+    }
+    let missing = app
+        .domains
+        .get_domain(pb::GetDomainRequest {
+            domain: "no-such-domain".into(),
+        })
+        .await
+        .expect_err("missing");
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    eventually(Duration::from_secs(10), "the webhook got the event", || {
+        let got = receiver.received().len();
+        async move { got > 0 }
+    })
+    .await;
+
+    let metrics = scrape(app.metrics_addr.expect("metrics listener")).await;
+    let get = "method=\"/virtplane.v1.DomainService/GetDomain\"";
+    assert_eq!(
+        value(
+            &metrics,
+            &format!("virtplane_rpc_requests_total{{{get},code=\"OK\"}}")
+        ),
+        5.0
+    );
+    assert_eq!(
+        value(
+            &metrics,
+            &format!("virtplane_rpc_requests_total{{{get},code=\"NOT_FOUND\"}}")
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &metrics,
+            &format!("virtplane_rpc_duration_seconds_bucket{{{get},code=\"OK\",le=\"+Inf\"}}")
+        ),
+        5.0
+    );
+    let seconds = value(
+        &metrics,
+        &format!("virtplane_rpc_duration_seconds_sum{{{get},code=\"OK\"}}"),
+    );
+    assert!(seconds > 0.0 && seconds < 5.0, "{seconds}");
+    assert_eq!(value(&metrics, "virtplane_libvirt_connected "), 1.0);
+    assert!(value(&metrics, "virtplane_libvirt_connect_attempts_total ") >= 1.0);
+    assert_eq!(
+        value(&metrics, "virtplane_libvirt_connect_failures_total "),
+        0.0
+    );
+    assert_eq!(value(&metrics, "virtplane_host_enabled "), 1.0);
+    assert!(value(&metrics, "virtplane_lifecycle_events_recorded_total ") >= 1.0);
+    assert_eq!(
+        value(&metrics, "virtplane_outbox_backlog{sink=\"webhook:audit\"}"),
+        0.0
+    );
+    let pool = format!("kind=\"http\",pool=\"http://{}\"", receiver.addr);
+    assert!(
+        value(
+            &metrics,
+            &format!("virtplane_pool_connections_opened_total{{{pool}}}")
+        ) >= 1.0
+    );
+    assert!(
+        value(
+            &metrics,
+            &format!("virtplane_pool_requests_total{{{pool}}}")
+        ) >= 1.0
+    );
+    assert_eq!(
+        value(&metrics, &format!("virtplane_pool_max_size{{{pool}}}")),
+        4.0
+    );
+    for secret in ["metrics-webhook-secret", "query-secret"] {
+        assert!(!metrics.contains(secret), "a secret in /metrics");
+    }
+    app.stop().await;
+}
+
+/// Collects exported spans.
+#[derive(Clone, Default)]
+struct Collector(Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        self.0.lock().expect("lock").push(request.into_inner());
+        Ok(Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+const BINARY: &str = env!("CARGO_BIN_EXE_virtplane");
+
+#[tokio::test]
+async fn spans_reach_an_otlp_collector_with_the_callers_trace_id() {
+    let collector = Collector::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let collector_addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(collector.clone()))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+
+    let dir = scratch();
+    let mut child = Command::new(BINARY)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--libvirt-uri",
+            TEST_DRIVER,
+            "--hostname",
+            "traced",
+        ])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}/db.sqlite", dir.path().display()))
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://{collector_addr}"),
+        )
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let addr = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|line| line.contains("virtplane serving"))
+            .and_then(|line| {
+                line.split_whitespace()
+                    .find_map(|word| word.strip_prefix("addr="))
+                    .map(str::to_owned)
+            })
+    })
+    .await
+    .expect("join")
+    .expect("the serving line names the address");
+
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let parent_id = "00f067aa0ba902b7";
+    let mut client = HostServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("client");
+    let mut request = Request::new(pb::GetHostRequest {});
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{trace_id}-{parent_id}-01")
+            .parse()
+            .expect("metadata"),
+    );
+    client.get_host(request).await.expect("get host");
+
+    // A graceful stop flushes the exporter.
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(status.success(), "{status}");
+
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let spans: Vec<_> = collector
+        .0
+        .lock()
+        .expect("lock")
+        .iter()
+        .flat_map(|r| r.resource_spans.clone())
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+        .collect();
+    let span = spans
+        .iter()
+        .find(|s| s.name == "virtplane.v1.HostService/GetHost")
+        .unwrap_or_else(|| {
+            panic!(
+                "no GetHost span among {:?}",
+                spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
+        });
+    assert_eq!(hex(&span.trace_id), trace_id);
+    assert_eq!(hex(&span.parent_span_id), parent_id);
+    let code = span
+        .attributes
+        .iter()
+        .find(|a| a.key == "rpc.grpc.status_code")
+        .expect("status code attribute");
+    assert!(
+        format!("{:?}", code.value).contains("IntValue(0)"),
+        "{code:?}"
+    );
+    server.abort();
+}
