@@ -227,3 +227,74 @@ pub(super) fn resolve_telemetry(
             .unwrap_or_else(|| "virtplane".to_owned()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, Role, TokenSource};
+
+    #[test]
+    fn tokens_are_read_and_checked_without_echoing_them() {
+        let config = Config::from_toml(
+            "[[auth.tokens]]\nname = \"ops\"\ntoken = \"0123456789abcdef-ops\"\nrole = \"admin\"",
+        )
+        .expect("valid");
+        assert_eq!(config.tokens[0].role, Role::Admin);
+        assert!(matches!(config.tokens[0].source, TokenSource::Inline(_)));
+        assert!(!format!("{config:?}").contains("0123456789abcdef-ops"));
+        let cases = [
+            (
+                "name = \"a\"\ntoken = \"short\"\nrole = \"admin\"",
+                "auth.tokens.a.token",
+            ),
+            (
+                "name = \"a\"\ntoken = \"0123456789abcdef\"\nrole = \"root\"",
+                "auth.tokens.a.role",
+            ),
+            (
+                "name = \"a\"\ntoken = \"0123456789abcdef\"",
+                "auth.tokens.a.role",
+            ),
+            ("name = \"a\"\nrole = \"admin\"", "auth.tokens.a.token"),
+            (
+                "token = \"0123456789abcdef\"\nrole = \"admin\"",
+                "auth.tokens[0].name",
+            ),
+            (
+                "name = \"a\"\ntoken_file = \"/nonexistent/t\"\nrole = \"admin\"",
+                "auth.tokens.a.token_file",
+            ),
+        ];
+        for (body, key) in cases {
+            let err = Config::from_toml(&format!("[[auth.tokens]]\n{body}")).expect_err(body);
+            assert!(err.to_string().contains(key), "{body}: {err}");
+            assert!(!err.to_string().contains("0123456789abcdef"), "{err}");
+        }
+    }
+
+    #[test]
+    fn tls_files_are_checked_at_start() {
+        let err = Config::from_toml("[tls]\ncert = \"/nonexistent/c.pem\"").expect_err("no key");
+        assert!(err.to_string().contains("tls.key"), "{err}");
+        let err =
+            Config::from_toml("[tls]\ncert = \"/nonexistent/c.pem\"\nkey = \"/nonexistent/k.pem\"")
+                .expect_err("missing files");
+        assert!(err.to_string().contains("tls.cert"), "{err}");
+    }
+
+    #[test]
+    fn an_open_address_needs_tokens_tls_or_insecure() {
+        let err = Config::from_toml("listen = \"0.0.0.0:50051\"").expect_err("exposed");
+        assert!(err.to_string().contains("--insecure"), "{err}");
+        let guarded = Config::from_toml(
+            "listen = \"0.0.0.0:50051\"\n[[auth.tokens]]\nname = \"a\"\ntoken = \"0123456789abcdef\"\nrole = \"reader\"",
+        )
+        .expect("tokens guard it");
+        assert!(!guarded.is_exposed_without_protection());
+        assert!(Config::from_toml("listen = \"[::1]:50051\"").is_ok());
+        let err = Config::from_toml("[metrics]\nlisten = \"nowhere\"").expect_err("bad");
+        assert!(err.to_string().contains("metrics.listen"), "{err}");
+        let err =
+            Config::from_toml("[telemetry]\notlp_endpoint = \"collector:4317\"").expect_err("bad");
+        assert!(err.to_string().contains("telemetry.otlp_endpoint"), "{err}");
+    }
+}

@@ -8,6 +8,7 @@ pub(crate) const DOMAIN_SERVICE: &str = "virtplane.v1.DomainService";
 pub(crate) const HOST_SERVICE: &str = "virtplane.v1.HostService";
 pub(crate) const PUBLISH_SERVICE: &str = "virtplane.v1.PublishService";
 pub(crate) const POOL_SERVICE: &str = "virtplane.v1.PoolService";
+pub(crate) const WEBHOOK_SERVICE: &str = "virtplane.v1.WebhookService";
 
 /// Controls the health statuses; dropping it does not change them.
 #[derive(Debug, Clone)]
@@ -24,6 +25,7 @@ impl HealthHandle {
             HOST_SERVICE,
             PUBLISH_SERVICE,
             POOL_SERVICE,
+            WEBHOOK_SERVICE,
         ] {
             self.reporter
                 .set_service_status(service, ServingStatus::NotServing)
@@ -41,9 +43,11 @@ pub async fn serve_health(
     reporter
         .set_service_status("", ServingStatus::Serving)
         .await;
-    reporter
-        .set_service_status(HOST_SERVICE, ServingStatus::Serving)
-        .await;
+    for service in [HOST_SERVICE, PUBLISH_SERVICE, POOL_SERVICE, WEBHOOK_SERVICE] {
+        reporter
+            .set_service_status(service, ServingStatus::Serving)
+            .await;
+    }
     let follower = reporter.clone();
     let task = tokio::spawn(async move {
         loop {
