@@ -16,7 +16,7 @@ run: deps
 
 ## Run the whole test suite: lints, unit tests, and black-box tests against a private
 ## libvirtd, PostgreSQL, SQLite and RabbitMQ.
-test: test-deps lint
+test: test-deps lint check-deploy
 	scripts/ensure-rabbitmq.sh
 	VIRTPLANE_TEST_POSTGRES="$$(scripts/ensure-postgres.sh)" cargo nextest run --no-fail-fast
 
@@ -35,3 +35,10 @@ deps:
 
 test-deps:
 	@scripts/ensure-deps.sh --test
+
+## Offline checks of deploy/: every Kustomize overlay rendered and validated against
+## Kubernetes' schemas, the manifests checked against the service's configuration, and
+## the Dockerfile linted. Installs its tools when missing; takes seconds.
+.PHONY: check-deploy
+check-deploy:
+	scripts/check-deploy.sh

@@ -286,3 +286,105 @@ async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
     .get(0);
     assert!(pending >= 1, "the undelivered event waits in the outbox");
 }
+
+#[tokio::test]
+async fn sighup_reloads_a_rewritten_token_at_once() {
+    use virtplane::grpc::pb::{self, host_service_client::HostServiceClient};
+
+    let dir = scratch();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "first-token-0123456789").expect("token");
+    let config = dir.path().join("virtplane.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\nhostname = \"hup\"\n[libvirt]\nuri = \"test:///default\"\n\
+             [database]\nurl = \"sqlite://{}/db.sqlite\"\n\
+             [[auth.tokens]]\nname = \"ops\"\ntoken_file = \"{}\"\nrole = \"admin\"\n",
+            dir.path().display(),
+            token_file.display()
+        ),
+    )
+    .expect("config");
+    let mut child = Command::new(BINARY)
+        .arg("--config")
+        .arg(&config)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = rx
+        .iter()
+        .find(|line| line.contains("virtplane serving"))
+        .and_then(|line| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix("addr="))
+                .map(str::to_owned)
+        })
+        .expect("serving address");
+    let mut client = HostServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("client");
+    let call = |token: &'static str| {
+        let mut request = tonic::Request::new(pb::GetHostRequest {});
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("metadata"),
+        );
+        request
+    };
+    client
+        .get_host(call("first-token-0123456789"))
+        .await
+        .expect("first token");
+
+    std::fs::write(&token_file, "second-token-0123456789").expect("rewrite");
+    Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    // Well within the 2 s file poll: the signal did it.
+    let deadline = std::time::Instant::now() + Duration::from_millis(1500);
+    loop {
+        if client
+            .get_host(call("second-token-0123456789"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not reloaded on SIGHUP"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let old = client
+        .get_host(call("first-token-0123456789"))
+        .await
+        .expect_err("the old token is gone");
+    assert_eq!(old.code(), tonic::Code::Unauthenticated);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    // Waiting off the runtime: the client's connection must answer the server's GOAWAY.
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert_eq!(status.code(), Some(0), "SIGHUP did not stop it");
+    let logs: Vec<String> = rx.try_iter().collect();
+    assert!(logs.iter().any(|l| l.contains("SIGHUP")), "{logs:?}");
+    assert!(
+        !logs.iter().any(|l| l.contains("token-0123456789")),
+        "a token in the logs"
+    );
+}
