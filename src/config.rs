@@ -560,12 +560,7 @@ fn resolve_broker(name: String, file: FileBroker) -> Result<BrokerConfig, Config
         interval_max_ms,
     } = file;
     let key_name = |field: &str| format!("brokers.{name}.{field}");
-    let valid_name = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-    if !valid_name {
+    if !is_valid_name(&name) {
         return Err(ConfigError::invalid(
             "brokers",
             format!("broker name {name:?} must be 1 to 64 letters, digits, '-' or '_'"),
@@ -658,6 +653,15 @@ fn read_secret_file(key: impl Into<Cow<'static, str>>, path: &Path) -> Result<Se
         ));
     }
     Ok(Secret::new(value.to_owned()))
+}
+
+/// Names of brokers and webhooks: they appear in sink names, logs and API calls.
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
 }
 
 fn millis(

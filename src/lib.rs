@@ -14,6 +14,7 @@ mod backoff;
 pub mod config;
 pub mod events;
 pub mod grpc;
+mod hex;
 pub mod host;
 pub mod http;
 pub mod hypervisor;

@@ -123,12 +123,7 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<WebhookConfig, Con
     } = file;
     let name =
         name.ok_or_else(|| ConfigError::invalid(format!("webhooks[{index}].name"), "is required"))?;
-    let valid_name = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-    if !valid_name {
+    if !super::is_valid_name(&name) {
         return Err(ConfigError::invalid(
             format!("webhooks[{index}].name"),
             format!("{name:?} must be 1 to 64 letters, digits, '-' or '_'"),

@@ -17,7 +17,7 @@ pub(crate) struct PageToken {
 impl PageToken {
     pub(crate) fn encode(&self) -> String {
         let raw = format!("{VERSION}\n{}\n{}", self.filter, self.last_name);
-        raw.bytes().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(raw.as_bytes())
     }
 
     /// Decodes `token` (empty means the first page) issued for `filter`.
@@ -30,7 +30,10 @@ impl PageToken {
                 "`page_token` is not a token this call returned; omit it to start from the first page",
             )
         };
-        let bytes = hex_decode(token).ok_or_else(invalid)?;
+        if token.len() > 4096 {
+            return Err(invalid());
+        }
+        let bytes = crate::hex::decode(token).ok_or_else(invalid)?;
         let raw = String::from_utf8(bytes).map_err(|_| invalid())?;
         let mut parts = raw.splitn(3, '\n');
         let (Some(VERSION), Some(token_filter), Some(last_name)) =
@@ -48,16 +51,6 @@ impl PageToken {
             last_name: last_name.to_owned(),
         }))
     }
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || s.len() > 4096 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -109,31 +109,27 @@ impl Deliverer {
             }
         };
         for row in &rows {
-            let (status, error, permanent) = match self.deliver(row).await {
-                Outcome::Delivered(status) => (Some(status), String::new(), false),
+            let (status, error, permanent, retry) = match self.deliver(row).await {
+                Outcome::Delivered(status) => (Some(status), String::new(), false, false),
                 Outcome::Rejected(status, reason) => {
                     warn!(webhook = %self.hook.name, url = %self.hook.redacted_url(), id = row.id, %reason, "delivery refused; not retried");
-                    (Some(status), reason, true)
+                    (Some(status), reason, true, false)
                 }
                 Outcome::Retry(status, reason) => {
                     warn!(webhook = %self.hook.name, url = %self.hook.redacted_url(), %reason, "delivery failed; retrying with backoff");
-                    if let Err(e) = self
-                        .store
-                        .record_attempt(row.id, status.map(|s| s.as_u16()), &reason, false)
-                        .await
-                    {
-                        warn!(webhook = %self.hook.name, error = %e, "cannot record a delivery attempt");
-                    }
-                    return Pass::Blocked;
+                    (status, reason, false, true)
                 }
             };
-            if let Err(e) = self
+            let recorded = self
                 .store
                 .record_attempt(row.id, status.map(|s| s.as_u16()), &error, permanent)
-                .await
-            {
-                // Not recorded: the row is sent again (at least once).
-                warn!(webhook = %self.hook.name, error = %e, "cannot record a delivery");
+                .await;
+            if let Err(e) = &recorded {
+                // A delivery not recorded is sent again: at least once.
+                warn!(webhook = %self.hook.name, error = %e, "cannot record a delivery attempt");
+            }
+            // The head of the queue waits for the backoff; nothing overtakes it.
+            if retry || recorded.is_err() {
                 return Pass::Blocked;
             }
         }

@@ -11,13 +11,7 @@ pub fn sign(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
     context.update(timestamp.to_string().as_bytes());
     context.update(b".");
     context.update(body);
-    let tag = context.sign();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256=");
-    for byte in tag.as_ref() {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    format!("sha256={}", crate::hex::encode(context.sign().as_ref()))
 }
 
 /// Checks a signature in constant time, as a receiver would.
@@ -25,7 +19,7 @@ pub fn verify(secret: &[u8], timestamp: u64, body: &[u8], signature: &str) -> bo
     let Some(hex) = signature.strip_prefix("sha256=") else {
         return false;
     };
-    let Some(tag) = decode_hex(hex) else {
+    let Some(tag) = crate::hex::decode(hex) else {
         return false;
     };
     let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
@@ -33,16 +27,6 @@ pub fn verify(secret: &[u8], timestamp: u64, body: &[u8], signature: &str) -> bo
     message.push(b'.');
     message.extend_from_slice(body);
     hmac::verify(&key, &message, &tag).is_ok()
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
@@ -61,12 +45,16 @@ mod tests {
             &hmac::Key::new(hmac::HMAC_SHA256, key),
             b"what do ya want for nothing?",
         );
-        let hex: String = raw.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(format!("sha256={hex}"), expected);
+        assert_eq!(
+            format!("sha256={}", crate::hex::encode(raw.as_ref())),
+            expected
+        );
         let signed = sign(key, 1_700_000_000, b"{}");
         let direct = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), b"1700000000.{}");
-        let hex: String = direct.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(signed, format!("sha256={hex}"));
+        assert_eq!(
+            signed,
+            format!("sha256={}", crate::hex::encode(direct.as_ref()))
+        );
     }
 
     #[test]

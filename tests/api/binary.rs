@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use crate::support::scratch;
+use crate::support::{Binary, scratch};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_virtplane");
 
@@ -202,30 +202,8 @@ async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
         ),
     )
     .expect("config");
-    let mut child = Command::new(BINARY)
-        .arg("--config")
-        .arg(&config)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let addr = rx
-        .iter()
-        .find(|line| line.contains("virtplane serving"))
-        .and_then(|line| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix("addr="))
-                .map(str::to_owned)
-        })
-        .expect("serving address");
+    let binary = Binary::start(&["--config", config.to_str().expect("utf-8")], &[]);
+    let addr = binary.addr.clone();
     let mut domains = DomainServiceClient::connect(format!("http://{addr}"))
         .await
         .expect("client");
@@ -249,10 +227,7 @@ async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
     });
     // Time for the call to reach the service (a loaded machine is slow).
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    binary.signal("TERM");
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(!in_flight.is_finished(), "the call waits for libvirt");
     daemon.signal("CONT");
@@ -261,15 +236,12 @@ async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
         .expect("join")
         .expect("the in-flight call completes");
     assert_eq!(answer.into_inner().name, "drained");
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .expect("join")
-        .expect("wait");
+    let (status, rest) = binary.wait().await;
     assert_eq!(status.code(), Some(0));
-    // The reader thread may still be passing on the last lines.
-    let stopped = std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(5)).ok())
-        .any(|l| l.contains("virtplane stopped"));
-    assert!(stopped, "the service logged its stop");
+    assert!(
+        rest.iter().any(|l| l.contains("virtplane stopped")),
+        "{rest:?}"
+    );
 
     use sqlx::{Connection, Row};
     let mut db =
@@ -306,30 +278,8 @@ async fn sighup_reloads_a_rewritten_token_at_once() {
         ),
     )
     .expect("config");
-    let mut child = Command::new(BINARY)
-        .arg("--config")
-        .arg(&config)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let addr = rx
-        .iter()
-        .find(|line| line.contains("virtplane serving"))
-        .and_then(|line| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix("addr="))
-                .map(str::to_owned)
-        })
-        .expect("serving address");
+    let binary = Binary::start(&["--config", config.to_str().expect("utf-8")], &[]);
+    let addr = binary.addr.clone();
     let mut client = HostServiceClient::connect(format!("http://{addr}"))
         .await
         .expect("client");
@@ -347,10 +297,7 @@ async fn sighup_reloads_a_rewritten_token_at_once() {
         .expect("first token");
 
     std::fs::write(&token_file, "second-token-0123456789").expect("rewrite");
-    Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    binary.signal("HUP");
     // Well within the 2 s file poll: the signal did it.
     let deadline = std::time::Instant::now() + Duration::from_millis(1500);
     loop {
@@ -372,16 +319,9 @@ async fn sighup_reloads_a_rewritten_token_at_once() {
         .await
         .expect_err("the old token is gone");
     assert_eq!(old.code(), tonic::Code::Unauthenticated);
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    // Waiting off the runtime: the client's connection must answer the server's GOAWAY.
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .expect("join")
-        .expect("wait");
+    binary.signal("TERM");
+    let (status, logs) = binary.wait().await;
     assert_eq!(status.code(), Some(0), "SIGHUP did not stop it");
-    let logs: Vec<String> = rx.try_iter().collect();
     assert!(logs.iter().any(|l| l.contains("SIGHUP")), "{logs:?}");
     assert!(
         !logs.iter().any(|l| l.contains("token-0123456789")),

@@ -2,8 +2,6 @@
 //! collector stand-in that carry the caller's trace id.
 
 use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -17,7 +15,7 @@ use tonic::{Request, Response, Status};
 use virtplane::grpc::pb::{self, host_service_client::HostServiceClient};
 
 use crate::support::{
-    TEST_DRIVER, TestOptions, domain_xml, eventually, http_server::TestHttpServer, scratch,
+    Binary, TEST_DRIVER, TestOptions, domain_xml, eventually, http_server::TestHttpServer, scratch,
     spawn_app, unique_name,
 };
 
@@ -165,8 +163,6 @@ impl TraceService for Collector {
     }
 }
 
-const BINARY: &str = env!("CARGO_BIN_EXE_virtplane");
-
 #[tokio::test]
 async fn spans_reach_an_otlp_collector_with_the_callers_trace_id() {
     let collector = Collector::default();
@@ -181,41 +177,22 @@ async fn spans_reach_an_otlp_collector_with_the_callers_trace_id() {
     );
 
     let dir = scratch();
-    let mut child = Command::new(BINARY)
-        .args([
+    let database = format!("sqlite://{}/db.sqlite", dir.path().display());
+    let endpoint = format!("http://{collector_addr}");
+    let binary = Binary::start(
+        &[
             "--listen",
             "127.0.0.1:0",
             "--libvirt-uri",
             TEST_DRIVER,
             "--hostname",
             "traced",
-        ])
-        .arg("--database-url")
-        .arg(format!("sqlite://{}/db.sqlite", dir.path().display()))
-        .env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://{collector_addr}"),
-        )
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let addr = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find(|line| line.contains("virtplane serving"))
-            .and_then(|line| {
-                line.split_whitespace()
-                    .find_map(|word| word.strip_prefix("addr="))
-                    .map(str::to_owned)
-            })
-    })
-    .await
-    .expect("join")
-    .expect("the serving line names the address");
+            "--database-url",
+            &database,
+        ],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)],
+    );
+    let addr = binary.addr.clone();
 
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let parent_id = "00f067aa0ba902b7";
@@ -232,14 +209,8 @@ async fn spans_reach_an_otlp_collector_with_the_callers_trace_id() {
     client.get_host(request).await.expect("get host");
 
     // A graceful stop flushes the exporter.
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .expect("join")
-        .expect("wait");
+    binary.signal("TERM");
+    let (status, _) = binary.wait().await;
     assert!(status.success(), "{status}");
 
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();

@@ -68,6 +68,25 @@ fn deduplicated(received: &[Received]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Every delivery of `webhook` (in `state`), newest first.
+async fn deliveries(
+    hooks: &mut WebhookServiceClient<Channel>,
+    webhook: &str,
+    state: Option<pb::DeliveryState>,
+) -> Vec<pb::WebhookDelivery> {
+    hooks
+        .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
+            webhook: webhook.into(),
+            state: state.map_or(0, i32::from),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("deliveries")
+        .into_inner()
+        .deliveries
+}
+
 async fn all_events(app: &mut TestApp) -> Vec<pb::LifecycleEvent> {
     app.host
         .list_lifecycle_events(pb::ListLifecycleEventsRequest {
@@ -156,16 +175,7 @@ async fn every_event_is_posted_signed_and_the_deliveries_are_listed() {
         "no query"
     );
     assert!(listed[0].delivered >= 1);
-    let deliveries = hooks
-        .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
-            webhook: "audit".into(),
-            state: pb::DeliveryState::Delivered.into(),
-            ..Default::default()
-        })
-        .await
-        .expect("deliveries")
-        .into_inner()
-        .deliveries;
+    let deliveries = deliveries(&mut hooks, "audit", Some(pb::DeliveryState::Delivered)).await;
     let mine = deliveries
         .iter()
         .find(|d| d.domain_name == name)
@@ -238,16 +248,8 @@ async fn a_receiver_down_for_a_while_gets_every_event_once_in_order_across_a_res
         || {
             let mut hooks = hooks.clone();
             async move {
-                let listed = hooks
-                    .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
-                        webhook: "audit".into(),
-                        state: pb::DeliveryState::Pending.into(),
-                        ..Default::default()
-                    })
-                    .await
-                    .expect("deliveries")
-                    .into_inner()
-                    .deliveries;
+                let listed =
+                    deliveries(&mut hooks, "audit", Some(pb::DeliveryState::Pending)).await;
                 listed.len() >= 6 && listed.iter().any(|d| !d.last_error.is_empty())
             }
         },
@@ -312,17 +314,7 @@ async fn a_receiver_down_for_a_while_gets_every_event_once_in_order_across_a_res
     assert_eq!(listed[0].pending, 0);
     assert_eq!(listed[0].failed, 0);
     hooks = webhooks_client(&second).await;
-    let retried = hooks
-        .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
-            webhook: "audit".into(),
-            state: pb::DeliveryState::Delivered.into(),
-            page_size: 1000,
-            ..Default::default()
-        })
-        .await
-        .expect("deliveries")
-        .into_inner()
-        .deliveries;
+    let retried = deliveries(&mut hooks, "audit", Some(pb::DeliveryState::Delivered)).await;
     assert!(
         retried.iter().any(|d| d.attempts > 1),
         "retries are counted"
@@ -359,16 +351,7 @@ async fn permanent_and_transient_failures(database: Option<String>) {
     let failed = {
         let mut found = None;
         for _ in 0..200 {
-            let deliveries = hooks
-                .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
-                    webhook: "audit".into(),
-                    state: pb::DeliveryState::Failed.into(),
-                    ..Default::default()
-                })
-                .await
-                .expect("deliveries")
-                .into_inner()
-                .deliveries;
+            let deliveries = deliveries(&mut hooks, "audit", Some(pb::DeliveryState::Failed)).await;
             if let Some(d) = deliveries.into_iter().find(|d| d.domain_name == refused) {
                 found = Some(d);
                 break;
@@ -401,16 +384,8 @@ async fn permanent_and_transient_failures(database: Option<String>) {
             let mut hooks = hooks.clone();
             let name = name.clone();
             async move {
-                hooks
-                    .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
-                        webhook: "audit".into(),
-                        state: pb::DeliveryState::Delivered.into(),
-                        ..Default::default()
-                    })
+                deliveries(&mut hooks, "audit", Some(pb::DeliveryState::Delivered))
                     .await
-                    .expect("deliveries")
-                    .into_inner()
-                    .deliveries
                     .iter()
                     .any(|d| d.domain_name == name && d.attempts >= 2)
             }
@@ -473,15 +448,8 @@ async fn https_webhooks_trust_the_configured_ca_and_refuse_an_unknown_one() {
         || {
             let mut hooks = hooks.clone();
             async move {
-                hooks
-                    .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
-                        webhook: "untrusted".into(),
-                        ..Default::default()
-                    })
+                deliveries(&mut hooks, "untrusted", None)
                     .await
-                    .expect("deliveries")
-                    .into_inner()
-                    .deliveries
                     .iter()
                     .any(|d| {
                         d.last_error.contains("TLS") && d.state == pb::DeliveryState::Pending as i32

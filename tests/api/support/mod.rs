@@ -280,3 +280,70 @@ fn init_logs() {
             .try_init();
     }
 }
+
+/// The real `virtplane` binary, running, with its log lines on a channel.
+pub struct Binary {
+    child: std::process::Child,
+    /// The API address it announced.
+    pub addr: String,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Binary {
+    /// Starts the binary with `args` and `env` and waits for "virtplane serving".
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Binary {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_virtplane"))
+            .args(args)
+            .envs(env.iter().copied())
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let addr = lines
+            .iter()
+            .find(|line| line.contains("virtplane serving"))
+            .and_then(|line| {
+                line.split_whitespace()
+                    .find_map(|w| w.strip_prefix("addr="))
+                    .map(str::to_owned)
+            })
+            .expect("the serving line names the address");
+        Binary { child, addr, lines }
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the process off the runtime (clients in the test must be able to
+    /// answer the server's GOAWAY), then for its last log lines.
+    pub async fn wait(self) -> (std::process::ExitStatus, Vec<String>) {
+        let Binary {
+            mut child, lines, ..
+        } = self;
+        tokio::task::spawn_blocking(move || {
+            let status = child.wait().expect("wait");
+            let rest =
+                std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(5)).ok()).collect();
+            (status, rest)
+        })
+        .await
+        .expect("join")
+    }
+}
