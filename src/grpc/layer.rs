@@ -230,7 +230,7 @@ struct Finish {
 impl Finish {
     fn done(self, code: Code) {
         let elapsed = self.started.elapsed();
-        self.metrics.observe(&self.method, code_name(code), elapsed);
+        self.metrics.observe(&self.method, code, elapsed);
         self.span.record("rpc.grpc.status_code", code as i32);
         if code != Code::Ok {
             self.span.record("otel.status_code", "ERROR");

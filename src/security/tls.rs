@@ -295,7 +295,12 @@ pub fn incoming(
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
         loop {
-            let (stream, peer) = match listener.accept().await {
+            // The server stopped taking connections: close the listening socket now.
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = tx.closed() => break,
+            };
+            let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: back off, keep serving.
@@ -313,9 +318,6 @@ pub fn incoming(
                     }
                 }
                 Some(tls) => {
-                    if tx.is_closed() {
-                        break;
-                    }
                     let (acceptor, tx) = (tls.acceptor(), tx.clone());
                     tokio::spawn(async move {
                         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await

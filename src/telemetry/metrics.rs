@@ -6,7 +6,7 @@
 //! dozen lines against a dependency and its registry abstractions.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     convert::Infallible,
     fmt::Write as _,
     sync::{Arc, Mutex, atomic::Ordering},
@@ -18,10 +18,11 @@ use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode, body::Incoming, service::service_fn};
 use hyper_util::rt::TokioIo;
 use tokio::{net::TcpListener, sync::watch};
+use tonic::Code;
 use tracing::{debug, warn};
 
 use crate::{
-    amqp::Publisher, events::EventStats, host::HostController, http::HttpPools,
+    amqp::Publisher, events::EventStats, grpc::code_name, host::HostController, http::HttpPools,
     hypervisor::Hypervisor, pool::PoolStats, store::Store,
 };
 
@@ -30,9 +31,9 @@ use crate::{
 const BUCKETS: [f64; 14] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 30.0,
 ];
-/// Distinct (method, code) series kept; a client inventing method names cannot grow
-/// the registry past it (the rest count as method "other").
-const MAX_SERIES: usize = 512;
+/// Distinct methods kept; a client inventing method names cannot grow the registry
+/// past it (the rest count as method "other").
+const MAX_METHODS: usize = 256;
 
 #[derive(Debug, Clone, Default)]
 struct Series {
@@ -41,26 +42,36 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// One method's series, indexed by status code (0..=16).
+type ByCode = [Option<Series>; 17];
+
 /// RPCs handled, by method and status code.
 #[derive(Debug, Default)]
 pub struct RpcMetrics {
-    series: Mutex<BTreeMap<(String, &'static str), Series>>,
+    // Keyed by method alone so that a call looks its series up without allocating.
+    series: Mutex<HashMap<String, Box<ByCode>>>,
 }
 
 impl RpcMetrics {
     /// Records one finished call.
-    pub fn observe(&self, method: &str, code: &'static str, elapsed: Duration) {
+    pub fn observe(&self, method: &str, code: Code, elapsed: Duration) {
         let mut series = self
             .series
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let key = (method.to_owned(), code);
-        let key = if series.contains_key(&key) || series.len() < MAX_SERIES {
-            key
-        } else {
-            ("other".to_owned(), code)
+        let codes = match series.get_mut(method) {
+            Some(codes) => codes,
+            None => {
+                let key = if series.len() < MAX_METHODS {
+                    method
+                } else {
+                    "other"
+                };
+                series.entry(key.to_owned()).or_default()
+            }
         };
-        let entry = series.entry(key).or_default();
+        let slot = usize::try_from(code as i32).unwrap_or(0).min(16);
+        let entry = codes[slot].get_or_insert_with(Series::default);
         let seconds = elapsed.as_secs_f64();
         entry.count += 1;
         entry.sum += seconds;
@@ -72,11 +83,18 @@ impl RpcMetrics {
     }
 
     fn render(&self, out: &mut String) {
-        let series = self
+        let series: BTreeMap<(String, &'static str), Series> = self
             .series
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+            .iter()
+            .flat_map(|(method, codes)| {
+                codes.iter().enumerate().filter_map(move |(code, series)| {
+                    let code = code_name(Code::from_i32(i32::try_from(code).unwrap_or(2)));
+                    series.clone().map(|s| ((method.clone(), code), s))
+                })
+            })
+            .collect();
         header(
             out,
             "virtplane_rpc_requests_total",
@@ -370,16 +388,16 @@ mod tests {
     #[test]
     fn histograms_are_cumulative_and_series_are_bounded() {
         let rpc = RpcMetrics::default();
-        rpc.observe("/a.B/C", "OK", Duration::from_micros(300));
-        rpc.observe("/a.B/C", "OK", Duration::from_millis(20));
+        rpc.observe("/a.B/C", Code::Ok, Duration::from_micros(300));
+        rpc.observe("/a.B/C", Code::Ok, Duration::from_millis(20));
         let mut out = String::new();
         rpc.render(&mut out);
         assert!(out.contains("virtplane_rpc_requests_total{method=\"/a.B/C\",code=\"OK\"} 2"));
         assert!(out.contains("le=\"0.0005\"} 1"), "{out}");
         assert!(out.contains("le=\"0.025\"} 2"), "{out}");
         assert!(out.contains("le=\"+Inf\"} 2"), "{out}");
-        for i in 0..(MAX_SERIES + 10) {
-            rpc.observe(&format!("/x.Y/M{i}"), "UNIMPLEMENTED", Duration::ZERO);
+        for i in 0..(MAX_METHODS + 10) {
+            rpc.observe(&format!("/x.Y/M{i}"), Code::Unimplemented, Duration::ZERO);
         }
         let mut out = String::new();
         rpc.render(&mut out);
