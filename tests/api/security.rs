@@ -154,6 +154,21 @@ async fn each_role_may_call_what_it_should_and_nothing_else() {
         .await
         .expect("health without a token");
     assert_eq!(health.into_inner().status, 1);
+    // So does reflection: grpcurl lists the services without a token.
+    let addr = app.addr.to_string();
+    let listed = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("grpcurl")
+            .args(["-plaintext", &addr, "list"])
+            .output()
+            .expect("grpcurl runs")
+    })
+    .await
+    .expect("join");
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("virtplane.v1.DomainService"),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
 
     // A new reader token in the file replaces the old one without a restart.
     let renewed = "reader-token-renewed-77e1";
