@@ -289,15 +289,13 @@ impl App {
 struct SideServers {
     health: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
     metrics: Option<JoinHandle<()>>,
-    reloader: Option<JoinHandle<()>>,
+    reloader: JoinHandle<()>,
 }
 
 impl SideServers {
     /// Waits for the listeners to close (they were told to), stops the reloader.
     async fn stop(self) {
-        if let Some(reloader) = self.reloader {
-            reloader.abort();
-        }
+        self.reloader.abort();
         if let Some(metrics) = self.metrics {
             let _ = metrics.await;
         }

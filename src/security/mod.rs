@@ -20,14 +20,13 @@ pub use tls::{Conn, ReloadableTls, TlsError, incoming};
 /// polling a few small files is cheap and always right.
 const POLL: Duration = Duration::from_secs(2);
 
-/// Reloads tokens and certificates on SIGHUP and when their files change.
+/// Reloads tokens and certificates on SIGHUP and when their files change. SIGHUP is
+/// always handled: by default it would end the process, and an operator's reload
+/// must never do that.
 pub fn spawn_reloader(
     auth: Option<Arc<Authenticator>>,
     tls: Option<Arc<ReloadableTls>>,
-) -> Option<JoinHandle<()>> {
-    if auth.as_ref().is_none_or(|a| a.files().is_empty()) && tls.is_none() {
-        return None;
-    }
+) -> JoinHandle<()> {
     let mut hangup = match signal(SignalKind::hangup()) {
         Ok(stream) => Some(stream),
         Err(e) => {
@@ -35,7 +34,8 @@ pub fn spawn_reloader(
             None
         }
     };
-    Some(tokio::spawn(async move {
+    let watches_files = auth.as_ref().is_some_and(|a| !a.files().is_empty()) || tls.is_some();
+    tokio::spawn(async move {
         loop {
             let forced = tokio::select! {
                 Some(()) = async {
@@ -44,7 +44,13 @@ pub fn spawn_reloader(
                         None => std::future::pending().await,
                     }
                 } => true,
-                () = tokio::time::sleep(POLL) => false,
+                () = async {
+                    if watches_files {
+                        tokio::time::sleep(POLL).await;
+                    } else {
+                        std::future::pending::<()>().await;
+                    }
+                } => false,
             };
             if forced {
                 info!("SIGHUP: reloading tokens and certificates");
@@ -56,5 +62,5 @@ pub fn spawn_reloader(
                 tls.reload(forced);
             }
         }
-    }))
+    })
 }

@@ -328,3 +328,38 @@ async fn sighup_reloads_a_rewritten_token_at_once() {
         "a token in the logs"
     );
 }
+
+#[tokio::test]
+async fn sighup_without_anything_to_reload_does_not_stop_the_service() {
+    let dir = scratch();
+    let database = format!("sqlite://{}/db.sqlite", dir.path().display());
+    let binary = Binary::start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--libvirt-uri",
+            "test:///default",
+            "--hostname",
+            "hup-plain",
+            "--database-url",
+            &database,
+        ],
+        &[],
+    );
+    binary.signal("HUP");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut client = virtplane::grpc::pb::host_service_client::HostServiceClient::connect(format!(
+        "http://{}",
+        binary.addr
+    ))
+    .await
+    .expect("still serving");
+    client
+        .get_host(virtplane::grpc::pb::GetHostRequest {})
+        .await
+        .expect("still answering");
+    drop(client);
+    binary.signal("TERM");
+    let (status, _) = binary.wait().await;
+    assert_eq!(status.code(), Some(0));
+}
