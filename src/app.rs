@@ -333,6 +333,7 @@ struct Workers {
     notifier: Option<Stoppable>,
     webhooks: Vec<Stoppable>,
     watchdog: JoinHandle<()>,
+    pruner: JoinHandle<()>,
     warmup: JoinHandle<()>,
     health: JoinHandle<()>,
 }
@@ -350,6 +351,11 @@ impl Workers {
         let (stop_recorder, recorder_stopped) = oneshot::channel();
         let recorder = tokio::spawn(recorder.run(Arc::clone(hypervisor), recorder_stopped));
         let watchdog = tokio::spawn(Arc::clone(hypervisor).watch_connection());
+        let pruner = tokio::spawn(crate::store::prune_periodically(
+            store.clone(),
+            config.hostname.clone(),
+            config.events.outbox_retention,
+        ));
         let notifier =
             config
                 .notifications
@@ -402,6 +408,7 @@ impl Workers {
             notifier,
             webhooks,
             watchdog,
+            pruner,
             warmup,
             health,
         }
@@ -412,6 +419,7 @@ impl Workers {
     async fn stop(self, hypervisor: &Hypervisor) {
         self.warmup.abort();
         self.watchdog.abort();
+        self.pruner.abort();
         self.health.abort();
         hypervisor.close().await;
         let (recorder, stop) = self.recorder;

@@ -135,6 +135,9 @@ pub struct EventsConfig {
     pub queue_capacity: usize,
     /// Events a watcher may fall behind before its stream ends with RESOURCE_EXHAUSTED.
     pub watch_buffer: usize,
+    /// How long delivered (or refused) notifications stay in the outbox, visible to
+    /// `ListWebhookDeliveries`, before they are deleted. Pending ones are never deleted.
+    pub outbox_retention: Duration,
 }
 
 /// How the service reaches libvirt.
@@ -261,6 +264,7 @@ struct FileNotifications {
 struct FileEvents {
     queue_capacity: Option<usize>,
     watch_buffer: Option<usize>,
+    outbox_retention_hours: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -613,6 +617,7 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
     let FileEvents {
         queue_capacity,
         watch_buffer,
+        outbox_retention_hours,
     } = file;
     let bounded = |key, value: Option<usize>, default| match value.unwrap_or(default) {
         n if (64..=1_048_576).contains(&n) => Ok(n),
@@ -621,6 +626,15 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
     Ok(EventsConfig {
         queue_capacity: bounded("events.queue_capacity", queue_capacity, 16_384)?,
         watch_buffer: bounded("events.watch_buffer", watch_buffer, 4_096)?,
+        outbox_retention: match outbox_retention_hours.unwrap_or(168) {
+            0 => {
+                return Err(ConfigError::invalid(
+                    "events.outbox_retention_hours",
+                    "must be at least 1",
+                ));
+            }
+            hours => Duration::from_secs(hours.saturating_mul(3600)),
+        },
     })
 }
 

@@ -17,7 +17,9 @@ use sqlx::{
 
 pub use events::{EventQuery, KnownChanges};
 pub use hosts::{AUTO_PREFIX, HostRecord};
-pub use outbox::{Delivery, DeliveryCounts, DeliveryState, NewNotification, Outbox, OutboxRow};
+pub use outbox::{
+    Delivery, DeliveryCounts, DeliveryState, NewNotification, Outbox, OutboxRow, prune_periodically,
+};
 
 use crate::config::DatabaseConfig;
 
