@@ -34,6 +34,13 @@ async fn scrape(addr: std::net::SocketAddr) -> String {
     response
 }
 
+/// Whether no HTTP pool has served a request yet (nothing delivered).
+fn receiver_is_empty(metrics: &str) -> bool {
+    !metrics
+        .lines()
+        .any(|l| l.starts_with("virtplane_pool_requests_total{kind=\"http\""))
+}
+
 /// The value of the first sample whose line starts with `prefix`.
 fn value(metrics: &str, prefix: &str) -> f64 {
     metrics
@@ -79,13 +86,19 @@ async fn metrics_show_rpcs_libvirt_events_outbox_and_pools_without_secrets() {
         .await
         .expect_err("missing");
     assert_eq!(missing.code(), tonic::Code::NotFound);
-    eventually(Duration::from_secs(10), "the webhook got the event", || {
-        let got = receiver.received().len();
-        async move { got > 0 }
-    })
+    let metrics_addr = app.metrics_addr.expect("metrics listener");
+    eventually(
+        Duration::from_secs(10),
+        "every event delivered to the webhook",
+        || async move {
+            let metrics = scrape(metrics_addr).await;
+            !receiver_is_empty(&metrics)
+                && value(&metrics, "virtplane_outbox_backlog{sink=\"webhook:audit\"}") == 0.0
+        },
+    )
     .await;
 
-    let metrics = scrape(app.metrics_addr.expect("metrics listener")).await;
+    let metrics = scrape(metrics_addr).await;
     let get = "method=\"/virtplane.v1.DomainService/GetDomain\"";
     assert_eq!(
         value(
