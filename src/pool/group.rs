@@ -19,7 +19,7 @@ pub type Pooled<M> = Object<Counted<M>>;
 /// A connection opened beyond a full pool (urllib3's `block = false`): it is never
 /// pooled, and dropping it closes it and counts it as discarded.
 pub struct Overflow<M: Manager> {
-    conn: Option<M::Type>,
+    conn: M::Type,
     counters: Arc<Counters>,
 }
 
@@ -32,21 +32,20 @@ impl<M: Manager> fmt::Debug for Overflow<M> {
 impl<M: Manager> std::ops::Deref for Overflow<M> {
     type Target = M::Type;
     fn deref(&self) -> &M::Type {
-        self.conn.as_ref().expect("present until dropped")
+        &self.conn
     }
 }
 
 impl<M: Manager> std::ops::DerefMut for Overflow<M> {
     fn deref_mut(&mut self) -> &mut M::Type {
-        self.conn.as_mut().expect("present until dropped")
+        &mut self.conn
     }
 }
 
 impl<M: Manager> Drop for Overflow<M> {
+    // The connection itself is closed when its field is dropped, right after this.
     fn drop(&mut self) {
-        if self.conn.take().is_some() {
-            self.counters.count_discard();
-        }
+        self.counters.count_discard();
     }
 }
 
@@ -252,10 +251,7 @@ where
     pub async fn overflow(&self, key: &K) -> Result<Overflow<M>, AcquireError<M::Error>> {
         let (pool, counters) = self.pool_for(key)?;
         match tokio::time::timeout(self.settings.create_timeout, pool.manager().create()).await {
-            Ok(Ok(conn)) => Ok(Overflow {
-                conn: Some(conn),
-                counters,
-            }),
+            Ok(Ok(conn)) => Ok(Overflow { conn, counters }),
             Ok(Err(source)) => Err(AcquireError::Connect {
                 pool: key.redacted(),
                 source,
