@@ -175,6 +175,14 @@ impl HttpPools {
             }
         }
         let system: Arc<OnceLock<Option<TlsConnector>>> = Arc::new(OnceLock::new());
+        // Reading the system's trust store is blocking file I/O: do it now, before
+        // serving, when a known https host will need it.
+        if hosts
+            .iter()
+            .any(|h| h.key.scheme() == Scheme::Https && !connectors.contains_key(&h.key))
+        {
+            let _ = system.set(load_system_roots());
+        }
         let settings = PoolSettings {
             max_size: default_max_size,
             create_timeout: connect_timeout,
@@ -185,15 +193,10 @@ impl HttpPools {
         let group = PoolGroup::new("http", max_pools, settings, move |key: &HostKey| {
             let tls = match key.scheme() {
                 Scheme::Http => None,
-                Scheme::Https => connectors.get(key).cloned().or_else(|| {
-                    system
-                        .get_or_init(|| {
-                            tls_connector(&[])
-                                .map_err(|e| warn!(error = %e, "https hosts cannot be verified"))
-                                .ok()
-                        })
-                        .clone()
-                }),
+                Scheme::Https => connectors
+                    .get(key)
+                    .cloned()
+                    .or_else(|| system.get_or_init(load_system_roots).clone()),
             };
             HttpManager::new(key.clone(), tls)
         })
@@ -330,6 +333,13 @@ impl HttpPools {
     pub fn close(&self) {
         self.group.close_all();
     }
+}
+
+/// A connector trusting the system's CAs; `None` (logged) when there are none.
+fn load_system_roots() -> Option<TlsConnector> {
+    tls_connector(&[])
+        .map_err(|e| warn!(error = %e, "https hosts cannot be verified"))
+        .ok()
 }
 
 fn classify(e: AcquireError<super::ConnectError>) -> Failure {
