@@ -110,8 +110,10 @@ pub enum HttpError {
 
 /// How far an attempt got, which decides whether it may be retried.
 enum Failure {
-    /// Nothing reached the peer (connect failed, or a pooled connection turned out
-    /// closed before the request was written): always safe to retry.
+    /// A pooled connection turned out closed as the request was handed to it: the
+    /// request never left, and another connection is tried at once.
+    Stale(HttpError),
+    /// Nothing reached the peer (connect failed): always safe to retry.
     NotSent(HttpError),
     /// The request may have reached the peer.
     MaybeSent(HttpError),
@@ -218,12 +220,18 @@ impl HttpPools {
         let idempotent = options.idempotent || is_idempotent(&request.method);
         let mut backoff = Backoff::new(options.backoff_initial, options.backoff_max);
         let mut attempt = 0;
+        let mut stale_retried = false;
         loop {
             let error = match self.attempt(&key, request, options).await {
                 Ok(response) => return Ok(response),
                 Err(Failure::Final(e)) => return Err(e),
                 Err(Failure::MaybeSent(e)) if !idempotent => return Err(e),
-                Err(Failure::NotSent(e) | Failure::MaybeSent(e)) => e,
+                Err(Failure::Stale(e)) if !stale_retried => {
+                    debug!(pool = %key, error = %e, "pooled connection closed under us; trying another");
+                    stale_retried = true;
+                    continue;
+                }
+                Err(Failure::Stale(e) | Failure::NotSent(e) | Failure::MaybeSent(e)) => e,
             };
             if attempt >= options.retries {
                 return Err(error);
@@ -253,7 +261,7 @@ impl HttpPools {
                         reason: e.error().to_string(),
                     };
                     return Err(if e.take_message().is_some() {
-                        Failure::NotSent(error)
+                        Failure::Stale(error)
                     } else {
                         Failure::MaybeSent(error)
                     });
