@@ -23,8 +23,12 @@ pub struct WebhookConfig {
     pub name: String,
     pub url: Uri,
     pub key: HostKey,
-    /// Signs every delivery (HMAC-SHA256 of timestamp and body).
+    /// Signs every delivery (HMAC-SHA256 of timestamp and body): the value read at
+    /// start.
     pub secret: Secret,
+    /// Where the secret was read from, re-read before each round of deliveries so a
+    /// rotated secret takes effect without a restart.
+    pub secret_file: Option<PathBuf>,
     /// `None`: every lifecycle event type.
     pub types: Option<Vec<EventType>>,
     /// Per attempt, from sending to the end of the response.
@@ -132,10 +136,10 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<WebhookConfig, Con
     let key_name = |field: &str| format!("webhooks.{name}.{field}");
     let url = url.ok_or_else(|| ConfigError::invalid(key_name("url"), "is required"))?;
     let (url, key) = HostKey::parse(&url).map_err(|e| ConfigError::invalid(key_name("url"), e))?;
-    let secret = match (secret, secret_file) {
+    let secret = match (secret, &secret_file) {
         (Some(secret), None) if !secret.is_empty() => Secret::new(secret),
         (Some(_), None) => return Err(ConfigError::invalid(key_name("secret"), "is empty")),
-        (None, Some(path)) => read_secret_file(key_name("secret_file"), &path)?,
+        (None, Some(path)) => read_secret_file(key_name("secret_file"), path)?,
         _ => {
             return Err(ConfigError::invalid(
                 key_name("secret"),
@@ -205,6 +209,7 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<WebhookConfig, Con
         url,
         key,
         secret,
+        secret_file,
         types,
         name,
     })

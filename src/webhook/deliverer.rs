@@ -17,6 +17,7 @@ use crate::{
     backoff::Backoff,
     config::WebhookConfig,
     http::{HttpPools, OutgoingRequest, RequestOptions},
+    secret::Secret,
     store::{OutboxRow, Store},
 };
 
@@ -70,8 +71,9 @@ impl Deliverer {
     /// the receiver accepts; what is left waits in the outbox for the next start.
     pub async fn run(self, mut stop: oneshot::Receiver<()>, grace: Duration) {
         let mut backoff = Backoff::new(self.hook.retry_initial, self.hook.retry_max);
+        let mut secret = self.hook.secret.clone();
         loop {
-            match self.deliver_pending().await {
+            match self.deliver_pending(&mut secret).await {
                 Pass::More => backoff.record_success(),
                 Pass::Idle => {
                     backoff.record_success();
@@ -91,12 +93,34 @@ impl Deliverer {
             }
         }
         let _ = tokio::time::timeout(grace, async {
-            while let Pass::More = self.deliver_pending().await {}
+            while let Pass::More = self.deliver_pending(&mut secret).await {}
         })
         .await;
     }
 
-    async fn deliver_pending(&self) -> Pass {
+    /// The signing secret: re-read from its file, if it has one, so a rotation applies
+    /// without a restart; a file that cannot be read keeps the last secret in use.
+    fn refresh_secret(&self, current: &mut Secret) {
+        let Some(path) = &self.hook.secret_file else {
+            return;
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let value = text.trim_end_matches(['\n', '\r']);
+                if value.is_empty() {
+                    warn!(webhook = %self.hook.name, path = %path.display(), "webhook secret file is empty; keeping the previous secret");
+                } else if value != current.expose() {
+                    *current = Secret::new(value.to_owned());
+                    info!(webhook = %self.hook.name, "webhook secret reloaded");
+                }
+            }
+            Err(e) => {
+                warn!(webhook = %self.hook.name, path = %path.display(), error = %e, "cannot read the webhook secret file; keeping the previous secret")
+            }
+        }
+    }
+
+    async fn deliver_pending(&self, secret: &mut Secret) -> Pass {
         let rows = match self
             .store
             .pending(&self.hostname, &self.hook.sink(), BATCH)
@@ -108,8 +132,11 @@ impl Deliverer {
                 return Pass::Blocked;
             }
         };
+        if !rows.is_empty() {
+            self.refresh_secret(secret);
+        }
         for row in &rows {
-            let (status, error, permanent, retry) = match self.deliver(row).await {
+            let (status, error, permanent, retry) = match self.deliver(row, secret).await {
                 Outcome::Delivered(status) => (Some(status), String::new(), false, false),
                 Outcome::Rejected(status, reason) => {
                     warn!(webhook = %self.hook.name, url = %self.hook.redacted_url(), id = row.id, %reason, "delivery refused; not retried");
@@ -143,8 +170,8 @@ impl Deliverer {
         }
     }
 
-    async fn deliver(&self, row: &OutboxRow) -> Outcome {
-        let request = self.request(row);
+    async fn deliver(&self, row: &OutboxRow, secret: &Secret) -> Outcome {
+        let request = self.request(row, secret);
         let options = RequestOptions {
             block: self.hook.block,
             pool_timeout: self.hook.pool_timeout,
@@ -187,7 +214,7 @@ impl Deliverer {
         }
     }
 
-    fn request(&self, row: &OutboxRow) -> OutgoingRequest {
+    fn request(&self, row: &OutboxRow, secret: &Secret) -> OutgoingRequest {
         #[derive(serde::Deserialize)]
         struct Head {
             id: i64,
@@ -197,7 +224,7 @@ impl Deliverer {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let body = Bytes::from(row.payload.clone());
-        let signature = sign(self.hook.secret.expose().as_bytes(), timestamp, &body);
+        let signature = sign(secret.expose().as_bytes(), timestamp, &body);
         let value = |v: &str| HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("?"));
         let mut headers = HeaderMap::new();
         headers.insert(

@@ -87,6 +87,22 @@ async fn deliveries(
         .deliveries
 }
 
+/// Whether a delivery's signature verifies under `secret`, as a receiver checks it.
+fn signed_with(delivery: &Received, secret: &str) -> bool {
+    let timestamp = header(delivery, "x-virtplane-timestamp");
+    let Some(hex) = header(delivery, "x-virtplane-signature").strip_prefix("sha256=") else {
+        return false;
+    };
+    let tag: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    let mut signed = format!("{timestamp}.").into_bytes();
+    signed.extend_from_slice(&delivery.body);
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+    hmac::verify(&key, &signed, &tag).is_ok()
+}
+
 async fn all_events(app: &mut TestApp) -> Vec<pb::LifecycleEvent> {
     app.host
         .list_lifecycle_events(pb::ListLifecycleEventsRequest {
@@ -145,20 +161,13 @@ async fn every_event_is_posted_signed_and_the_deliveries_are_listed() {
         body["id"].to_string()
     );
     // The receiver's check, with nothing but the shared secret.
-    let timestamp = header(delivery, "x-virtplane-timestamp");
-    let signature = header(delivery, "x-virtplane-signature");
-    let hex = signature.strip_prefix("sha256=").expect("sha256= prefix");
-    let tag: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-        .collect();
-    let mut signed = format!("{timestamp}.").into_bytes();
-    signed.extend_from_slice(&delivery.body);
-    let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes());
-    hmac::verify(&key, &signed, &tag).expect("the signature verifies");
-    let mut tampered = signed.clone();
-    tampered.push(b' ');
-    assert!(hmac::verify(&key, &tampered, &tag).is_err());
+    assert!(signed_with(delivery, SECRET), "the signature verifies");
+    let mut tampered = delivery.clone();
+    tampered.body = bytes::Bytes::from(format!("{} ", body));
+    assert!(
+        !signed_with(&tampered, SECRET),
+        "a changed body does not verify"
+    );
 
     let mut hooks = webhooks_client(&app).await;
     let listed = hooks
@@ -463,5 +472,51 @@ async fn https_webhooks_trust_the_configured_ca_and_refuse_an_unknown_one() {
         .list_webhooks(pb::ListWebhooksRequest {})
         .await
         .expect("list");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_rotated_secret_file_signs_the_next_deliveries() {
+    let server = TestHttpServer::start().await;
+    let dir = scratch();
+    let secret_file = dir.path().join("webhook-secret");
+    std::fs::write(&secret_file, "first-secret\n").expect("secret");
+    let mut options = TestOptions::new(TEST_DRIVER);
+    options.extra_toml = format!(
+        "[[webhooks]]\nname = \"rotating\"\nurl = \"{}\"\nsecret_file = \"{}\"\n",
+        server.url("/hook"),
+        secret_file.display()
+    );
+    let mut app = spawn_app(options, dir.path()).await;
+    app.settled().await;
+    let delivered = |name: String| {
+        let server = &server;
+        async move {
+            eventually(Duration::from_secs(10), "the event is posted", || {
+                let got = server.received();
+                let name = name.clone();
+                async move {
+                    got.iter()
+                        .any(|r| body_json(r)["domain_name"] == name.as_str())
+                }
+            })
+            .await;
+            server
+                .received()
+                .into_iter()
+                .find(|r| body_json(r)["domain_name"] == name.as_str())
+                .expect("delivery")
+        }
+    };
+    let before = unique_name("before");
+    define(&mut app, &before).await;
+    assert!(signed_with(&delivered(before).await, "first-secret"));
+
+    std::fs::write(&secret_file, "second-secret\n").expect("rotate");
+    let after = unique_name("after");
+    define(&mut app, &after).await;
+    let rotated = delivered(after).await;
+    assert!(signed_with(&rotated, "second-secret"));
+    assert!(!signed_with(&rotated, "first-secret"));
     app.stop().await;
 }
