@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 
 use crate::{
     amqp::Publisher,
-    config::{Config, WebhookConfig},
+    config::Config,
     events::{EventHub, EventStats, LifecycleRecorder},
     grpc::{self, DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer, WebhookApi, pb},
     host::HostController,
@@ -180,6 +180,12 @@ impl App {
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let (health, health_task) = grpc::serve_health(reporter, host.reachable()).await;
+        // Every outbox sink, for the backlog metric (an empty one still shows as 0).
+        let sinks: Vec<String> = outbox
+            .iter()
+            .chain(&webhooks)
+            .map(|o| o.sink.clone())
+            .collect();
         let workers = Workers::start(
             &config,
             &store,
@@ -217,12 +223,7 @@ impl App {
                     events: Arc::clone(&stats),
                     store: store.clone(),
                     hostname: config.hostname.clone(),
-                    sinks: config
-                        .notifications
-                        .iter()
-                        .map(|_| crate::amqp::SINK.to_owned())
-                        .chain(config.webhooks.iter().map(WebhookConfig::sink))
-                        .collect(),
+                    sinks,
                     publisher: Arc::clone(&publisher),
                     http: Arc::clone(&http_pools),
                 };
@@ -383,13 +384,13 @@ impl Workers {
             .zip(deliveries.webhooks)
             .map(|(hook, outbox)| {
                 let (stop, stopped) = oneshot::channel();
-                let deliverer = webhook::Deliverer {
-                    store: store.clone(),
-                    pools: Arc::clone(deliveries.pools),
-                    hostname: config.hostname.clone(),
-                    hook: hook.clone(),
-                    wake: outbox.wake,
-                };
+                let deliverer = webhook::Deliverer::new(
+                    store.clone(),
+                    Arc::clone(deliveries.pools),
+                    config.hostname.clone(),
+                    hook.clone(),
+                    outbox.wake,
+                );
                 (
                     tokio::spawn(deliverer.run(stopped, webhook::SHUTDOWN_FLUSH)),
                     stop,

@@ -12,6 +12,7 @@ pub mod amqp;
 pub mod app;
 mod backoff;
 pub mod config;
+pub mod delivery;
 pub mod events;
 pub mod grpc;
 mod hex;

@@ -7,7 +7,10 @@ use tokio::sync::{Notify, oneshot};
 use tracing::{debug, warn};
 
 use super::{Message, Publisher};
-use crate::store::Store;
+use crate::{
+    delivery::{Drain, Pacing, Pass, drive},
+    store::Store,
+};
 
 /// The outbox sink name of AMQP notifications.
 pub const SINK: &str = "amqp";
@@ -25,41 +28,19 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Delivers until `stop` fires, then makes one last attempt within `grace`.
-    pub async fn run(self, mut stop: oneshot::Receiver<()>, grace: Duration) {
-        let mut delay = Duration::from_millis(200);
-        loop {
-            match self.deliver_pending().await {
-                Ok(true) => {
-                    delay = Duration::from_millis(200);
-                    continue;
-                }
-                Ok(false) => {
-                    delay = Duration::from_millis(200);
-                    tokio::select! {
-                        () = self.wake.notified() => {}
-                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                        _ = &mut stop => break,
-                    }
-                }
-                Err(()) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = &mut stop => break,
-                    }
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
-        // Flush what can be flushed; the rest waits in the outbox for the next start.
-        let _ = tokio::time::timeout(grace, async {
-            while let Ok(true) = self.deliver_pending().await {}
-        })
-        .await;
+    /// Delivers until `stop` fires, then flushes for at most `grace`.
+    pub async fn run(mut self, stop: oneshot::Receiver<()>, grace: Duration) {
+        let wake = Arc::clone(&self.wake);
+        let pacing = Pacing {
+            retry_initial: Duration::from_millis(200),
+            retry_max: Duration::from_secs(5),
+            idle_poll: Duration::from_secs(5),
+        };
+        drive(&mut self, &wake, stop, grace, pacing).await;
     }
 
     /// Publishes one batch; true if a full batch was delivered (more may be waiting).
-    async fn deliver_pending(&self) -> Result<bool, ()> {
+    async fn publish_pending(&self) -> Result<bool, ()> {
         let rows = self
             .store
             .pending(&self.hostname, SINK, BATCH)
@@ -103,5 +84,15 @@ impl Notifier {
         }
         debug!(count = delivered.len(), "notifications delivered");
         Ok(rows.len() == BATCH)
+    }
+}
+
+impl Drain for Notifier {
+    async fn pass(&mut self) -> Pass {
+        match self.publish_pending().await {
+            Ok(true) => Pass::More,
+            Ok(false) => Pass::Idle,
+            Err(()) => Pass::Blocked,
+        }
     }
 }

@@ -55,12 +55,17 @@ pub fn spawn_reloader(
             if forced {
                 info!("SIGHUP: reloading tokens and certificates");
             }
-            if let Some(auth) = &auth {
-                auth.reload();
-            }
-            if let Some(tls) = &tls {
-                tls.reload(forced);
-            }
+            // File reads and certificate parsing stay off the runtime's threads.
+            let (auth, tls) = (auth.clone(), tls.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Some(auth) = &auth {
+                    auth.reload();
+                }
+                if let Some(tls) = &tls {
+                    tls.reload(forced);
+                }
+            })
+            .await;
         }
     })
 }

@@ -4,7 +4,7 @@
 
 use std::{
     sync::Arc,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use bytes::Bytes;
@@ -14,8 +14,8 @@ use tracing::{debug, info, warn};
 
 use super::signature::sign;
 use crate::{
-    backoff::Backoff,
     config::WebhookConfig,
+    delivery::{Drain, Pacing, Pass, drive},
     http::{HttpPools, OutgoingRequest, RequestOptions},
     secret::Secret,
     store::{OutboxRow, Store},
@@ -47,70 +47,61 @@ enum Outcome {
     Retry(Option<StatusCode>, String),
 }
 
-/// How a pass over the outbox ended.
-enum Pass {
-    Idle,
-    /// A full batch was delivered: more may be waiting.
-    More,
-    /// The head of the queue failed and waits for the backoff.
-    Blocked,
-}
-
 /// Delivers one webhook's pending rows.
 #[derive(Debug)]
 pub struct Deliverer {
-    pub store: Store,
-    pub pools: Arc<HttpPools>,
-    pub hostname: String,
-    pub hook: WebhookConfig,
-    pub wake: Arc<Notify>,
+    store: Store,
+    pools: Arc<HttpPools>,
+    hostname: String,
+    hook: WebhookConfig,
+    wake: Arc<Notify>,
+    /// The signing secret in use: from the configuration, then from `secret_file`.
+    secret: Secret,
 }
 
 impl Deliverer {
+    pub fn new(
+        store: Store,
+        pools: Arc<HttpPools>,
+        hostname: String,
+        hook: WebhookConfig,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Deliverer {
+            secret: hook.secret.clone(),
+            store,
+            pools,
+            hostname,
+            hook,
+            wake,
+        }
+    }
+
     /// Delivers until `stop` fires, then keeps delivering for at most `grace` while
     /// the receiver accepts; what is left waits in the outbox for the next start.
-    pub async fn run(self, mut stop: oneshot::Receiver<()>, grace: Duration) {
-        let mut backoff = Backoff::new(self.hook.retry_initial, self.hook.retry_max);
-        let mut secret = self.hook.secret.clone();
-        loop {
-            match self.deliver_pending(&mut secret).await {
-                Pass::More => backoff.record_success(),
-                Pass::Idle => {
-                    backoff.record_success();
-                    tokio::select! {
-                        () = self.wake.notified() => {}
-                        _ = tokio::time::sleep(Duration::from_secs(30)) => {}
-                        _ = &mut stop => break,
-                    }
-                }
-                Pass::Blocked => {
-                    let delay = backoff.record_failure(Instant::now());
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = &mut stop => break,
-                    }
-                }
-            }
-        }
-        let _ = tokio::time::timeout(grace, async {
-            while let Pass::More = self.deliver_pending(&mut secret).await {}
-        })
-        .await;
+    pub async fn run(mut self, stop: oneshot::Receiver<()>, grace: Duration) {
+        let wake = Arc::clone(&self.wake);
+        let pacing = Pacing {
+            retry_initial: self.hook.retry_initial,
+            retry_max: self.hook.retry_max,
+            idle_poll: Duration::from_secs(30),
+        };
+        drive(&mut self, &wake, stop, grace, pacing).await;
     }
 
     /// The signing secret: re-read from its file, if it has one, so a rotation applies
     /// without a restart; a file that cannot be read keeps the last secret in use.
-    fn refresh_secret(&self, current: &mut Secret) {
+    async fn refresh_secret(&mut self) {
         let Some(path) = &self.hook.secret_file else {
             return;
         };
-        match std::fs::read_to_string(path) {
+        match tokio::fs::read_to_string(path).await {
             Ok(text) => {
                 let value = text.trim_end_matches(['\n', '\r']);
                 if value.is_empty() {
                     warn!(webhook = %self.hook.name, path = %path.display(), "webhook secret file is empty; keeping the previous secret");
-                } else if value != current.expose() {
-                    *current = Secret::new(value.to_owned());
+                } else if value != self.secret.expose() {
+                    self.secret = Secret::new(value.to_owned());
                     info!(webhook = %self.hook.name, "webhook secret reloaded");
                 }
             }
@@ -120,7 +111,7 @@ impl Deliverer {
         }
     }
 
-    async fn deliver_pending(&self, secret: &mut Secret) -> Pass {
+    async fn deliver_pending(&mut self) -> Pass {
         let rows = match self
             .store
             .pending(&self.hostname, &self.hook.sink(), BATCH)
@@ -133,10 +124,10 @@ impl Deliverer {
             }
         };
         if !rows.is_empty() {
-            self.refresh_secret(secret);
+            self.refresh_secret().await;
         }
         for row in &rows {
-            let (status, error, permanent, retry) = match self.deliver(row, secret).await {
+            let (status, error, permanent, retry) = match self.deliver(row).await {
                 Outcome::Delivered(status) => (Some(status), String::new(), false, false),
                 Outcome::Rejected(status, reason) => {
                     warn!(webhook = %self.hook.name, url = %self.hook.redacted_url(), id = row.id, %reason, "delivery refused; not retried");
@@ -170,8 +161,8 @@ impl Deliverer {
         }
     }
 
-    async fn deliver(&self, row: &OutboxRow, secret: &Secret) -> Outcome {
-        let request = self.request(row, secret);
+    async fn deliver(&self, row: &OutboxRow) -> Outcome {
+        let request = self.request(row);
         let options = RequestOptions {
             block: self.hook.block,
             pool_timeout: self.hook.pool_timeout,
@@ -214,7 +205,7 @@ impl Deliverer {
         }
     }
 
-    fn request(&self, row: &OutboxRow, secret: &Secret) -> OutgoingRequest {
+    fn request(&self, row: &OutboxRow) -> OutgoingRequest {
         #[derive(serde::Deserialize)]
         struct Head {
             id: i64,
@@ -224,7 +215,7 @@ impl Deliverer {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let body = Bytes::from(row.payload.clone());
-        let signature = sign(secret.expose().as_bytes(), timestamp, &body);
+        let signature = sign(self.secret.expose().as_bytes(), timestamp, &body);
         let value = |v: &str| HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("?"));
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -246,6 +237,12 @@ impl Deliverer {
             headers,
             body,
         }
+    }
+}
+
+impl Drain for Deliverer {
+    fn pass(&mut self) -> impl Future<Output = Pass> + Send {
+        self.deliver_pending()
     }
 }
 

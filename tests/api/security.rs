@@ -368,9 +368,10 @@ async fn probes_reach_health_on_a_plaintext_listener_while_the_api_wants_mtls() 
         .await
         .expect_err("not on the health listener");
     assert_eq!(other.code(), Code::Unimplemented);
-    let _ = health
+    let overall = health
         .check(HealthCheckRequest::default())
         .await
         .expect("overall");
+    assert_eq!(overall.into_inner().status, 1, "the server is SERVING");
     app.stop().await;
 }

@@ -468,10 +468,22 @@ async fn https_webhooks_trust_the_configured_ca_and_refuse_an_unknown_one() {
     )
     .await;
     assert!(!server.received().iter().any(|r| r.path == "/untrusted"));
-    let _ = hooks
+    let listed = hooks
         .list_webhooks(pb::ListWebhooksRequest {})
         .await
-        .expect("list");
+        .expect("list")
+        .into_inner()
+        .webhooks;
+    let count = |name: &str, field: fn(&pb::Webhook) -> u64| {
+        listed
+            .iter()
+            .find(|w| w.name == name)
+            .map(field)
+            .expect(name)
+    };
+    assert!(count("audit", |w| w.delivered) >= 1);
+    assert!(count("untrusted", |w| w.pending) >= 1);
+    assert_eq!(count("untrusted", |w| w.delivered), 0);
     app.stop().await;
 }
 
