@@ -222,7 +222,6 @@ impl App {
                     host: Arc::clone(&host),
                     events: Arc::clone(&stats),
                     store: store.clone(),
-                    hostname: config.hostname.clone(),
                     sinks,
                     publisher: Arc::clone(&publisher),
                     http: Arc::clone(&http_pools),

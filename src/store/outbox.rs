@@ -53,6 +53,9 @@ pub struct OutboxRow {
     pub payload: String,
 }
 
+/// Ids per UPDATE when marking deliveries (SQLite allows 32766 parameters).
+const MARK_CHUNK: usize = 500;
+
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryState {
@@ -145,16 +148,24 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn mark_delivered(&self, ids: &[i64]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        if ids.is_empty() {
+            return Ok(());
+        }
         let now = now_millis();
-        for id in ids {
-            sqlx::query(
-                "UPDATE outbox SET delivered_at = $2, attempts = attempts + 1 WHERE id = $1",
-            )
-            .bind(*id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        // One statement per chunk rather than per row: a batch of 200 confirmed
+        // notifications is a handful of round trips, not 200.
+        for chunk in ids.chunks(MARK_CHUNK) {
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -150,7 +150,6 @@ pub struct MetricsSources {
     pub host: Arc<HostController>,
     pub events: Arc<EventStats>,
     pub store: Store,
-    pub hostname: String,
     /// Every outbox sink configured, so an empty backlog still shows as 0.
     pub sinks: Vec<String>,
     pub publisher: Arc<Publisher>,
@@ -212,7 +211,7 @@ impl MetricsSources {
 
         let mut backlog: BTreeMap<String, i64> =
             self.sinks.iter().map(|s| (s.clone(), 0)).collect();
-        match self.store.outbox_backlog(&self.hostname).await {
+        match self.store.outbox_backlog(self.host.hostname()).await {
             Ok(rows) => backlog.extend(rows),
             Err(e) => debug!(error = %e, "outbox backlog not available for metrics"),
         }
