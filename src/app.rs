@@ -354,7 +354,10 @@ impl Workers {
         let pruner = tokio::spawn(crate::store::prune_periodically(
             store.clone(),
             config.hostname.clone(),
-            config.events.outbox_retention,
+            crate::store::Retention {
+                outbox: config.events.outbox_retention,
+                events: config.events.retention,
+            },
         ));
         let notifier =
             config

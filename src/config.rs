@@ -135,6 +135,9 @@ pub struct EventsConfig {
     pub queue_capacity: usize,
     /// Events a watcher may fall behind before its stream ends with RESOURCE_EXHAUSTED.
     pub watch_buffer: usize,
+    /// How long lifecycle events are kept before they are pruned; `None` keeps every
+    /// event. Domain states are never pruned.
+    pub retention: Option<Duration>,
     /// How long delivered (or refused) notifications stay in the outbox, visible to
     /// `ListWebhookDeliveries`, before they are deleted. Pending ones are never deleted.
     pub outbox_retention: Duration,
@@ -264,6 +267,7 @@ struct FileNotifications {
 struct FileEvents {
     queue_capacity: Option<usize>,
     watch_buffer: Option<usize>,
+    retention_days: Option<u64>,
     outbox_retention_hours: Option<u64>,
 }
 
@@ -617,6 +621,7 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
     let FileEvents {
         queue_capacity,
         watch_buffer,
+        retention_days,
         outbox_retention_hours,
     } = file;
     let bounded = |key, value: Option<usize>, default| match value.unwrap_or(default) {
@@ -626,6 +631,7 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
     Ok(EventsConfig {
         queue_capacity: bounded("events.queue_capacity", queue_capacity, 16_384)?,
         watch_buffer: bounded("events.watch_buffer", watch_buffer, 4_096)?,
+        retention: event_retention(retention_days)?,
         outbox_retention: match outbox_retention_hours.unwrap_or(168) {
             0 => {
                 return Err(ConfigError::invalid(
@@ -636,6 +642,19 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
             hours => Duration::from_secs(hours.saturating_mul(3600)),
         },
     })
+}
+
+/// `events.retention_days`: 30 by default, 0 keeps everything.
+fn event_retention(days: Option<u64>) -> Result<Option<Duration>, ConfigError> {
+    match days.unwrap_or(30) {
+        0 => Ok(None),
+        // A century is long enough to mean "forever" and keeps the arithmetic finite.
+        days if days > 36_500 => Err(ConfigError::invalid(
+            "events.retention_days",
+            "must be at most 36500 (100 years); 0 keeps every event",
+        )),
+        days => Ok(Some(Duration::from_secs(days * 86_400))),
+    }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -727,6 +746,24 @@ mod tests {
     fn the_shipped_example_configuration_is_valid() {
         let config = Config::from_toml(include_str!("../config/example.toml")).expect("valid");
         assert_eq!(config.libvirt.max_concurrent_calls, 4);
+    }
+
+    #[test]
+    fn event_retention_defaults_to_thirty_days_and_zero_keeps_everything() {
+        let default = Config::from_toml("hostname = \"h\"").expect("valid");
+        assert_eq!(
+            default.events.retention,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        let keep =
+            Config::from_toml("hostname = \"h\"\n[events]\nretention_days = 0").expect("valid");
+        assert_eq!(keep.events.retention, None);
+        let err = Config::from_toml("hostname = \"h\"\n[events]\nretention_days = 99999")
+            .expect_err("too long");
+        assert!(err.to_string().contains("events.retention_days"), "{err}");
+        let err = Config::from_toml("hostname = \"h\"\n[events]\nretention_days = -1")
+            .expect_err("negative");
+        assert!(err.to_string().contains("retention_days"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,11 @@
 //! subscribes to the live feed, reads the database once more for whatever was stored
 //! between its last page and the subscription, and from then on forwards live events
 //! it has not sent yet: no gap, no duplicate.
+//!
+//! A cursor (`after_id`, a page token) that resumes inside the pruned part of the
+//! journal is answered with OUT_OF_RANGE rather than with the events after the gap.
+//! The watermark is read after the page it guards: it only rises, and rises in the
+//! transaction that deletes, so a page read before it was still whole.
 
 use std::{pin::Pin, sync::Arc};
 
@@ -98,6 +103,19 @@ pub(crate) async fn list(
             },
         )
         .await?;
+    if let Some(cursor) = cursor {
+        // Oldest first, the token expects every id above the cursor; newest first,
+        // every id below it, which are gone once the cursor itself was pruned.
+        let watermark = store.events_pruned_through(hostname).await?;
+        let stale = if newest_first {
+            cursor <= watermark
+        } else {
+            cursor < watermark
+        };
+        if stale {
+            return Err(pruned(store, hostname, watermark, Resume::PageToken(cursor)).await);
+        }
+    }
     let next_page_token = if events.len() > limit {
         events.truncate(limit);
         let last = events.last().map(|e| e.id).unwrap_or_default();
@@ -190,6 +208,25 @@ impl Watcher {
                     return Err(());
                 }
             };
+            if let Some(cursor) = *last_sent {
+                let status = match self.store.events_pruned_through(&self.hostname).await {
+                    Ok(watermark) if cursor < watermark => Some(
+                        pruned(
+                            &self.store,
+                            &self.hostname,
+                            watermark,
+                            Resume::AfterId(cursor),
+                        )
+                        .await,
+                    ),
+                    Ok(_) => None,
+                    Err(e) => Some(Status::from(e)),
+                };
+                if let Some(status) = status {
+                    let _ = self.tx.send(Err(status)).await;
+                    return Err(());
+                }
+            }
             let full = page.len() == CATCH_UP_PAGE;
             for event in page {
                 *last_sent = Some(event.id);
@@ -246,6 +283,37 @@ impl Watcher {
             .await
             .map_err(|_| ())
     }
+}
+
+/// Where a client asked to resume from.
+#[derive(Debug, Clone, Copy)]
+enum Resume {
+    AfterId(i64),
+    PageToken(i64),
+}
+
+/// OUT_OF_RANGE for a cursor into the pruned journal, naming the oldest event kept
+/// and how to recover: the client's view is stale, only a resync makes it whole.
+async fn pruned(store: &Store, hostname: &str, watermark: i64, resume: Resume) -> Status {
+    let oldest = match store.oldest_event_id(hostname).await {
+        Ok(Some(id)) => format!("the oldest available event is id {id}"),
+        Ok(None) => "no event is kept now".to_owned(),
+        Err(e) => return Status::from(e),
+    };
+    let (asked, again) = match resume {
+        Resume::AfterId(id) => (
+            format!("`after_id` {id}"),
+            format!("then watch with an `after_id` of at least {watermark}, or none"),
+        ),
+        Resume::PageToken(id) => (
+            format!("`page_token` (after id {id})"),
+            "then list again without `page_token`".to_owned(),
+        ),
+    };
+    Status::out_of_range(format!(
+        "{asked} points before the oldest kept event: events up to id {watermark} were pruned \
+         (events.retention_days) and {oldest}; resync this host's domains with ListDomains, {again}"
+    ))
 }
 
 fn parse_domain(domain: &str) -> Result<Option<DomainRef>, Status> {

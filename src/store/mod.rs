@@ -5,6 +5,7 @@
 
 mod events;
 mod hosts;
+mod journal;
 mod outbox;
 
 use std::{str::FromStr, time::Duration};
@@ -17,6 +18,7 @@ use sqlx::{
 
 pub use events::{EventQuery, KnownChanges};
 pub use hosts::{AUTO_PREFIX, HostRecord};
+pub use journal::{PRUNE_BATCH, Retention};
 pub use outbox::{
     Delivery, DeliveryCounts, DeliveryState, NewNotification, Outbox, OutboxRow, prune_periodically,
 };

@@ -361,13 +361,31 @@ impl Store {
     }
 }
 
-/// Prunes delivered and refused notifications older than `retention`, hourly.
-pub async fn prune_periodically(store: Store, hostname: String, retention: std::time::Duration) {
+/// Prunes the store: delivered and refused notifications older than
+/// `retention.outbox`, hourly; lifecycle events older than `retention.events`, when
+/// set, in small batches (see [`super::journal`]). Never returns.
+pub async fn prune_periodically(store: Store, hostname: String, retention: super::Retention) {
+    let events = async {
+        match retention.events {
+            Some(keep) => {
+                super::journal::prune_events_periodically(store.clone(), hostname.clone(), keep)
+                    .await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::join!(
+        prune_outbox_periodically(&store, &hostname, retention.outbox),
+        events
+    );
+}
+
+async fn prune_outbox_periodically(store: &Store, hostname: &str, retention: std::time::Duration) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
         let cutoff = now_millis() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-        match store.prune_outbox(&hostname, cutoff).await {
+        match store.prune_outbox(hostname, cutoff).await {
             Ok(0) => {}
             Ok(pruned) => tracing::info!(pruned, "old notifications removed from the outbox"),
             Err(e) => warn!(error = %e, "cannot prune the outbox"),

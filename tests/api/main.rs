@@ -14,6 +14,7 @@ mod http_pools;
 mod notifications;
 mod outage;
 mod publish;
+mod retention;
 mod security;
 mod support;
 mod telemetry;
