@@ -6,6 +6,12 @@
 //! - delivery latency: from libvirt's callback (the event's `occurred_at`) to a
 //!   `WatchLifecycleEvents` client, p50 and p99, at a steady rate.
 //!
+//! - delivery latency while the journal is pruned: 1,000,000 events 40 days old are
+//!   preloaded (one bulk INSERT), then the service starts with the default 30-day
+//!   retention and its pruner works through them while events flow at the same rate;
+//!   p50/p99 beside the same flow with `retention_days = 0` (nothing pruned, the same
+//!   million rows in the table) as the baseline, and how long pruning took.
+//!
 //! The baseline for throughput is the producer itself: how fast libvirt's test
 //! driver can emit the same events with nobody recording them.
 //! Run with `cargo bench --bench events`; `VIRTPLANE_TEST_POSTGRES` names the server.
@@ -24,6 +30,8 @@ use virtplane::{
 
 const BURST_DOMAINS: usize = 10_000;
 const LATENCY_EVENTS: usize = 2_000;
+/// Old events preloaded for the pruning scenario.
+const PRELOAD: i64 = 1_000_000;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -52,6 +60,28 @@ fn main() {
                     .expect("create database");
                 throughput("PostgreSQL", &format!("{pg_server}/{db}")).await;
                 latency("PostgreSQL", &format!("{pg_server}/{db}")).await;
+                let fresh = |suffix: &str| {
+                    let name = format!("{db}_{suffix}");
+                    let url = format!("{pg_server}/{name}");
+                    (name, url)
+                };
+                let (pruned_db, pruned_url) = fresh("pruned");
+                let (kept_db, kept_url) = fresh("kept");
+                for name in [&pruned_db, &kept_db] {
+                    admin
+                        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                        .await
+                        .expect("create database");
+                }
+                pruning("PostgreSQL", &pruned_url, &kept_url).await;
+                for name in [&pruned_db, &kept_db] {
+                    admin
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE {name} WITH (FORCE)"
+                        )))
+                        .await
+                        .expect("drop database");
+                }
                 admin
                     .execute(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE {db} WITH (FORCE)"
@@ -63,6 +93,12 @@ fn main() {
         }
         let fresh = format!("sqlite://{}/latency.db", dir.path().display());
         latency("SQLite", &fresh).await;
+        pruning(
+            "SQLite",
+            &format!("sqlite://{}/pruned.db", dir.path().display()),
+            &format!("sqlite://{}/kept.db", dir.path().display()),
+        )
+        .await;
     });
 }
 
@@ -105,11 +141,24 @@ impl Running {
     }
 }
 
+fn hostname() -> String {
+    format!("bench-{}", std::process::id())
+}
+
 async fn start_app(database_url: &str) -> (HostServiceClient<Channel>, Running) {
+    start_app_with(database_url, "").await
+}
+
+/// Starts the service; `events_toml` adds lines to its `[events]` table.
+async fn start_app_with(
+    database_url: &str,
+    events_toml: &str,
+) -> (HostServiceClient<Channel>, Running) {
     let toml = format!(
-        "listen = \"127.0.0.1:0\"\nhostname = \"bench-{}\"\n[libvirt]\nuri = \"test:///default\"\n\
-         [database]\nurl = \"{database_url}\"\n[events]\nqueue_capacity = 1000000\nwatch_buffer = 65536\n",
-        std::process::id()
+        "listen = \"127.0.0.1:0\"\nhostname = \"{}\"\n[libvirt]\nuri = \"test:///default\"\n\
+         [database]\nurl = \"{database_url}\"\n[events]\nqueue_capacity = 1000000\nwatch_buffer = 65536\n\
+         {events_toml}",
+        hostname()
     );
     let app = App::build(Config::from_toml(&toml).expect("config"))
         .await
@@ -225,4 +274,190 @@ async fn latency(label: &str, database_url: &str) {
         pick(0.99).as_secs_f64() * 1e3,
         pick(1.0).as_secs_f64() * 1e3
     );
+}
+
+/// Creates the schema and inserts `PRELOAD` events 40 days old in one statement
+/// (a recursive CTE on SQLite, `generate_series` on PostgreSQL).
+async fn preload(database_url: &str) {
+    let store = virtplane::store::Store::connect(&virtplane::config::DatabaseConfig {
+        url: virtplane::secret::Secret::new(database_url.to_owned()),
+        max_connections: 1,
+    })
+    .await
+    .expect("schema");
+    store.close().await;
+    let old = virtplane::hypervisor::now_micros() - 40 * 86_400 * 1_000_000;
+    let columns = "INSERT INTO lifecycle_events \
+        (hostname, domain_uuid, domain_name, type, detail, synthetic, occurred_at)";
+    let values = format!(
+        "'{}', '00000000-0000-0000-0000-000000000000', 'old', 'started', 'booted', 0, {old} + i",
+        hostname()
+    );
+    let sql = if database_url.starts_with("sqlite:") {
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {PRELOAD}) \
+             {columns} SELECT {values} FROM n"
+        )
+    } else {
+        format!("{columns} SELECT {values} FROM generate_series(1, {PRELOAD}) AS i")
+    };
+    let started = Instant::now();
+    if database_url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(database_url)
+            .await
+            .expect("sqlite");
+        conn.execute(sqlx::AssertSqlSafe(sql))
+            .await
+            .expect("preload");
+    } else {
+        let mut conn = PgConnection::connect(database_url).await.expect("postgres");
+        conn.execute(sqlx::AssertSqlSafe(sql))
+            .await
+            .expect("preload");
+        conn.execute("ANALYZE lifecycle_events")
+            .await
+            .expect("analyze");
+    }
+    println!(
+        "  preloaded {PRELOAD} old events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Latency while the pruner works through `PRELOAD` old events, then the same flow
+/// with retention off, on databases preloaded alike.
+async fn pruning(label: &str, pruned_url: &str, kept_url: &str) {
+    preload(pruned_url).await;
+    preload(kept_url).await;
+    let (client, stop) = start_app_with(pruned_url, "").await;
+    let started = Instant::now();
+    let pruned_in = std::sync::Arc::new(std::sync::OnceLock::new());
+    let monitor = tokio::spawn({
+        let mut client = client.clone();
+        let pruned_in = std::sync::Arc::clone(&pruned_in);
+        async move {
+            loop {
+                let oldest = client
+                    .list_lifecycle_events(pb::ListLifecycleEventsRequest {
+                        page_size: 1,
+                        order: pb::EventOrder::OldestFirst.into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("list")
+                    .into_inner()
+                    .events
+                    .first()
+                    .map_or(i64::MAX, |e| e.id);
+                if oldest > PRELOAD {
+                    let _ = pruned_in.set(started.elapsed());
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+    let until_pruned = {
+        let pruned_in = std::sync::Arc::clone(&pruned_in);
+        move |_: usize| pruned_in.get().is_none()
+    };
+    let (mut while_pruning, produced) = flow(client.clone(), until_pruned).await;
+    monitor.await.expect("monitor");
+    stop.stop(client).await;
+    let took = *pruned_in.get().expect("pruned");
+
+    let (client, stop) = start_app_with(kept_url, "retention_days = 0\n").await;
+    // The same reads as the progress monitor above, so only the pruning differs.
+    let poller = tokio::spawn({
+        let mut client = client.clone();
+        async move {
+            loop {
+                let _ = client
+                    .list_lifecycle_events(pb::ListLifecycleEventsRequest {
+                        page_size: 1,
+                        order: pb::EventOrder::OldestFirst.into(),
+                        ..Default::default()
+                    })
+                    .await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+    let (mut baseline, _) = flow(client.clone(), move |sent| sent < produced).await;
+    poller.abort();
+    stop.stop(client).await;
+
+    let (p50, p99) = percentiles(&mut while_pruning);
+    let (b50, b99) = percentiles(&mut baseline);
+    println!(
+        "{label}: {PRELOAD} old events pruned in {:.1} s ({:.0} events/s) while events flowed",
+        took.as_secs_f64(),
+        PRELOAD as f64 / took.as_secs_f64()
+    );
+    println!(
+        "callback -> WatchLifecycleEvents client ({label}, one event per ms, {} events each): \
+         while pruning p50 {:.2} ms, p99 {:.2} ms; retention 0 (baseline) p50 {:.2} ms, p99 {:.2} ms; \
+         ratio p50 {:.2}x, p99 {:.2}x",
+        while_pruning.len(),
+        p50 * 1e3,
+        p99 * 1e3,
+        b50 * 1e3,
+        b99 * 1e3,
+        p50 / b50,
+        p99 / b99
+    );
+}
+
+/// Sends about one event per ms (define, undefine) while `go_on(events sent)` holds;
+/// returns each event's callback-to-client latency and how many were sent.
+async fn flow(
+    mut client: HostServiceClient<Channel>,
+    go_on: impl Fn(usize) -> bool + Send + 'static,
+) -> (Vec<Duration>, usize) {
+    let after = newest_id(&mut client).await;
+    let mut stream = client
+        .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
+            after_id: Some(after),
+            domain: String::new(),
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let producer = tokio::task::spawn_blocking(move || {
+        let conn = Connect::open(Some("test:///default")).expect("libvirt");
+        let mut sent = 0;
+        while go_on(sent) {
+            let dom = conn
+                .define_domain_xml(&xml(&format!("flow-{sent}")))
+                .expect("define");
+            std::thread::sleep(Duration::from_micros(500));
+            dom.undefine().expect("undefine");
+            std::thread::sleep(Duration::from_micros(500));
+            sent += 2;
+        }
+        sent
+    });
+    let mut latencies = Vec::new();
+    let mut producer = Some(producer);
+    let mut expected = usize::MAX;
+    while latencies.len() < expected {
+        if let Some(done) = producer.take_if(|p| p.is_finished()) {
+            expected = done.await.expect("producer");
+            continue;
+        }
+        let next = tokio::time::timeout(Duration::from_millis(50), stream.next()).await;
+        let Ok(next) = next else { continue };
+        let event = next.expect("open").expect("event");
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock");
+        let at = event.occurred_at.expect("timestamp");
+        latencies.push(now.saturating_sub(Duration::new(at.seconds as u64, at.nanos as u32)));
+    }
+    (latencies, expected)
+}
+
+/// p50 and p99 in seconds.
+fn percentiles(latencies: &mut [Duration]) -> (f64, f64) {
+    latencies.sort();
+    let pick = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize].as_secs_f64();
+    (pick(0.50), pick(0.99))
 }
