@@ -11,7 +11,7 @@ use tokio::{
     task::JoinHandle,
 };
 use tonic::transport::{Server, server::TcpIncoming};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::{
     amqp::Publisher,
@@ -22,7 +22,8 @@ use crate::{
     http::HttpPools,
     hypervisor::{EventSink, Hypervisor, Listeners},
     security::{self, Authenticator, ReloadableTls},
-    store::{Outbox, Store},
+    standby::Bound,
+    store::{Outbox, Store, WriterLock},
     telemetry::metrics::{self, MetricsSources, RpcMetrics},
     webhook,
 };
@@ -38,6 +39,8 @@ pub struct App {
     auth: Option<Arc<Authenticator>>,
     tls: Option<Arc<ReloadableTls>>,
     store: Store,
+    /// Held until the store is closed: no other instance writes for this host.
+    writer_lock: WriterLock,
     host: Arc<HostController>,
     hypervisor: Arc<Hypervisor>,
     recorder: LifecycleRecorder,
@@ -50,15 +53,45 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the database, prepares the hypervisor connection and binds the listener.
+    /// Binds the listeners, becomes this host's only writer (standing by while
+    /// another instance is), opens the database and prepares the hypervisor connection.
     ///
     /// # Errors
-    /// The database is unreachable, libvirt's event loop cannot start, or the address
-    /// cannot be bound.
+    /// An address cannot be bound, `--lock-timeout` passed while another instance
+    /// held the writer lock, the database is unreachable, or libvirt's event loop
+    /// cannot start.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        let auth = Authenticator::new(&config.tokens);
+        let tls = config
+            .tls
+            .clone()
+            .map(ReloadableTls::new)
+            .transpose()
+            .context("cannot load the TLS certificates")?;
+        let bound = Bound {
+            api: bind(config.listen).await?,
+            health: match config.health_listen {
+                Some(addr) => Some(bind(addr).await?),
+                None => None,
+            },
+        };
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        // Before the first read of this host's state: what another writer stored
+        // until it let go is what this one starts from.
+        let (
+            writer_lock,
+            Bound {
+                api: listener,
+                health: health_listener,
+            },
+        ) = crate::standby::take_writer_lock(&config, bound, tls.clone()).await?;
         let store = Store::connect(&config.database)
             .await
-            .context("cannot open the database")?;
+            .context("cannot open the database")?
+            .guarded_by(&writer_lock);
         let outbox = config
             .notifications
             .as_ref()
@@ -92,25 +125,9 @@ impl App {
                 .context("cannot prepare the libvirt connection")?,
         );
         let publisher = Publisher::new(&config.brokers, config.amqp_max_pools);
-        let auth = Authenticator::new(&config.tokens);
-        let tls = config
-            .tls
-            .clone()
-            .map(ReloadableTls::new)
-            .transpose()
-            .context("cannot load the TLS certificates")?;
         if config.is_exposed_without_protection() {
             warn!(listen = %config.listen, "--insecure: the API listens beyond this host with neither tokens nor TLS; anyone who reaches it can control this host's domains");
         }
-        let listener = bind(config.listen).await?;
-        let health_listener = match config.health_listen {
-            Some(addr) => Some(bind(addr).await?),
-            None => None,
-        };
-        let metrics_listener = match config.metrics_listen {
-            Some(addr) => Some(bind(addr).await?),
-            None => None,
-        };
         Ok(App {
             config,
             listener,
@@ -119,6 +136,7 @@ impl App {
             auth,
             tls,
             store,
+            writer_lock,
             host,
             hypervisor,
             recorder,
@@ -168,6 +186,7 @@ impl App {
             auth,
             tls,
             store,
+            writer_lock,
             host,
             hypervisor,
             recorder,
@@ -268,9 +287,17 @@ impl App {
         );
 
         tokio::pin!(server);
+        let mut lost_to = None;
         tokio::select! {
             result = &mut server => result.context("gRPC server failed")?,
             () = shutdown => {
+                drain(&health, stop_tx, server, config.shutdown_grace_period).await?;
+            }
+            holder = writer_lock.lost() => {
+                // Another instance wrote for this host meanwhile: this one's view of
+                // it is stale. Stop; a restart stands by until the lock is free.
+                error!(%holder, "this instance lost the writer lock to another one; stopping");
+                lost_to = Some(holder);
                 drain(&health, stop_tx, server, config.shutdown_grace_period).await?;
             }
         }
@@ -280,6 +307,13 @@ impl App {
         publisher.close();
         http_pools.close();
         store.close().await;
+        drop(writer_lock);
+        if let Some(holder) = lost_to {
+            anyhow::bail!(
+                "lost the writer lock for host {:?} to another instance ({holder})",
+                config.hostname
+            );
+        }
         info!("virtplane stopped");
         Ok(())
     }

@@ -60,6 +60,10 @@ pub struct Cli {
     /// Log format: `human` or `json`.
     #[arg(long, env = "VIRTPLANE_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// Seconds to wait for the writer lock while another instance of this host holds
+    /// it, then exit with an error naming the holder (default: wait forever).
+    #[arg(long, env = "VIRTPLANE_LOCK_TIMEOUT", value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
     /// Allow listening on a non-loopback address with neither tokens nor TLS.
     #[arg(long, env = "VIRTPLANE_INSECURE", action = clap::ArgAction::SetTrue)]
     pub insecure: bool,
@@ -74,6 +78,8 @@ pub struct Config {
     pub shutdown_grace_period: Duration,
     pub libvirt: LibvirtConfig,
     pub database: DatabaseConfig,
+    /// How long to wait for the writer lock of this host; `None`: as long as it takes.
+    pub lock_timeout: Option<Duration>,
     pub events: EventsConfig,
     /// Named brokers, by name.
     pub brokers: Vec<BrokerConfig>,
@@ -293,6 +299,7 @@ struct FileDatabase {
     url: Option<String>,
     url_file: Option<PathBuf>,
     max_connections: Option<u32>,
+    lock_timeout_s: Option<u64>,
 }
 
 impl Config {
@@ -359,6 +366,10 @@ impl Config {
         };
         let shutdown_grace_period =
             millis("shutdown_grace_period_ms", shutdown_grace_period_ms, 10_000)?;
+        let lock_timeout = cli
+            .lock_timeout
+            .or(database.lock_timeout_s)
+            .map(Duration::from_secs);
         Config {
             listen,
             hostname,
@@ -366,6 +377,7 @@ impl Config {
             shutdown_grace_period,
             libvirt: resolve_libvirt(libvirt, cli)?,
             database: resolve_database(database, cli)?,
+            lock_timeout,
             events: resolve_events(events)?,
             brokers: brokers
                 .into_iter()
@@ -468,6 +480,8 @@ fn resolve_database(file: FileDatabase, cli: &Cli) -> Result<DatabaseConfig, Con
         url,
         url_file,
         max_connections,
+        // Resolved with the flag in `Config::resolve`: the lock is not the pool's.
+        lock_timeout_s: _,
     } = file;
     let from_file = match (&url, url_file) {
         (Some(_), Some(_)) => {
@@ -764,6 +778,24 @@ mod tests {
         let err = Config::from_toml("hostname = \"h\"\n[events]\nretention_days = -1")
             .expect_err("negative");
         assert!(err.to_string().contains("retention_days"), "{err}");
+    }
+
+    #[test]
+    fn the_lock_timeout_comes_from_the_file_unless_the_flag_says_otherwise() {
+        let forever = Config::from_toml("hostname = \"h\"").expect("valid");
+        assert_eq!(forever.lock_timeout, None);
+        let file = || {
+            parse_toml(
+                "hostname = \"h\"\n[database]\nlock_timeout_s = 10",
+                Path::new("x"),
+            )
+            .expect("parses")
+        };
+        let from_file = Config::resolve(file(), &Cli::parse_from(["virtplane"])).expect("valid");
+        assert_eq!(from_file.lock_timeout, Some(Duration::from_secs(10)));
+        let cli = Cli::parse_from(["virtplane", "--lock-timeout", "0"]);
+        let from_flag = Config::resolve(file(), &cli).expect("valid");
+        assert_eq!(from_flag.lock_timeout, Some(Duration::ZERO));
     }
 
     #[test]

@@ -17,6 +17,11 @@ pub struct HealthHandle {
 }
 
 impl HealthHandle {
+    /// Controls the statuses `reporter` reports.
+    pub(crate) fn new(reporter: HealthReporter) -> Self {
+        HealthHandle { reporter }
+    }
+
     /// Reports every service NOT_SERVING: the first step of a graceful shutdown.
     pub async fn shutting_down(&self) {
         for service in [

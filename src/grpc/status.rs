@@ -38,6 +38,10 @@ impl From<HostError> for Status {
 
 impl From<StoreError> for Status {
     fn from(err: StoreError) -> Self {
+        if let StoreError::NotWriter = err {
+            // The writer lock's connection dropped: a moment, not a bug.
+            return Status::unavailable(err.to_string());
+        }
         error!(error = %err, "database operation failed");
         Status::internal("internal database error; the service log has the details")
     }

@@ -49,6 +49,7 @@ impl Store {
         changes: &KnownChanges,
         outboxes: &[super::Outbox],
     ) -> Result<Vec<LifecycleEvent>, StoreError> {
+        self.writable()?;
         let mut tx = self.pool.begin().await?;
         let mut recorded = Vec::with_capacity(events.len());
         for chunk in events.chunks(CHUNK) {

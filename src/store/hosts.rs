@@ -25,6 +25,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn ensure_host(&self, hostname: &str) -> Result<HostRecord, StoreError> {
+        self.writable()?;
         sqlx::query(
             "INSERT INTO hosts (hostname, enabled, disabled_reason, updated_at) \
              VALUES ($1, $2, NULL, $3) ON CONFLICT (hostname) DO NOTHING",
@@ -67,6 +68,7 @@ impl Store {
         enabled: bool,
         reason: Option<&str>,
     ) -> Result<HostRecord, StoreError> {
+        self.writable()?;
         let reason = if enabled { None } else { reason };
         sqlx::query(
             "UPDATE hosts SET enabled = $2, disabled_reason = $3, updated_at = $4 WHERE hostname = $1",
@@ -90,6 +92,7 @@ impl Store {
         hostname: &str,
         reason: &str,
     ) -> Result<bool, StoreError> {
+        self.writable()?;
         let result = sqlx::query(
             "UPDATE hosts SET enabled = $2, disabled_reason = $3, updated_at = $4 \
              WHERE hostname = $1 AND enabled = $5",
@@ -110,6 +113,7 @@ impl Store {
     /// # Errors
     /// The database failed.
     pub async fn auto_enable_host(&self, hostname: &str) -> Result<bool, StoreError> {
+        self.writable()?;
         let result = sqlx::query(
             "UPDATE hosts SET enabled = $2, disabled_reason = NULL, updated_at = $3 \
              WHERE hostname = $1 AND enabled = $4 AND substr(disabled_reason, 1, 6) = $5",

@@ -68,7 +68,16 @@ impl Store {
         let Some(through) = through else {
             return Ok(0);
         };
+        self.writable()?;
         let mut tx = self.pool.begin().await?;
+        if self.backend == super::Backend::Postgres {
+            // A prune lost in a crash is simply done again (the watermark goes with
+            // it): its commit need not wait for the WAL flush that the recorder's
+            // commits queue behind.
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *tx)
+                .await?;
+        }
         let deleted = sqlx::query("DELETE FROM lifecycle_events WHERE hostname = $1 AND id <= $2")
             .bind(hostname)
             .bind(through)

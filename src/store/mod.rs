@@ -7,6 +7,7 @@ mod events;
 mod hosts;
 mod journal;
 mod outbox;
+mod writer_lock;
 
 use std::{str::FromStr, time::Duration};
 
@@ -22,6 +23,7 @@ pub use journal::{PRUNE_BATCH, Retention};
 pub use outbox::{
     Delivery, DeliveryCounts, DeliveryState, NewNotification, Outbox, OutboxRow, prune_periodically,
 };
+pub use writer_lock::{LockError, WriterLock};
 
 use crate::config::DatabaseConfig;
 
@@ -48,12 +50,19 @@ pub enum StoreError {
     HostMissing(String),
     #[error("unexpected data in the database: {0}")]
     Corrupt(String),
+    #[error(
+        "this instance does not hold the writer lock for its host right now; writes are refused until it does"
+    )]
+    NotWriter,
 }
 
 /// The service's database.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
+    /// Set once the writer lock guards this store: every write checks it first.
+    writer: Option<writer_lock::WriterFlag>,
 }
 
 impl Store {
@@ -115,7 +124,26 @@ impl Store {
             }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            backend,
+            writer: None,
+        })
+    }
+
+    /// This store, writing only while `lock` is held (a lost PostgreSQL session
+    /// stops every write until the lock is taken again).
+    #[must_use]
+    pub fn guarded_by(mut self, lock: &WriterLock) -> Store {
+        self.writer = Some(lock.flag());
+        self
+    }
+
+    /// Fails while the writer lock guarding this store is not held.
+    fn writable(&self) -> Result<(), StoreError> {
+        self.writer
+            .as_ref()
+            .map_or(Ok(()), writer_lock::WriterFlag::check)
     }
 
     /// Closes every pooled connection.

@@ -106,6 +106,7 @@ impl Store {
         sink: &str,
         notifications: &[NewNotification],
     ) -> Result<(), StoreError> {
+        self.writable()?;
         let mut tx = self.pool.begin().await?;
         enqueue_in(&mut tx, hostname, sink, notifications).await?;
         tx.commit().await?;
@@ -151,6 +152,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(());
         }
+        self.writable()?;
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
         // One statement per chunk rather than per row: a batch of 200 confirmed
@@ -191,6 +193,7 @@ impl Store {
         error: &str,
         permanent: bool,
     ) -> Result<(), StoreError> {
+        self.writable()?;
         let now = now_millis();
         let (delivered_at, failed_at, last_error) = match (error.is_empty(), permanent) {
             (true, _) => (Some(now), None, None),
@@ -349,6 +352,7 @@ impl Store {
         hostname: &str,
         before_millis: i64,
     ) -> Result<u64, StoreError> {
+        self.writable()?;
         let done = sqlx::query(
             "DELETE FROM outbox WHERE hostname = $1 AND \
              (delivered_at < $2 OR failed_at < $2)",

@@ -19,3 +19,4 @@ mod security;
 mod support;
 mod telemetry;
 mod webhooks;
+mod writer_lock;

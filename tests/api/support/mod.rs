@@ -174,6 +174,12 @@ impl TestApp {
         }
     }
 
+    /// Waits for the app to end by itself (it was not told to stop) and returns how.
+    pub async fn outcome(mut self) -> anyhow::Result<()> {
+        let task = self.task.take().expect("still running");
+        task.await.expect("app task")
+    }
+
     /// The health status of one service ("" for the server as a whole).
     pub async fn health_of(&mut self, service: &str) -> i32 {
         self.health
@@ -292,6 +298,12 @@ pub struct Binary {
 impl Binary {
     /// Starts the binary with `args` and `env` and waits for "virtplane serving".
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Binary {
+        Binary::start_until(args, env, "virtplane serving").0
+    }
+
+    /// Starts the binary and waits for a log line containing `marker` that names the
+    /// API address (`addr=`); returns it with that line.
+    pub fn start_until(args: &[&str], env: &[(&str, &str)], marker: &str) -> (Binary, String) {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_virtplane"))
             .args(args)
@@ -311,16 +323,33 @@ impl Binary {
                 let _ = tx.send(line);
             }
         });
-        let addr = lines
+        let line = lines
             .iter()
-            .find(|line| line.contains("virtplane serving"))
-            .and_then(|line| {
-                line.split_whitespace()
-                    .find_map(|w| w.strip_prefix("addr="))
-                    .map(str::to_owned)
-            })
-            .expect("the serving line names the address");
-        Binary { child, addr, lines }
+            .find(|line| line.contains(marker))
+            .unwrap_or_else(|| panic!("no log line contains {marker:?}"));
+        let addr = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("addr="))
+            .map(str::to_owned)
+            .expect("the line names the address");
+        (Binary { child, addr, lines }, line)
+    }
+
+    /// Waits (off the runtime) up to `timeout` for a log line containing `marker`.
+    pub async fn line_containing(&self, marker: &str, timeout: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match tokio::task::block_in_place(|| {
+                self.lines
+                    .recv_timeout(left.min(Duration::from_millis(200)))
+            }) {
+                Ok(line) if line.contains(marker) => return Some(line),
+                Ok(_) => {}
+                Err(_) if left.is_zero() => return None,
+                Err(_) => tokio::task::yield_now().await,
+            }
+        }
     }
 
     pub fn signal(&self, signal: &str) {
