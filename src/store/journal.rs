@@ -58,6 +58,10 @@ impl Store {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
+        let Some(first) = rows.first() else {
+            return Ok(0);
+        };
+        let from: i64 = first.try_get("id")?;
         let mut through = None;
         for row in &rows {
             if row.try_get::<i64, _>("occurred_at")? >= before_micros {
@@ -78,12 +82,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let deleted = sqlx::query("DELETE FROM lifecycle_events WHERE hostname = $1 AND id <= $2")
-            .bind(hostname)
-            .bind(through)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        // Both bounds: on a database shared by many hosts, the id range alone would
+        // walk every other host's older rows.
+        let deleted = sqlx::query(
+            "DELETE FROM lifecycle_events WHERE hostname = $1 AND id >= $2 AND id <= $3",
+        )
+        .bind(hostname)
+        .bind(from)
+        .bind(through)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         sqlx::query(
             "UPDATE hosts SET events_pruned_through = $2 \
              WHERE hostname = $1 AND events_pruned_through < $2",
