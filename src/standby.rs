@@ -46,6 +46,11 @@ pub(crate) async fn take_writer_lock(
         None => (None, None),
     };
     let addr = api.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let health_addr = health
+        .as_ref()
+        .and_then(|l| l.local_addr().ok())
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let mut copies = Some((api_copy, health_copy));
     let mut standby: Option<Standby> = None;
     let taken = WriterLock::acquire(
@@ -57,6 +62,7 @@ pub(crate) async fn take_writer_lock(
                 hostname = %config.hostname,
                 holder,
                 addr = %addr,
+                health = %health_addr,
                 lock_timeout = ?config.lock_timeout,
                 "another instance is the writer for this host; standing by with health NOT_SERVING until its lock is free"
             );

@@ -50,6 +50,7 @@ impl Store {
         outboxes: &[super::Outbox],
     ) -> Result<Vec<LifecycleEvent>, StoreError> {
         self.writable()?;
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let mut recorded = Vec::with_capacity(events.len());
         for chunk in events.chunks(CHUNK) {

@@ -73,6 +73,7 @@ impl Store {
             return Ok(0);
         };
         self.writable()?;
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         if self.backend == super::Backend::Postgres {
             // A prune lost in a crash is simply done again (the watermark goes with

@@ -9,7 +9,7 @@ mod journal;
 mod outbox;
 mod writer_lock;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     AnyPool,
@@ -61,6 +61,10 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer: the recorder and the journal pruner take turns here, so
+    /// the recorder waits for the few milliseconds a prune batch holds the database,
+    /// not for SQLite's busy handler, which sleeps 1, 2, 5, 10 ms... between retries.
+    write_turn: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Set once the writer lock guards this store: every write checks it first.
     writer: Option<writer_lock::WriterFlag>,
 }
@@ -127,6 +131,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            write_turn: (backend == Backend::Sqlite).then(Default::default),
             writer: None,
         })
     }
@@ -137,6 +142,14 @@ impl Store {
     pub fn guarded_by(mut self, lock: &WriterLock) -> Store {
         self.writer = Some(lock.flag());
         self
+    }
+
+    /// Waits for this process's turn to write, on SQLite; at once on PostgreSQL.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_turn {
+            Some(turn) => Some(turn.lock().await),
+            None => None,
+        }
     }
 
     /// Fails while the writer lock guarding this store is not held.

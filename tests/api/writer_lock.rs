@@ -93,13 +93,24 @@ async fn a_second_instance_stands_by_and_takes_over_when_the_first_stops(postgre
     )
     .await;
 
-    let (second, waiting) = Binary::start_until(&shared.args(&hostname), &[], STANDING_BY);
+    // The standby answers on the plaintext health listener too, where probes look.
+    let config = shared.dir.path().join("second.toml");
+    std::fs::write(&config, "[health]\nlisten = \"127.0.0.1:0\"\n").expect("config");
+    let mut args = shared.args(&hostname);
+    args.extend(["--config", config.to_str().expect("utf-8")]);
+    let (second, waiting) = Binary::start_until(&args, &[], STANDING_BY);
+    let health_addr = waiting
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("health="))
+        .expect("the health address")
+        .to_owned();
 
     // The holder is this test process, named by its pid.
     let holder = format!("pid={}", std::process::id());
     assert!(waiting.contains(&holder), "{waiting}");
     assert!(waiting.contains(&hostname), "{waiting}");
     assert_eq!(health(&second.addr, "").await.expect("health"), NOT_SERVING);
+    assert_eq!(health(&health_addr, "").await.expect("health"), NOT_SERVING);
     assert_eq!(
         health(&second.addr, "virtplane.v1.HostService")
             .await
@@ -126,6 +137,16 @@ async fn a_second_instance_stands_by_and_takes_over_when_the_first_stops(postgre
         let addr = addr.clone();
         async move { health(&addr, "").await.is_ok_and(|s| s == SERVING) }
     })
+    .await;
+    let probe = health_addr.clone();
+    eventually(
+        Duration::from_secs(10),
+        "the health listener serving",
+        || {
+            let probe = probe.clone();
+            async move { health(&probe, "").await.is_ok_and(|s| s == SERVING) }
+        },
+    )
     .await;
     let mut host = HostServiceClient::connect(format!("http://{}", second.addr))
         .await
