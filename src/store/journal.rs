@@ -19,7 +19,7 @@ use super::{Store, StoreError};
 
 /// Events deleted per transaction: small enough that SQLite's single writer (the
 /// recorder) waits a millisecond or two for a batch, not tens of milliseconds.
-pub const PRUNE_BATCH: usize = 1000;
+const PRUNE_BATCH: usize = 1000;
 /// The pause between two batches, so the recorder's commits always find the writer
 /// free soon, however long the backlog.
 const PRUNE_PAUSE: Duration = Duration::from_millis(20);
@@ -36,6 +36,16 @@ pub struct Retention {
 }
 
 impl Store {
+    /// Events per prune transaction. PostgreSQL's are smaller: the recorder's next
+    /// commit flushes the WAL that a batch wrote (its own commit does not wait), so a
+    /// small batch keeps that flush small.
+    fn prune_batch(&self) -> usize {
+        match self.backend {
+            super::Backend::Sqlite => PRUNE_BATCH,
+            super::Backend::Postgres => PRUNE_BATCH / 4,
+        }
+    }
+
     /// Deletes up to `limit` of the oldest events of `hostname` that occurred before
     /// `before_micros`, in id order, stopping at the first younger one; raises the
     /// watermark with them. Returns how many were deleted (0: nothing left to prune).
@@ -145,7 +155,10 @@ pub(crate) async fn prune_events_periodically(store: Store, hostname: String, re
         let cutoff = crate::hypervisor::now_micros().saturating_sub(retention_micros);
         let mut pruned = 0_u64;
         loop {
-            match store.prune_events(&hostname, cutoff, PRUNE_BATCH).await {
+            match store
+                .prune_events(&hostname, cutoff, store.prune_batch())
+                .await
+            {
                 Ok(0) => break,
                 Ok(n) => pruned += n,
                 Err(e) => {

@@ -19,7 +19,7 @@ use sqlx::{
 
 pub use events::{EventQuery, KnownChanges};
 pub use hosts::{AUTO_PREFIX, HostRecord};
-pub use journal::{PRUNE_BATCH, Retention};
+pub use journal::Retention;
 pub use outbox::{
     Delivery, DeliveryCounts, DeliveryState, NewNotification, Outbox, OutboxRow, prune_periodically,
 };

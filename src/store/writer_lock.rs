@@ -33,6 +33,8 @@ use crate::config::DatabaseConfig;
 /// How often a waiting instance tries the lock again, and how often the holder checks
 /// that its dedicated connection is alive.
 const RETRY: Duration = Duration::from_millis(500);
+/// How long the holder's connection may take to answer a ping.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why the writer lock could not be taken.
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +176,12 @@ impl Backend {
         if url.starts_with("sqlite:") {
             let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
             let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+            if path.is_empty() || path == ":memory:" {
+                return Err(LockError::Failed(
+                    "database.url must name an SQLite file (an in-memory database would not persist)"
+                        .into(),
+                ));
+            }
             return Ok(Backend::File {
                 path: PathBuf::from(format!("{path}.lock")),
                 hostname: hostname.to_owned(),
@@ -325,7 +333,8 @@ async fn keep_session(
     let mut pause = RETRY;
     loop {
         tokio::time::sleep(RETRY).await;
-        if conn.ping().await.is_ok() {
+        // A server that stopped answering counts as gone: the lock may be gone with it.
+        if let Ok(Ok(())) = tokio::time::timeout(PING_TIMEOUT, conn.ping()).await {
             continue;
         }
         flag.set(false);
