@@ -80,7 +80,7 @@ impl App {
             config.hostname.clone(),
             source,
             hub.clone(),
-            config.events.watch_buffer,
+            &config.events,
             outbox.iter().chain(&webhooks).cloned().collect(),
         )
         .await
@@ -332,9 +332,8 @@ struct Workers {
     recorder: Stoppable,
     notifier: Option<Stoppable>,
     webhooks: Vec<Stoppable>,
-    watchdog: JoinHandle<()>,
+    connector: JoinHandle<()>,
     pruner: JoinHandle<()>,
-    warmup: JoinHandle<()>,
     health: JoinHandle<()>,
 }
 
@@ -350,7 +349,9 @@ impl Workers {
     ) -> Workers {
         let (stop_recorder, recorder_stopped) = oneshot::channel();
         let recorder = tokio::spawn(recorder.run(Arc::clone(hypervisor), recorder_stopped));
-        let watchdog = tokio::spawn(Arc::clone(hypervisor).watch_connection());
+        // Connects now and after every loss, so health turns SERVING as soon as
+        // libvirt is there, without waiting for an RPC.
+        let connector = tokio::spawn(Arc::clone(hypervisor).keep_connected());
         let pruner = tokio::spawn(crate::store::prune_periodically(
             store.clone(),
             config.hostname.clone(),
@@ -396,20 +397,12 @@ impl Workers {
                 )
             })
             .collect();
-        // The connection is opened lazily; warming it up now makes health truthful at once.
-        let warmup = tokio::spawn({
-            let hypervisor = Arc::clone(hypervisor);
-            async move {
-                let _ = hypervisor.ensure_connected().await;
-            }
-        });
         Workers {
             recorder: (recorder, stop_recorder),
             notifier,
             webhooks,
-            watchdog,
+            connector,
             pruner,
-            warmup,
             health,
         }
     }
@@ -417,8 +410,7 @@ impl Workers {
     /// Closes libvirt (callbacks deregistered first), lets the recorder store what is
     /// queued, then flushes notifications briefly: the rest stays in the outbox.
     async fn stop(self, hypervisor: &Hypervisor) {
-        self.warmup.abort();
-        self.watchdog.abort();
+        self.connector.abort();
         self.pruner.abort();
         self.health.abort();
         hypervisor.close().await;

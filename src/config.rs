@@ -138,6 +138,9 @@ pub struct EventsConfig {
     /// How long delivered (or refused) notifications stay in the outbox, visible to
     /// `ListWebhookDeliveries`, before they are deleted. Pending ones are never deleted.
     pub outbox_retention: Duration,
+    /// A reconciliation with libvirt this often even when nothing looks wrong
+    /// (`None`: only after connects and queue overflows).
+    pub resync_interval: Option<Duration>,
 }
 
 /// How the service reaches libvirt.
@@ -265,6 +268,7 @@ struct FileEvents {
     queue_capacity: Option<usize>,
     watch_buffer: Option<usize>,
     outbox_retention_hours: Option<u64>,
+    resync_interval_s: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -618,6 +622,7 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
         queue_capacity,
         watch_buffer,
         outbox_retention_hours,
+        resync_interval_s,
     } = file;
     let bounded = |key, value: Option<usize>, default| match value.unwrap_or(default) {
         n if (64..=1_048_576).contains(&n) => Ok(n),
@@ -634,6 +639,11 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
                 ));
             }
             hours => Duration::from_secs(hours.saturating_mul(3600)),
+        },
+        // Nova resyncs every 600 s, KubeVirt every 300 s.
+        resync_interval: match resync_interval_s.unwrap_or(300) {
+            0 => None,
+            secs => Some(Duration::from_secs(secs)),
         },
     })
 }

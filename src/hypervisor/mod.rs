@@ -7,13 +7,15 @@ mod error;
 mod event_loop;
 mod event_sink;
 pub(crate) mod ffi;
+mod listener;
+mod open;
 mod ops;
 pub mod uri;
 
-pub use connection::{
-    BoxFuture, ConnectionListener, ConnectionStatus, Hypervisor, HypervisorInfo, Listeners, Retry,
-};
+pub use connection::{ConnectionStatus, Hypervisor, Retry};
 pub use domain::{DomainAction, DomainRef, DomainState, DomainSummary, XmlOptions};
 pub use error::HypervisorError;
 pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, now_micros};
 pub use ffi::live_callback_contexts;
+pub use listener::{BoxFuture, ConnectionListener, Listeners};
+pub use open::HypervisorInfo;

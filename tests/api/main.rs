@@ -6,6 +6,7 @@
 //! test driver in-process and behind a private libvirtd, SQLite and PostgreSQL.
 
 mod binary;
+mod connection_faults;
 mod domains;
 mod events;
 mod grpcurl;
@@ -14,7 +15,9 @@ mod http_pools;
 mod notifications;
 mod outage;
 mod publish;
+mod reconciliation;
 mod security;
 mod support;
 mod telemetry;
+mod watch_lag;
 mod webhooks;

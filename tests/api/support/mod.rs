@@ -32,6 +32,8 @@ pub struct TestOptions {
     pub extra_toml: String,
     pub read_only: bool,
     pub keepalive_interval_s: u32,
+    pub connect_timeout_ms: u64,
+    pub call_timeout_ms: u64,
 }
 
 impl TestOptions {
@@ -43,6 +45,8 @@ impl TestOptions {
             extra_toml: String::new(),
             read_only: false,
             keepalive_interval_s: 1,
+            connect_timeout_ms: 5000,
+            call_timeout_ms: 10000,
         }
     }
 
@@ -98,8 +102,8 @@ shutdown_grace_period_ms = 2000
 [libvirt]
 uri = "{uri}"
 read_only = {read_only}
-connect_timeout_ms = 5000
-call_timeout_ms = 10000
+connect_timeout_ms = {connect_timeout}
+call_timeout_ms = {call_timeout}
 reconnect_backoff_initial_ms = 100
 reconnect_backoff_max_ms = 400
 keepalive_interval_s = {keepalive}
@@ -112,6 +116,8 @@ url = "{database_url}"
         uri = options.libvirt_uri,
         read_only = options.read_only,
         keepalive = options.keepalive_interval_s,
+        connect_timeout = options.connect_timeout_ms,
+        call_timeout = options.call_timeout_ms,
         extra = options.extra_toml,
     );
     let config = Config::from_toml(&toml).expect("test configuration is valid");
