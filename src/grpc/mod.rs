@@ -1,5 +1,6 @@
 //! The gRPC API: one file per service, the conversions, and the one error-to-status map.
 
+pub mod access;
 mod convert;
 mod domain_service;
 mod health;

@@ -56,6 +56,7 @@ impl PublishService for PublishApi {
             mandatory,
             transient,
         } = request.into_inner();
+        require_broker(&broker)?;
         let message = message_from_pb(pb::OutgoingMessage {
             exchange,
             routing_key,
@@ -76,6 +77,7 @@ impl PublishService for PublishApi {
         request: Request<pb::PublishBatchRequest>,
     ) -> Result<Response<pb::PublishBatchResponse>, Status> {
         let pb::PublishBatchRequest { broker, messages } = request.into_inner();
+        require_broker(&broker)?;
         if messages.is_empty() {
             return Err(Status::invalid_argument("`messages` is empty"));
         }
@@ -215,4 +217,15 @@ impl From<PublishError> for Status {
             PublishError::Denied(_) => Status::permission_denied(message),
         }
     }
+}
+
+/// A broker is named by the client; an empty name is a missing field, not an
+/// unknown broker.
+fn require_broker(broker: &str) -> Result<(), Status> {
+    if broker.is_empty() {
+        return Err(Status::invalid_argument(
+            "`broker` is required: name one of the configured brokers (ListBrokers lists them)",
+        ));
+    }
+    Ok(())
 }

@@ -173,7 +173,10 @@ impl Deliverer {
             backoff_initial: Duration::from_millis(50),
             backoff_max: Duration::from_millis(500),
             idempotent: self.hook.idempotent,
-            max_response_bytes: 64 * 1024,
+            // Whatever a receiver answers with a 2xx is delivered; of a refusal only
+            // the start is recorded. Nothing more is read (the connection is closed
+            // instead of draining a large body).
+            max_response_bytes: 4 * REASON_BYTES,
         };
         match self.pools.send(&request, &options).await {
             Ok(response) if response.status.is_success() => Outcome::Delivered(response.status),

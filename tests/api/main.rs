@@ -5,9 +5,11 @@
 )]
 //! test driver in-process and behind a private libvirtd, SQLite and PostgreSQL.
 
+mod access;
 mod binary;
 mod connection_faults;
 mod domains;
+mod error_messages;
 mod events;
 mod grpcurl;
 mod host;
