@@ -12,7 +12,11 @@ use virtplane::grpc::pb::{
     self, pool_service_client::PoolServiceClient, publish_service_client::PublishServiceClient,
 };
 
-use crate::support::{TEST_DRIVER, TestApp, TestOptions, scratch, spawn_app, unique_name};
+use crate::support::{
+    TEST_DRIVER, TestApp, TestOptions,
+    rabbitmq::{MemoryAlarm, rabbitmqctl},
+    scratch, spawn_app, unique_name,
+};
 
 const PASSWORD: &str = "Vp-t3st-S3cret";
 const USER: &str = "virtplane_test";
@@ -23,13 +27,6 @@ fn broker_host() -> String {
 
 fn guest_url() -> String {
     format!("amqp://guest:guest@{}:5672/%2f", broker_host())
-}
-
-fn rabbitmqctl(args: &[&str]) -> std::process::Output {
-    std::process::Command::new("rabbitmqctl")
-        .args(args)
-        .output()
-        .expect("rabbitmqctl runs (make test installs RabbitMQ)")
 }
 
 /// A broker user whose password is distinctive enough to search logs for.
@@ -610,27 +607,6 @@ async fn a_broker_restart_during_load_loses_no_confirmed_message() {
         .await
         .expect("publishing works again");
     reader.delete().await;
-}
-
-/// Puts the broker in a memory alarm (it blocks every publishing connection) until dropped.
-struct MemoryAlarm;
-
-impl MemoryAlarm {
-    fn raise() -> MemoryAlarm {
-        let out = rabbitmqctl(&["set_vm_memory_high_watermark", "0"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        MemoryAlarm
-    }
-}
-
-impl Drop for MemoryAlarm {
-    fn drop(&mut self) {
-        let _ = rabbitmqctl(&["set_vm_memory_high_watermark", "0.4"]);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
