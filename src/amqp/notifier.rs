@@ -62,7 +62,7 @@ impl Notifier {
             .collect();
         let results = self
             .publisher
-            .publish_batch(&self.broker, &messages)
+            .publish_batch(&self.broker, &messages, None)
             .await
             .map_err(|e| warn!(error = %e, "notifications cannot be published"))?;
         // Only the confirmed prefix is marked: order is kept, and a failed row is

@@ -1,6 +1,7 @@
 //! The gRPC API: one file per service, the conversions, and the one error-to-status map.
 
 mod convert;
+mod deadline;
 mod domain_service;
 mod health;
 mod host_service;
