@@ -167,16 +167,14 @@ impl LifecycleRecorder {
         Ok((recorder, ReconcileTrigger { tx }, stats))
     }
 
-    /// Runs until `stop` resolves, then stores what is still queued.
+    /// Runs until `stop` resolves, then stores what is still queued, until the
+    /// deadline `stop` carries: what is left is covered by the reconciliation after the
+    /// next start.
     ///
     /// A reconciliation is owed after every connect, after a queue overflow and every
     /// `resync_interval` (when not zero); one that fails stays owed and is retried
     /// with backoff until it succeeds, so a gap is never left uncovered.
-    pub async fn run(
-        mut self,
-        hypervisor: Arc<Hypervisor>,
-        stop: tokio::sync::oneshot::Receiver<()>,
-    ) {
+    pub async fn run(mut self, hypervisor: Arc<Hypervisor>, stop: crate::delivery::Stop) {
         let mut batch = Vec::with_capacity(self.batch_limit);
         let limit = self.batch_limit;
         let mut owed = ReconcileOwed::new();
@@ -189,8 +187,11 @@ impl LifecycleRecorder {
         loop {
             tokio::select! {
                 biased;
-                _ = &mut stop => {
-                    self.drain_queue(&mut batch).await;
+                at = &mut stop => {
+                    let deadline = crate::delivery::deadline_of(at);
+                    if tokio::time::timeout_at(deadline, self.drain_queue(&mut batch)).await.is_err() {
+                        warn!("shutdown deadline reached before every queued lifecycle event was stored; the next start reconciles");
+                    }
                     break;
                 }
                 Some(()) = self.reconcile_rx.recv() => {

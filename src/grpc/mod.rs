@@ -2,6 +2,7 @@
 
 pub mod access;
 mod convert;
+mod deadline;
 mod domain_service;
 mod health;
 mod host_service;
