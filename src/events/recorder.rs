@@ -15,12 +15,13 @@ use std::{
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
-use super::{Change, EventHub, EventType, KnownDomains, NewEvent, apply, reconcile};
+use super::{Change, EventHub, KnownDomains, apply, reconcile};
 use crate::{
     backoff::Backoff,
     hypervisor::{
         BoxFuture, ConnectionListener, EventSource, Hypervisor, HypervisorError, RawLifecycleEvent,
     },
+    model::NewEvent,
     store::{KnownChanges, Store},
 };
 
@@ -248,7 +249,7 @@ impl LifecycleRecorder {
         let mut events = Vec::with_capacity(batch.len());
         let mut changes = std::collections::HashMap::new();
         for raw in batch.drain(..) {
-            let Some(kind) = EventType::from_libvirt(raw.event) else {
+            let Some((kind, detail)) = crate::hypervisor::translate(&raw) else {
                 debug!(
                     event = raw.event,
                     "ignoring a lifecycle event type this service does not know"
@@ -256,7 +257,7 @@ impl LifecycleRecorder {
                 continue;
             };
             let event = NewEvent {
-                detail: kind.detail_word(raw.detail).to_owned(),
+                detail: detail.to_owned(),
                 domain_uuid: raw.domain_uuid,
                 domain_name: raw.domain_name,
                 kind,

@@ -8,8 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::{EventType, KnownDomain, NewEvent, UNKNOWN_DETAIL};
-use crate::hypervisor::{DomainState, DomainSummary};
+use crate::model::{DomainState, DomainSummary, EventType, KnownDomain, NewEvent, UNKNOWN_DETAIL};
 
 /// Known domains by UUID.
 pub type KnownDomains = HashMap<String, KnownDomain>;

@@ -12,7 +12,8 @@ use super::{
 };
 use crate::{
     host::HostController,
-    hypervisor::{DomainAction, DomainRef, Hypervisor, XmlOptions},
+    hypervisor::{Hypervisor, XmlOptions},
+    model::{DomainAction, DomainRef},
     security::Caller,
 };
 

@@ -13,8 +13,8 @@ use tonic::Status;
 
 use super::{convert, page_token::PageToken, pb};
 use crate::{
-    events::{EventHub, EventType, LifecycleEvent},
-    hypervisor::DomainRef,
+    events::EventHub,
+    model::{DomainRef, EventType, LifecycleEvent},
     store::{EventQuery, Store},
 };
 

@@ -8,7 +8,9 @@
 use tonic::Status;
 use tracing::error;
 
-use crate::{host::HostError, hypervisor::HypervisorError, store::StoreError};
+use crate::{
+    host::HostError, hypervisor::HypervisorError, model::InvalidArgument, store::StoreError,
+};
 
 impl From<HypervisorError> for Status {
     fn from(err: HypervisorError) -> Self {
@@ -26,6 +28,12 @@ impl From<HypervisorError> for Status {
             e @ HypervisorError::Timeout { .. } => Status::deadline_exceeded(e.to_string()),
             HypervisorError::Internal(m) => internal("libvirt call failed", &m, "libvirt"),
         }
+    }
+}
+
+impl From<InvalidArgument> for Status {
+    fn from(err: InvalidArgument) -> Self {
+        Status::invalid_argument(err.message)
     }
 }
 

@@ -4,6 +4,7 @@
 mod connection;
 mod domain;
 mod error;
+mod event_codes;
 mod event_loop;
 mod event_sink;
 pub(crate) mod ffi;
@@ -13,8 +14,9 @@ mod ops;
 pub mod uri;
 
 pub use connection::{ConnectionStatus, Hypervisor, Retry};
-pub use domain::{DomainAction, DomainRef, DomainState, DomainSummary, XmlOptions};
+pub use domain::XmlOptions;
 pub use error::HypervisorError;
+pub use event_codes::translate;
 pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, now_micros};
 pub use ffi::live_callback_contexts;
 pub use listener::{BoxFuture, ConnectionListener, Listeners};
