@@ -9,6 +9,7 @@ use tokio::{
     net::TcpListener,
     sync::{oneshot, watch},
     task::JoinHandle,
+    time::Instant,
 };
 use tonic::transport::{Server, server::TcpIncoming};
 use tracing::{debug, error, info, warn};
@@ -113,7 +114,7 @@ impl App {
             config.hostname.clone(),
             source,
             hub.clone(),
-            config.events.watch_buffer,
+            &config.events,
             outbox.iter().chain(&webhooks).cloned().collect(),
         )
         .await
@@ -287,26 +288,39 @@ impl App {
         );
 
         tokio::pin!(server);
+        let grace = config.shutdown_grace_period;
         let mut lost_to = None;
-        tokio::select! {
-            result = &mut server => result.context("gRPC server failed")?,
+        let deadline = tokio::select! {
+            result = &mut server => {
+                result.context("gRPC server failed")?;
+                Instant::now() + grace
+            }
             () = shutdown => {
-                drain(&health, stop_tx, server, config.shutdown_grace_period).await?;
+                let deadline = Instant::now() + grace;
+                drain(&health, stop_tx, server, rpc_deadline(deadline, grace)).await?;
+                deadline
             }
             holder = writer_lock.lost() => {
                 // Another instance wrote for this host meanwhile: this one's view of
                 // it is stale. Stop; a restart stands by until the lock is free.
                 error!(%holder, "this instance lost the writer lock to another one; stopping");
                 lost_to = Some(holder);
-                drain(&health, stop_tx, server, config.shutdown_grace_period).await?;
+                let deadline = Instant::now() + grace;
+                drain(&health, stop_tx, server, rpc_deadline(deadline, grace)).await?;
+                deadline
             }
-        }
+        };
         let _ = stopping.send(true);
-        side.stop().await;
-        workers.stop(&hypervisor).await;
+        workers.stop(&hypervisor, deadline).await;
+        side.stop(deadline).await;
         publisher.close();
         http_pools.close();
-        store.close().await;
+        if tokio::time::timeout_at(deadline, store.close())
+            .await
+            .is_err()
+        {
+            warn!("shutdown deadline reached while closing the database");
+        }
         drop(writer_lock);
         if let Some(holder) = lost_to {
             anyhow::bail!(
@@ -319,6 +333,13 @@ impl App {
     }
 }
 
+/// Calls in flight may use the first three quarters of the grace period; the rest is
+/// kept for storing the last lifecycle events and flushing deliveries, so that every
+/// stage ends by the one deadline whatever the calls do.
+fn rpc_deadline(deadline: Instant, grace: Duration) -> Instant {
+    deadline - grace / 4
+}
+
 /// The listeners beside the API: plaintext health, metrics; and the file reloader.
 struct SideServers {
     health: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
@@ -327,19 +348,19 @@ struct SideServers {
 }
 
 impl SideServers {
-    /// Waits for the listeners to close (they were told to), stops the reloader.
-    async fn stop(self) {
+    /// Waits for the listeners to close (they were told to) until `deadline`, stops
+    /// the reloader.
+    async fn stop(self, deadline: Instant) {
         self.reloader.abort();
         if let Some(metrics) = self.metrics {
-            let _ = metrics.await;
+            join_by(deadline, metrics, "the metrics listener").await;
         }
         // A health Watch stream never ends by itself: do not wait for it long.
-        if let Some(health) = self.health
-            && tokio::time::timeout(Duration::from_secs(1), health)
-                .await
-                .is_err()
-        {
-            debug!("health listener closed with a watch still open");
+        if let Some(health) = self.health {
+            let soon = deadline.min(Instant::now() + Duration::from_secs(1));
+            if tokio::time::timeout_at(soon, health).await.is_err() {
+                debug!("health listener closed with a watch still open");
+            }
         }
     }
 }
@@ -350,8 +371,25 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {addr}"))
 }
 
-/// A background task and the switch that stops it.
-type Stoppable = (JoinHandle<()>, oneshot::Sender<()>);
+/// A background task and the switch that stops it (with the shutdown's deadline).
+type Stoppable = (JoinHandle<()>, oneshot::Sender<Instant>);
+
+/// Waits for `task` until `deadline`, then aborts it: nothing it waits on (a blocked
+/// broker, a silent webhook receiver, a database that does not answer) holds the
+/// shutdown past its deadline.
+async fn join_by<T>(deadline: Instant, mut task: JoinHandle<T>, what: &str) {
+    match tokio::time::timeout_at(deadline, &mut task).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => warn!(error = %e, task = what, "a background task ended abnormally"),
+        Err(_) => {
+            task.abort();
+            warn!(
+                task = what,
+                "shutdown deadline reached; stopped where it was (undelivered rows stay pending)"
+            );
+        }
+    }
+}
 
 /// The notification outboxes: AMQP, webhooks (in configuration order) and the pools
 /// webhooks are sent through.
@@ -366,9 +404,8 @@ struct Workers {
     recorder: Stoppable,
     notifier: Option<Stoppable>,
     webhooks: Vec<Stoppable>,
-    watchdog: JoinHandle<()>,
+    connector: JoinHandle<()>,
     pruner: JoinHandle<()>,
-    warmup: JoinHandle<()>,
     health: JoinHandle<()>,
 }
 
@@ -384,7 +421,9 @@ impl Workers {
     ) -> Workers {
         let (stop_recorder, recorder_stopped) = oneshot::channel();
         let recorder = tokio::spawn(recorder.run(Arc::clone(hypervisor), recorder_stopped));
-        let watchdog = tokio::spawn(Arc::clone(hypervisor).watch_connection());
+        // Connects now and after every loss, so health turns SERVING as soon as
+        // libvirt is there, without waiting for an RPC.
+        let connector = tokio::spawn(Arc::clone(hypervisor).keep_connected());
         let pruner = tokio::spawn(crate::store::prune_periodically(
             store.clone(),
             config.hostname.clone(),
@@ -408,10 +447,7 @@ impl Workers {
                         exchange: settings.exchange.clone(),
                         wake: outbox.wake,
                     };
-                    (
-                        tokio::spawn(notifier.run(stopped, Duration::from_secs(2))),
-                        stop,
-                    )
+                    (tokio::spawn(notifier.run(stopped)), stop)
                 });
         webhook::announce(&config.webhooks);
         let webhooks = config
@@ -427,56 +463,47 @@ impl Workers {
                     hook.clone(),
                     outbox.wake,
                 );
-                (
-                    tokio::spawn(deliverer.run(stopped, webhook::SHUTDOWN_FLUSH)),
-                    stop,
-                )
+                (tokio::spawn(deliverer.run(stopped)), stop)
             })
             .collect();
-        // The connection is opened lazily; warming it up now makes health truthful at once.
-        let warmup = tokio::spawn({
-            let hypervisor = Arc::clone(hypervisor);
-            async move {
-                let _ = hypervisor.ensure_connected().await;
-            }
-        });
         Workers {
             recorder: (recorder, stop_recorder),
             notifier,
             webhooks,
-            watchdog,
+            connector,
             pruner,
-            warmup,
             health,
         }
     }
 
     /// Closes libvirt (callbacks deregistered first), lets the recorder store what is
-    /// queued, then flushes notifications briefly: the rest stays in the outbox.
-    async fn stop(self, hypervisor: &Hypervisor) {
-        self.warmup.abort();
-        self.watchdog.abort();
+    /// queued, then flushes notifications: everything by `deadline`, the rest stays in
+    /// the outbox.
+    async fn stop(self, hypervisor: &Hypervisor, deadline: Instant) {
+        self.connector.abort();
         self.pruner.abort();
         self.health.abort();
-        hypervisor.close().await;
-        let (recorder, stop) = self.recorder;
-        let _ = stop.send(());
-        if let Err(e) = recorder.await {
-            warn!(error = %e, "the lifecycle recorder ended abnormally");
+        if tokio::time::timeout_at(deadline, hypervisor.close())
+            .await
+            .is_err()
+        {
+            warn!("shutdown deadline reached while closing the libvirt connection");
         }
+        let (recorder, stop) = self.recorder;
+        let _ = stop.send(deadline);
+        join_by(deadline, recorder, "the lifecycle recorder").await;
         // Every sink flushes at once: the shutdown waits for the slowest, not the sum.
-        let flushes = self
+        let flushes: Vec<JoinHandle<()>> = self
             .notifier
             .into_iter()
             .chain(self.webhooks)
             .map(|(task, stop)| {
-                let _ = stop.send(());
+                let _ = stop.send(deadline);
                 task
-            });
-        for task in flushes.collect::<Vec<_>>() {
-            if let Err(e) = task.await {
-                warn!(error = %e, "a notification deliverer ended abnormally");
-            }
+            })
+            .collect();
+        for task in flushes {
+            join_by(deadline, task, "a notification deliverer").await;
         }
     }
 }
@@ -485,13 +512,13 @@ async fn drain(
     health: &HealthHandle,
     stop: oneshot::Sender<()>,
     server: impl Future<Output = Result<(), tonic::transport::Error>>,
-    grace: std::time::Duration,
+    until: Instant,
 ) -> anyhow::Result<()> {
-    info!(grace_period = ?grace, "shutting down: finishing in-flight calls");
+    info!(calls_until = ?until.saturating_duration_since(Instant::now()), "shutting down: finishing in-flight calls");
     health.shutting_down().await;
     let _ = stop.send(());
     // Streams such as a health Watch never end by themselves: bound the wait.
-    match tokio::time::timeout(grace, server).await {
+    match tokio::time::timeout_at(until, server).await {
         Ok(result) => result.context("gRPC server failed while draining"),
         Err(_) => {
             warn!("grace period over; closing the remaining calls");

@@ -113,6 +113,10 @@ pub struct BrokerConfig {
     /// How long a publish waits for the broker's confirm (a broker in a resource alarm
     /// blocks publishers and never confirms).
     pub confirm_timeout: Duration,
+    /// The deadline of a whole `Publish` or `PublishBatch` call, retries included
+    /// (sooner when the client's `grpc-timeout` is); default `acquire_timeout` +
+    /// `confirm_timeout`.
+    pub publish_timeout: Duration,
     pub max_body_bytes: usize,
     pub retry: RetryPolicy,
 }
@@ -147,6 +151,9 @@ pub struct EventsConfig {
     /// How long delivered (or refused) notifications stay in the outbox, visible to
     /// `ListWebhookDeliveries`, before they are deleted. Pending ones are never deleted.
     pub outbox_retention: Duration,
+    /// A reconciliation with libvirt this often even when nothing looks wrong
+    /// (`None`: only after connects and queue overflows).
+    pub resync_interval: Option<Duration>,
 }
 
 /// How the service reaches libvirt.
@@ -248,6 +255,7 @@ struct FileBroker {
     max_connections: Option<usize>,
     acquire_timeout_ms: Option<u64>,
     confirm_timeout_ms: Option<u64>,
+    publish_timeout_ms: Option<u64>,
     max_body_bytes: Option<usize>,
     max_retries: Option<u32>,
     interval_start_ms: Option<u64>,
@@ -275,6 +283,7 @@ struct FileEvents {
     watch_buffer: Option<usize>,
     retention_days: Option<u64>,
     outbox_retention_hours: Option<u64>,
+    resync_interval_s: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -575,6 +584,7 @@ fn resolve_broker(name: String, file: FileBroker) -> Result<BrokerConfig, Config
         max_connections,
         acquire_timeout_ms,
         confirm_timeout_ms,
+        publish_timeout_ms,
         max_body_bytes,
         max_retries,
         interval_start_ms,
@@ -615,11 +625,21 @@ fn resolve_broker(name: String, file: FileBroker) -> Result<BrokerConfig, Config
         ));
     }
     let zero_ok = |value: Option<u64>, default| Duration::from_millis(value.unwrap_or(default));
+    let acquire_timeout = millis(key_name("acquire_timeout_ms"), acquire_timeout_ms, 5_000)?;
+    let confirm_timeout = millis(key_name("confirm_timeout_ms"), confirm_timeout_ms, 30_000)?;
+    // One checkout and one confirm wait; retries of quick connection failures fit in it.
+    let default_publish_timeout = acquire_timeout + confirm_timeout;
+    let publish_timeout = millis(
+        key_name("publish_timeout_ms"),
+        publish_timeout_ms,
+        u64::try_from(default_publish_timeout.as_millis()).unwrap_or(u64::MAX),
+    )?;
     Ok(BrokerConfig {
         key,
         max_connections,
-        acquire_timeout: millis(key_name("acquire_timeout_ms"), acquire_timeout_ms, 5_000)?,
-        confirm_timeout: millis(key_name("confirm_timeout_ms"), confirm_timeout_ms, 30_000)?,
+        acquire_timeout,
+        confirm_timeout,
+        publish_timeout,
         max_body_bytes,
         retry: RetryPolicy {
             max_retries: max_retries.unwrap_or(3),
@@ -637,6 +657,7 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
         watch_buffer,
         retention_days,
         outbox_retention_hours,
+        resync_interval_s,
     } = file;
     let bounded = |key, value: Option<usize>, default| match value.unwrap_or(default) {
         n if (64..=1_048_576).contains(&n) => Ok(n),
@@ -654,6 +675,11 @@ fn resolve_events(file: FileEvents) -> Result<EventsConfig, ConfigError> {
                 ));
             }
             hours => Duration::from_secs(hours.saturating_mul(3600)),
+        },
+        // Nova resyncs every 600 s, KubeVirt every 300 s.
+        resync_interval: match resync_interval_s.unwrap_or(300) {
+            0 => None,
+            secs => Some(Duration::from_secs(secs)),
         },
     })
 }

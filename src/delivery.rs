@@ -1,13 +1,14 @@
 //! The loop every outbox sink runs (AMQP notifications, each webhook): deliver what is
 //! pending, wait for a wake-up when nothing is, back off while the head of the queue
-//! fails, and flush briefly at shutdown; whatever is left waits for the next start.
+//! fails, and flush at shutdown until the stop deadline; whatever is left waits for the
+//! next start.
 
-use std::{
-    future::Future,
-    time::{Duration, Instant},
+use std::{future::Future, time::Duration};
+
+use tokio::{
+    sync::{Notify, oneshot},
+    time::Instant,
 };
-
-use tokio::sync::{Notify, oneshot};
 
 use crate::backoff::Backoff;
 
@@ -23,6 +24,9 @@ pub enum Pass {
 }
 
 /// A sink that delivers pending rows one batch per pass, in order.
+///
+/// A pass may be dropped at any await point (at the stop deadline): rows are marked
+/// delivered only after their delivery, so a dropped pass leaves them pending.
 pub trait Drain: Send {
     fn pass(&mut self) -> impl Future<Output = Pass> + Send;
 }
@@ -38,35 +42,66 @@ pub struct Pacing {
     pub idle_poll: Duration,
 }
 
-/// Runs `drain` until `stop` fires, then keeps delivering for at most `grace` while
-/// passes succeed.
-pub async fn drive<D: Drain>(
-    drain: &mut D,
-    wake: &Notify,
-    mut stop: oneshot::Receiver<()>,
-    grace: Duration,
-    pacing: Pacing,
-) {
+/// The stop request: it carries the deadline of the whole shutdown.
+pub type Stop = oneshot::Receiver<Instant>;
+
+/// The deadline a stop request carries; a dropped sender means stop now.
+pub fn deadline_of(stop: Result<Instant, oneshot::error::RecvError>) -> Instant {
+    stop.unwrap_or_else(|_| Instant::now())
+}
+
+/// Runs `drain` until `stop` fires, then keeps delivering while passes deliver full
+/// batches, until the deadline the stop carries; the pass under way at the deadline is
+/// dropped.
+pub async fn drive<D: Drain>(drain: &mut D, wake: &Notify, mut stop: Stop, pacing: Pacing) {
     let mut backoff = Backoff::new(pacing.retry_initial, pacing.retry_max);
     loop {
-        match drain.pass().await {
-            Pass::More => backoff.record_success(),
-            Pass::Idle => {
-                backoff.record_success();
-                tokio::select! {
-                    () = wake.notified() => {}
-                    () = tokio::time::sleep(pacing.idle_poll) => {}
-                    _ = &mut stop => break,
+        let pass = {
+            let pass = drain.pass();
+            tokio::pin!(pass);
+            tokio::select! {
+                pass = &mut pass => Ok(pass),
+                at = &mut stop => {
+                    // The pass under way is part of the flush.
+                    let deadline = deadline_of(at);
+                    Err((deadline, tokio::time::timeout_at(deadline, pass).await))
                 }
             }
-            Pass::Blocked => {
-                let delay = backoff.record_failure(Instant::now());
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    _ = &mut stop => break,
+        };
+        let pass = match pass {
+            Ok(pass) => pass,
+            Err((deadline, last)) => {
+                if last == Ok(Pass::More) {
+                    flush(drain, deadline).await;
                 }
+                return;
+            }
+        };
+        let wait = match pass {
+            Pass::More => {
+                backoff.record_success();
+                continue;
+            }
+            Pass::Idle => {
+                backoff.record_success();
+                pacing.idle_poll
+            }
+            Pass::Blocked => backoff.record_failure(std::time::Instant::now()),
+        };
+        tokio::select! {
+            () = wake.notified(), if pass == Pass::Idle => {}
+            () = tokio::time::sleep(wait) => {}
+            at = &mut stop => {
+                flush(drain, deadline_of(at)).await;
+                return;
             }
         }
     }
-    let _ = tokio::time::timeout(grace, async { while drain.pass().await == Pass::More {} }).await;
+}
+
+async fn flush<D: Drain>(drain: &mut D, deadline: Instant) {
+    let _ = tokio::time::timeout_at(deadline, async {
+        while drain.pass().await == Pass::More {}
+    })
+    .await;
 }

@@ -19,6 +19,7 @@ mod hex;
 pub mod host;
 pub mod http;
 pub mod hypervisor;
+pub mod model;
 pub mod pool;
 pub mod secret;
 pub mod security;

@@ -1,6 +1,8 @@
 //! The `virtplane` binary: configuration, logging and tracing, the app, run until a
 //! signal.
 
+use std::time::Duration;
+
 use clap::Parser;
 use virtplane::{
     App,
@@ -8,8 +10,19 @@ use virtplane::{
     shutdown, telemetry,
 };
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(run());
+    // A libvirt call abandoned by its deadline may still hold a blocking thread, and
+    // dropping the runtime would wait for it: the stop sequence has already had its
+    // grace period.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = match Config::load(&cli) {
         Ok(config) => config,

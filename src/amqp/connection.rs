@@ -133,6 +133,20 @@ impl AmqpConnection {
         Ok(channel)
     }
 
+    /// A channel outside confirm mode, for passive declares: the broker closes it on a
+    /// missing exchange without touching any publishing channel.
+    ///
+    /// # Errors
+    /// The channel cannot be opened (the connection is broken).
+    pub(crate) async fn plain_channel(&self) -> Result<Channel, lapin::Error> {
+        self.connection.create_channel().await
+    }
+
+    /// Whether the connection is open (a channel error leaves it so).
+    pub(crate) fn connected(&self) -> bool {
+        self.connection.status().connected()
+    }
+
     /// Where this connection's channels are returned.
     pub(crate) fn channel_home(&self) -> ChannelHome {
         ChannelHome(Arc::clone(&self.channels))

@@ -3,12 +3,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
 use tracing::{debug, warn};
 
 use super::{Message, Publisher};
 use crate::{
-    delivery::{Drain, Pacing, Pass, drive},
+    delivery::{Drain, Pacing, Pass, Stop, drive},
     store::Store,
 };
 
@@ -28,15 +28,15 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Delivers until `stop` fires, then flushes for at most `grace`.
-    pub async fn run(mut self, stop: oneshot::Receiver<()>, grace: Duration) {
+    /// Delivers until `stop` fires, then flushes until the deadline it carries.
+    pub async fn run(mut self, stop: Stop) {
         let wake = Arc::clone(&self.wake);
         let pacing = Pacing {
             retry_initial: Duration::from_millis(200),
             retry_max: Duration::from_secs(5),
             idle_poll: Duration::from_secs(5),
         };
-        drive(&mut self, &wake, stop, grace, pacing).await;
+        drive(&mut self, &wake, stop, pacing).await;
     }
 
     /// Publishes one batch; true if a full batch was delivered (more may be waiting).
@@ -62,7 +62,7 @@ impl Notifier {
             .collect();
         let results = self
             .publisher
-            .publish_batch(&self.broker, &messages)
+            .publish_batch(&self.broker, &messages, None)
             .await
             .map_err(|e| warn!(error = %e, "notifications cannot be published"))?;
         // Only the confirmed prefix is marked: order is kept, and a failed row is

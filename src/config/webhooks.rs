@@ -7,7 +7,7 @@ use http::Uri;
 use serde::Deserialize;
 
 use super::{ConfigError, millis, read_secret_file};
-use crate::{events::EventType, http::HostKey, secret::Secret};
+use crate::{http::HostKey, model::EventType, secret::Secret};
 
 /// Settings shared by every HTTP host pool.
 #[derive(Debug, Clone)]

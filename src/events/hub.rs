@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-use super::LifecycleEvent;
+use crate::model::LifecycleEvent;
 
 /// The live feed of recorded events.
 #[derive(Debug, Clone)]

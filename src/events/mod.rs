@@ -2,13 +2,9 @@
 //! reconciled against libvirt after every connect, and fanned out to watchers.
 
 mod hub;
-mod kind;
-mod model;
 mod recorder;
 mod state;
 
 pub use hub::EventHub;
-pub use kind::{EventType, UNKNOWN_DETAIL};
-pub use model::{KnownDomain, LifecycleEvent, NewEvent};
 pub use recorder::{EventStats, LifecycleRecorder, ReconcileTrigger};
 pub use state::{Change, KnownDomains, apply, reconcile};

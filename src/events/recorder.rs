@@ -15,14 +15,21 @@ use std::{
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
-use super::{Change, EventHub, EventType, KnownDomains, NewEvent, apply, reconcile};
+use super::{Change, EventHub, KnownDomains, apply, reconcile};
 use crate::{
-    hypervisor::{BoxFuture, ConnectionListener, EventSource, Hypervisor, RawLifecycleEvent},
+    backoff::Backoff,
+    hypervisor::{
+        BoxFuture, ConnectionListener, EventSource, Hypervisor, HypervisorError, RawLifecycleEvent,
+    },
+    model::NewEvent,
     store::{KnownChanges, Store},
 };
 
 /// Events stored per transaction at most.
 const MAX_BATCH: usize = 1024;
+/// The first and the longest wait before a failed reconciliation is tried again.
+const RECONCILE_RETRY_INITIAL: Duration = Duration::from_millis(200);
+const RECONCILE_RETRY_MAX: Duration = Duration::from_secs(10);
 
 /// Counters shown by `GetHost`.
 #[derive(Debug, Default)]
@@ -67,6 +74,62 @@ pub struct LifecycleRecorder {
     /// A batch is published to watchers at once: keeping it to a quarter of their
     /// buffer lets a watcher that keeps up absorb a whole burst.
     batch_limit: usize,
+    /// A reconciliation even when nothing looks wrong, this often (`None`: never).
+    resync_interval: Option<Duration>,
+}
+
+/// Whether a reconciliation is owed, and when a failed one may be tried again.
+#[derive(Debug)]
+struct ReconcileOwed {
+    owed: bool,
+    backoff: Backoff,
+}
+
+impl ReconcileOwed {
+    fn new() -> Self {
+        ReconcileOwed {
+            owed: false,
+            backoff: Backoff::new(RECONCILE_RETRY_INITIAL, RECONCILE_RETRY_MAX),
+        }
+    }
+
+    /// Something asks for a reconciliation: a connect, an overflow, the resync timer.
+    /// A retry already waiting keeps its backoff.
+    fn now(&mut self) {
+        self.owed = true;
+    }
+
+    fn is_due(&self) -> bool {
+        self.owed && self.backoff.remaining(std::time::Instant::now()).is_none()
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.owed && !self.is_due()
+    }
+
+    async fn retry_due(&self) {
+        if let Some(left) = self.backoff.remaining(std::time::Instant::now()) {
+            tokio::time::sleep(left).await;
+        }
+    }
+
+    fn paid(&mut self) {
+        self.owed = false;
+        self.backoff.record_success();
+    }
+
+    fn failed(&mut self) -> Duration {
+        self.backoff.record_failure(std::time::Instant::now())
+    }
+}
+
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 impl LifecycleRecorder {
@@ -79,7 +142,7 @@ impl LifecycleRecorder {
         hostname: String,
         source: EventSource,
         hub: EventHub,
-        watch_buffer: usize,
+        settings: &crate::config::EventsConfig,
         outboxes: Vec<crate::store::Outbox>,
     ) -> Result<(Self, ReconcileTrigger, Arc<EventStats>), crate::store::StoreError> {
         let known = store
@@ -99,46 +162,71 @@ impl LifecycleRecorder {
             reconcile_rx,
             known,
             outboxes,
-            batch_limit: (watch_buffer / 4).clamp(1, MAX_BATCH),
+            batch_limit: (settings.watch_buffer / 4).clamp(1, MAX_BATCH),
+            resync_interval: settings.resync_interval,
         };
         Ok((recorder, ReconcileTrigger { tx }, stats))
     }
 
-    /// Runs until `stop` resolves, then stores what is still queued.
-    pub async fn run(
-        mut self,
-        hypervisor: Arc<Hypervisor>,
-        stop: tokio::sync::oneshot::Receiver<()>,
-    ) {
+    /// Runs until `stop` resolves, then stores what is still queued, until the
+    /// deadline `stop` carries: what is left is covered by the reconciliation after the
+    /// next start.
+    ///
+    /// A reconciliation is owed after every connect, after a queue overflow and every
+    /// `resync_interval` (when not zero); one that fails stays owed and is retried
+    /// with backoff until it succeeds, so a gap is never left uncovered.
+    pub async fn run(mut self, hypervisor: Arc<Hypervisor>, stop: crate::delivery::Stop) {
         let mut batch = Vec::with_capacity(self.batch_limit);
         let limit = self.batch_limit;
+        let mut owed = ReconcileOwed::new();
+        let mut resync = self.resync_interval.map(|period| {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick
+        });
         tokio::pin!(stop);
         loop {
             tokio::select! {
                 biased;
-                _ = &mut stop => {
-                    self.drain_queue(&mut batch).await;
+                at = &mut stop => {
+                    let deadline = crate::delivery::deadline_of(at);
+                    if tokio::time::timeout_at(deadline, self.drain_queue(&mut batch)).await.is_err() {
+                        warn!("shutdown deadline reached before every queued lifecycle event was stored; the next start reconciles");
+                    }
                     break;
                 }
                 Some(()) = self.reconcile_rx.recv() => {
                     // Coalesce: several connects in a row need one reconciliation.
                     while self.reconcile_rx.try_recv().is_ok() {}
-                    self.drain_queue(&mut batch).await;
-                    self.reconcile(&hypervisor).await;
+                    owed.now();
                 }
                 () = self.source.sink.overflow_signalled() => {
-                    self.drain_queue(&mut batch).await;
                     if self.source.sink.take_overflow() {
                         self.stats.resyncs.fetch_add(1, Ordering::Relaxed);
                         warn!("lifecycle event queue overflowed; reconciling to cover the gap");
-                        self.reconcile(&hypervisor).await;
+                        owed.now();
                     }
+                }
+                () = owed.retry_due(), if owed.is_waiting() => {}
+                _ = tick(&mut resync), if resync.is_some() => {
+                    debug!("periodic resync");
+                    owed.now();
                 }
                 received = self.source.queue.recv_many(&mut batch, limit) => {
                     if received == 0 {
                         break;
                     }
                     self.persist_raw(&mut batch).await;
+                }
+            }
+            if owed.is_due() {
+                self.drain_queue(&mut batch).await;
+                match self.reconcile(&hypervisor).await {
+                    Ok(()) => owed.paid(),
+                    Err(e) => {
+                        let retry_in = owed.failed();
+                        warn!(error = %e, ?retry_in, "reconciliation failed; retrying");
+                    }
                 }
             }
         }
@@ -161,7 +249,7 @@ impl LifecycleRecorder {
         let mut events = Vec::with_capacity(batch.len());
         let mut changes = std::collections::HashMap::new();
         for raw in batch.drain(..) {
-            let Some(kind) = EventType::from_libvirt(raw.event) else {
+            let Some((kind, detail)) = crate::hypervisor::translate(&raw) else {
                 debug!(
                     event = raw.event,
                     "ignoring a lifecycle event type this service does not know"
@@ -169,7 +257,7 @@ impl LifecycleRecorder {
                 continue;
             };
             let event = NewEvent {
-                detail: kind.detail_word(raw.detail).to_owned(),
+                detail: detail.to_owned(),
                 domain_uuid: raw.domain_uuid,
                 domain_name: raw.domain_name,
                 kind,
@@ -190,15 +278,8 @@ impl LifecycleRecorder {
         self.store_and_publish(&events, &known).await;
     }
 
-    async fn reconcile(&mut self, hypervisor: &Hypervisor) {
-        let live = match hypervisor.list_domains().await {
-            Ok(live) => live,
-            Err(e) => {
-                // The next connect triggers another attempt.
-                warn!(error = %e, "reconciliation skipped: cannot list domains");
-                return;
-            }
-        };
+    async fn reconcile(&mut self, hypervisor: &Hypervisor) -> Result<(), HypervisorError> {
+        let live = hypervisor.list_domains().await?;
         let now = crate::hypervisor::now_micros();
         let (events, next) = reconcile(&self.known, &live, now);
         let changes = KnownChanges {
@@ -219,6 +300,7 @@ impl LifecycleRecorder {
                 "reconciled domain states with libvirt"
             );
         }
+        Ok(())
     }
 
     /// Stores a batch, retrying while the database is unavailable: events are not

@@ -8,8 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::{EventType, KnownDomain, NewEvent, UNKNOWN_DETAIL};
-use crate::hypervisor::{DomainState, DomainSummary};
+use crate::model::{DomainState, DomainSummary, EventType, KnownDomain, NewEvent, UNKNOWN_DETAIL};
 
 /// Known domains by UUID.
 pub type KnownDomains = HashMap<String, KnownDomain>;
@@ -84,8 +83,16 @@ pub fn reconcile(
                 }
             }
             Some(before) => {
-                if before.persistent != domain.persistent && domain.persistent {
-                    events.push(synthetic(&domain.uuid, &domain.name, EventType::Defined));
+                // Undefined while running leaves a transient domain behind; defining
+                // a running transient one makes it persistent again.
+                match (before.persistent, domain.persistent) {
+                    (false, true) => {
+                        events.push(synthetic(&domain.uuid, &domain.name, EventType::Defined));
+                    }
+                    (true, false) => {
+                        events.push(synthetic(&domain.uuid, &domain.name, EventType::Undefined));
+                    }
+                    _ => {}
                 }
                 if same_state(before.state, domain.state) {
                     // Nothing observable changed.
@@ -219,6 +226,30 @@ mod tests {
         );
         assert!(events.iter().all(|e| e.occurred_at_micros == 7));
         assert!(!next.contains_key("c"));
+    }
+
+    #[test]
+    fn losing_or_gaining_a_definition_while_running_is_reported() {
+        let before = known_from(&[
+            live("a", DomainState::Running, true),
+            live("b", DomainState::Running, false),
+        ]);
+        let now = [
+            live("a", DomainState::Running, false),
+            live("b", DomainState::Running, true),
+        ];
+        let (events, next) = reconcile(&before, &now, 3);
+        assert_eq!(
+            kinds(&events),
+            vec![
+                ("a".into(), EventType::Undefined),
+                ("b".into(), EventType::Defined),
+            ]
+        );
+        assert!(!next["a"].persistent);
+        assert!(next["b"].persistent);
+        let (again, _) = reconcile(&next, &now, 4);
+        assert!(again.is_empty(), "reported once: {again:?}");
     }
 
     #[test]

@@ -7,8 +7,8 @@ use tonic::Status;
 
 use super::pb;
 use crate::{
-    events::{EventType, LifecycleEvent},
-    hypervisor::{ConnectionStatus, DomainState, DomainSummary, HypervisorInfo},
+    hypervisor::{ConnectionStatus, HypervisorInfo},
+    model::{DomainState, DomainSummary, EventType, LifecycleEvent},
     store::HostRecord,
 };
 

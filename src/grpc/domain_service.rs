@@ -5,13 +5,16 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::{
+    access,
     convert::state_filter,
     page_token::PageToken,
     pb::{self, domain_service_server::DomainService},
 };
 use crate::{
     host::HostController,
-    hypervisor::{DomainAction, DomainRef, Hypervisor, XmlOptions},
+    hypervisor::{Hypervisor, XmlOptions},
+    model::{DomainAction, DomainRef},
+    security::Caller,
 };
 
 const DEFAULT_PAGE_SIZE: usize = 100;
@@ -196,11 +199,15 @@ impl DomainService for DomainApi {
         &self,
         request: Request<pb::GetDomainXmlRequest>,
     ) -> Result<Response<pb::GetDomainXmlResponse>, Status> {
+        let caller = request.extensions().get::<Caller>().cloned();
         let pb::GetDomainXmlRequest {
             domain,
             secure,
             inactive,
         } = request.into_inner();
+        if secure {
+            access::check_field(caller.as_ref(), access::GET_DOMAIN_XML, "secure")?;
+        }
         let domain = DomainRef::parse(&domain)?;
         if secure && self.hypervisor.read_only() {
             return Err(Status::failed_precondition(

@@ -23,16 +23,10 @@ use tracing::{Instrument, Span, debug, field::Empty, info_span};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::{
-    security::{AuthError, Authenticator},
+    grpc::access::{self, Access},
+    security::Authenticator,
     telemetry::metrics::RpcMetrics,
 };
-
-/// Services that stay open without a token: probes and tools need them.
-const OPEN: [&str; 3] = [
-    "/grpc.health.v1.Health/",
-    "/grpc.reflection.v1.ServerReflection/",
-    "/grpc.reflection.v1alpha.ServerReflection/",
-];
 
 /// Wraps the router.
 #[derive(Debug, Clone)]
@@ -93,7 +87,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let path = request.uri().path().to_owned();
         let (service, method) = split(&path);
         // The OpenTelemetry attributes cost a few microseconds per call to record, and
@@ -124,30 +118,37 @@ where
             started: Instant::now(),
             span: span.clone(),
         };
+        let needs = access::access_of(&path);
         if let Some(auth) = &self.layer.auth
-            && !OPEN.iter().any(|open| path.starts_with(open))
+            && needs != Access::Open
         {
             let header = request.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-            match auth.check(header, &path) {
-                Ok(caller) => {
+            let refused = match auth.check(header) {
+                Ok(caller) if access::allows(caller.role, needs) => {
                     span.record("caller", caller.token.as_str());
+                    // Handlers check sensitive fields against it.
+                    request.extensions_mut().insert(caller);
+                    None
                 }
-                Err(e) => {
-                    let status = match e {
-                        AuthError::Forbidden { .. } => Status::permission_denied(e.to_string()),
-                        _ => Status::unauthenticated(e.to_string()),
-                    };
-                    finish.done(status.code());
-                    let response = status.into_http::<tonic::body::Body>();
-                    return Box::pin(async move { Ok(response.map(Observed::finished)) });
-                }
+                Ok(caller) => Some(Status::permission_denied(format!(
+                    "token {:?} has the reader role, which may not call {}",
+                    caller.token,
+                    path.trim_start_matches('/')
+                ))),
+                Err(e) => Some(Status::unauthenticated(e.to_string())),
+            };
+            if let Some(status) = refused {
+                finish.done(status.code());
+                let response = status.into_http::<tonic::body::Body>();
+                return Box::pin(async move { Ok(response.map(Observed::finished)) });
             }
         }
         // The clone that was made ready is the one that must be called.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            let response = inner.call(request).instrument(span).await?;
+            let mut response = inner.call(request).instrument(span).await?;
+            over_limit_is_resource_exhausted(response.headers_mut());
             // An error without a body ("trailers-only") carries its status in the headers.
             Ok(match status_of(response.headers()) {
                 Some(code) => {
@@ -160,6 +161,25 @@ where
                 }),
             })
         })
+    }
+}
+
+/// tonic's decoder refuses a request over the size limit with OUT_OF_RANGE and no
+/// way to change it; gRPC's own convention (grpc-go, grpc-java, grpc-core), which
+/// clients expect, is RESOURCE_EXHAUSTED. Rewritten here, matched on tonic's message
+/// so the service's own OUT_OF_RANGE answers are left alone.
+fn over_limit_is_resource_exhausted(headers: &mut HeaderMap) {
+    // As tonic percent-encodes it in `grpc-message`.
+    const TOO_LARGE: &[u8] = b"Error,%20decoded%20message%20length%20too%20large";
+    let out_of_range = headers
+        .get("grpc-status")
+        .is_some_and(|v| v.as_bytes() == b"11");
+    if out_of_range
+        && headers
+            .get("grpc-message")
+            .is_some_and(|m| m.as_bytes().starts_with(TOO_LARGE))
+    {
+        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
     }
 }
 
@@ -194,7 +214,12 @@ impl Body for Observed {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        let mut polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &mut polled
+            && let Some(trailers) = frame.trailers_mut()
+        {
+            over_limit_is_resource_exhausted(trailers);
+        }
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(code) = frame.trailers_ref().and_then(status_of) {

@@ -18,8 +18,8 @@ use tonic::Status;
 
 use super::{convert, page_token::PageToken, pb};
 use crate::{
-    events::{EventHub, EventType, LifecycleEvent},
-    hypervisor::DomainRef,
+    events::EventHub,
+    model::{DomainRef, EventType, LifecycleEvent},
     store::{EventQuery, Store},
 };
 
@@ -169,7 +169,19 @@ impl Watcher {
     async fn run(self, after_id: Option<i64>) {
         let mut last_sent = after_id;
         let live = match after_id {
-            None => self.hub.subscribe(),
+            None => {
+                // Where to resume should this watcher fall behind before it is sent
+                // anything: read before subscribing, so nothing the hint skips could
+                // have been missed.
+                match self.newest_stored_id().await {
+                    Ok(newest) => last_sent = Some(newest),
+                    Err(status) => {
+                        let _ = self.tx.send(Err(status)).await;
+                        return;
+                    }
+                }
+                self.hub.subscribe()
+            }
             Some(_) => {
                 // Catch up without holding a subscription: a long backlog would overrun it.
                 if self.catch_up(&mut last_sent).await.is_err() {
@@ -183,6 +195,22 @@ impl Watcher {
             }
         };
         self.forward_live(live, last_sent).await;
+    }
+
+    /// The id of the host's newest stored event, 0 when there is none.
+    async fn newest_stored_id(&self) -> Result<i64, Status> {
+        let newest = self
+            .store
+            .lifecycle_events(
+                &self.hostname,
+                &EventQuery {
+                    newest_first: true,
+                    limit: 1,
+                    ..EventQuery::default()
+                },
+            )
+            .await?;
+        Ok(newest.first().map_or(0, |e| e.id))
     }
 
     /// Sends stored events after `last_sent` until none are left.
@@ -238,10 +266,12 @@ impl Watcher {
         }
     }
 
+    /// Forwards live events after `handled`: the id up to which every event was
+    /// sent or skipped by the filter, which is where a lagging watcher resumes.
     async fn forward_live(
         &self,
         mut live: broadcast::Receiver<Arc<LifecycleEvent>>,
-        mut last_sent: Option<i64>,
+        mut handled: Option<i64>,
     ) {
         loop {
             let event = tokio::select! {
@@ -250,19 +280,19 @@ impl Watcher {
             };
             match event {
                 Ok(event) => {
-                    if last_sent.is_some_and(|id| event.id <= id) {
+                    if handled.is_some_and(|id| event.id <= id) {
                         continue;
                     }
+                    handled = Some(event.id);
                     if self.domain.as_ref().is_some_and(|d| !event.concerns(d)) {
                         continue;
                     }
-                    last_sent = Some(event.id);
                     if self.send(&event).await.is_err() {
                         return;
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    let resume = last_sent.map_or("0".to_owned(), |id| id.to_string());
+                    let resume = handled.unwrap_or_default();
                     let _ = self
                         .tx
                         .send(Err(Status::resource_exhausted(format!(

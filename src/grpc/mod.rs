@@ -1,6 +1,8 @@
 //! The gRPC API: one file per service, the conversions, and the one error-to-status map.
 
+pub mod access;
 mod convert;
+mod deadline;
 mod domain_service;
 mod health;
 mod host_service;

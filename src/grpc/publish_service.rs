@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::pb::{self, pool_service_server::PoolService, publish_service_server::PublishService};
+use super::{
+    deadline::answer_by,
+    pb::{self, pool_service_server::PoolService, publish_service_server::PublishService},
+};
 use crate::{
     amqp::{Message, PublishError, Publisher},
     pool::PoolStats,
@@ -44,6 +47,8 @@ impl PublishService for PublishApi {
         &self,
         request: Request<pb::PublishRequest>,
     ) -> Result<Response<pb::PublishResponse>, Status> {
+        let deadline = answer_by(request.metadata());
+        let request = request.into_inner();
         let pb::PublishRequest {
             broker,
             exchange,
@@ -55,7 +60,8 @@ impl PublishService for PublishApi {
             correlation_id,
             mandatory,
             transient,
-        } = request.into_inner();
+        } = request;
+        require_broker(&broker)?;
         let message = message_from_pb(pb::OutgoingMessage {
             exchange,
             routing_key,
@@ -67,7 +73,7 @@ impl PublishService for PublishApi {
             mandatory,
             transient,
         });
-        self.publisher.publish(&broker, &message).await?;
+        self.publisher.publish(&broker, &message, deadline).await?;
         Ok(Response::new(pb::PublishResponse {}))
     }
 
@@ -75,7 +81,9 @@ impl PublishService for PublishApi {
         &self,
         request: Request<pb::PublishBatchRequest>,
     ) -> Result<Response<pb::PublishBatchResponse>, Status> {
+        let deadline = answer_by(request.metadata());
         let pb::PublishBatchRequest { broker, messages } = request.into_inner();
+        require_broker(&broker)?;
         if messages.is_empty() {
             return Err(Status::invalid_argument("`messages` is empty"));
         }
@@ -88,7 +96,7 @@ impl PublishService for PublishApi {
         let messages: Vec<Message> = messages.into_iter().map(message_from_pb).collect();
         let results = self
             .publisher
-            .publish_batch(&broker, &messages)
+            .publish_batch(&broker, &messages, deadline)
             .await?
             .into_iter()
             .map(|result| match result {
@@ -213,6 +221,18 @@ impl From<PublishError> for Status {
             }
             PublishError::Nacked => Status::aborted(message),
             PublishError::Denied(_) => Status::permission_denied(message),
+            PublishError::DeadlineExceeded(_) => Status::deadline_exceeded(message),
         }
     }
+}
+
+/// A broker is named by the client; an empty name is a missing field, not an
+/// unknown broker.
+fn require_broker(broker: &str) -> Result<(), Status> {
+    if broker.is_empty() {
+        return Err(Status::invalid_argument(
+            "`broker` is required: name one of the configured brokers (ListBrokers lists them)",
+        ));
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@ use std::{
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use tokio_rustls::TlsConnector;
 use tracing::{debug, warn};
 
@@ -50,7 +50,9 @@ pub struct RequestOptions {
     /// Retry even a non-idempotent request that may have reached the peer (the
     /// receiver deduplicates by the id the request carries).
     pub idempotent: bool,
-    /// A larger response body fails the request (and closes its connection).
+    /// Read at most this much of a response body. The rest is left unread: the
+    /// response is marked `truncated` and its connection is closed, never reused
+    /// (what is still on the wire would be taken for the next response).
     pub max_response_bytes: usize,
 }
 
@@ -78,12 +80,14 @@ pub struct OutgoingRequest {
     pub body: Bytes,
 }
 
-/// A response read to its end.
+/// A response, its body read to its end or to `max_response_bytes`.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The body went on past `max_response_bytes`; `body` is its start.
+    pub truncated: bool,
 }
 
 /// Why a request failed. Messages name the pool (scheme, host, port), never the
@@ -104,8 +108,6 @@ pub enum HttpError {
     Timeout { pool: String, after: Duration },
     #[error("{pool}: request failed: {reason}")]
     Transport { pool: String, reason: String },
-    #[error("{pool}: response body larger than {limit} bytes")]
-    ResponseTooLarge { pool: String, limit: usize },
 }
 
 /// How far an attempt got, which decides whether it may be retried.
@@ -268,27 +270,19 @@ impl HttpPools {
                 }
             };
             let (parts, body) = response.into_parts();
-            let body = Limited::new(body, options.max_response_bytes)
-                .collect()
+            let (body, truncated) = read_prefix(body, options.max_response_bytes)
                 .await
                 .map_err(|e| {
-                    Failure::MaybeSent(if e.is::<http_body_util::LengthLimitError>() {
-                        HttpError::ResponseTooLarge {
-                            pool: pool(),
-                            limit: options.max_response_bytes,
-                        }
-                    } else {
-                        HttpError::Transport {
-                            pool: pool(),
-                            reason: e.to_string(),
-                        }
+                    Failure::MaybeSent(HttpError::Transport {
+                        pool: pool(),
+                        reason: e.to_string(),
                     })
-                })?
-                .to_bytes();
+                })?;
             Ok(HttpResponse {
                 status: parts.status,
                 headers: parts.headers,
                 body,
+                truncated,
             })
         };
         let outcome = match tokio::time::timeout(options.timeout, exchange).await {
@@ -370,16 +364,37 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
+/// Reads `body` up to `limit` bytes; true when more was left unread.
+async fn read_prefix(
+    mut body: hyper::body::Incoming,
+    limit: usize,
+) -> Result<(Bytes, bool), hyper::Error> {
+    let mut prefix = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        let room = limit - prefix.len();
+        if data.len() > room {
+            prefix.extend_from_slice(&data[..room]);
+            return Ok((prefix.freeze(), true));
+        }
+        prefix.extend_from_slice(&data);
+    }
+    Ok((prefix.freeze(), false))
+}
+
 /// Whether the connection may serve another request after this response.
 fn keeps_alive(response: &HttpResponse) -> bool {
-    !response
-        .headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .any(|v| {
-            v.to_str()
-                .is_ok_and(|v| v.to_ascii_lowercase().contains("close"))
-        })
+    !response.truncated
+        && !response
+            .headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .any(|v| {
+                v.to_str()
+                    .is_ok_and(|v| v.to_ascii_lowercase().contains("close"))
+            })
 }
 
 fn build_request(

@@ -4,76 +4,27 @@
 //! connection, a liveness test before use, a reconnect when it is dead. Callers that
 //! arrive during an outage share one connect attempt: the attempt runs under the
 //! lock, and while its backoff delay lasts later callers fail fast with its error
-//! instead of trying again, so 100 callers never cause 100 connects.
+//! instead of trying again, so 100 callers never cause 100 connects. A background
+//! task keeps reconnecting from the start, so a host whose libvirtd comes up after
+//! the agent becomes ready without waiting for an RPC.
 
 use std::{
-    ffi::CString,
-    future::Future,
-    os::raw::c_int,
-    pin::Pin,
     sync::{Arc, Mutex as StdMutex, PoisonError, atomic::Ordering},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore};
-use tracing::{Instrument, Span, debug, info, warn};
-use virt::{connect::Connect, sys};
+use tracing::{Instrument, Span, info, warn};
+use virt::connect::Connect;
 
 use super::{
     HypervisorError, event_loop,
     event_sink::{CloseSignal, EventSink},
-    ffi, uri,
+    listener::{ConnectionListener, Effects, Outcome, Ticket},
+    open::{self, HypervisorInfo, Opened, Registrations},
+    uri,
 };
 use crate::config::LibvirtConfig;
-
-/// A boxed future, for the listener's object-safe async hooks.
-pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
-
-/// Told about every connect outcome, before the caller that triggered it continues.
-///
-/// This is where the host is enabled or disabled and health is updated; running it
-/// inline (not on a channel) means a caller that saw a failure also sees its effects.
-pub trait ConnectionListener: Send + Sync + 'static {
-    /// A connection was (re)established.
-    fn connected(&self) -> BoxFuture<'_>;
-    /// A connect attempt failed or a live connection was lost; `reason` is safe to show.
-    fn disconnected<'a>(&'a self, reason: &'a str) -> BoxFuture<'a>;
-}
-
-/// Several listeners, told in order.
-pub struct Listeners(pub Vec<Arc<dyn ConnectionListener>>);
-
-impl std::fmt::Debug for Listeners {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Listeners({})", self.0.len())
-    }
-}
-
-impl ConnectionListener for Listeners {
-    fn connected(&self) -> BoxFuture<'_> {
-        Box::pin(async move {
-            for listener in &self.0 {
-                listener.connected().await;
-            }
-        })
-    }
-
-    fn disconnected<'a>(&'a self, reason: &'a str) -> BoxFuture<'a> {
-        Box::pin(async move {
-            for listener in &self.0 {
-                listener.disconnected(reason).await;
-            }
-        })
-    }
-}
-
-/// What the hypervisor said about itself when the connection was opened.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HypervisorInfo {
-    pub hypervisor_type: String,
-    pub hypervisor_version: String,
-    pub libvirt_version: String,
-}
 
 /// A snapshot of the connection's state for `GetHost`.
 #[derive(Debug, Clone, Default)]
@@ -96,9 +47,9 @@ pub struct Hypervisor {
     redacted_uri: String,
     slot: Mutex<Slot>,
     status: StdMutex<ConnectionStatus>,
-    listener: Arc<dyn ConnectionListener>,
+    effects: Effects,
     events: Arc<EventSink>,
-    /// Woken by a connection's close callback.
+    /// Woken by a connection's close callback, or by a call that found it broken.
     closed: Arc<Notify>,
     /// Set by [`Hypervisor::close`]: no connection is opened after it.
     shut_down: std::sync::atomic::AtomicBool,
@@ -107,8 +58,10 @@ pub struct Hypervisor {
 struct Slot {
     live: Option<Arc<LiveConnection>>,
     backoff: crate::backoff::Backoff,
-    last_failure: Option<HypervisorError>,
+    last_failure: Option<(HypervisorError, Ticket)>,
     successes: u64,
+    /// Connect outcomes queued so far; numbers the next one.
+    outcomes: u64,
 }
 
 /// One open connection plus the cap on calls in flight over it.
@@ -119,13 +72,6 @@ struct LiveConnection {
     signal: Arc<CloseSignal>,
     calls: Arc<Semaphore>,
     registrations: Registrations,
-}
-
-/// What was registered on a connection and must be removed before it is closed.
-#[derive(Debug, Default, Clone, Copy)]
-struct Registrations {
-    lifecycle: Option<c_int>,
-    close: bool,
 }
 
 /// Whether an operation may be repeated after a reconnect when the connection broke
@@ -153,7 +99,9 @@ impl std::fmt::Debug for Hypervisor {
 }
 
 impl Hypervisor {
-    /// Prepares the connection holder; nothing is opened until the first call.
+    /// Prepares the connection holder; nothing is opened until the first call or
+    /// [`Hypervisor::keep_connected`]. Must be called on the Tokio runtime: the task
+    /// that tells `listener` about connect outcomes starts here.
     ///
     /// # Errors
     /// libvirt's event loop could not be started.
@@ -172,7 +120,9 @@ impl Hypervisor {
         let status = ConnectionStatus {
             uri: redacted_uri.clone(),
             read_only: settings.read_only,
-            local_libvirt_version: Connect::version().map(format_version).unwrap_or_default(),
+            local_libvirt_version: Connect::version()
+                .map(open::format_version)
+                .unwrap_or_default(),
             ..ConnectionStatus::default()
         };
         Ok(Hypervisor {
@@ -183,33 +133,34 @@ impl Hypervisor {
                 backoff,
                 last_failure: None,
                 successes: 0,
+                outcomes: 0,
             }),
             status: StdMutex::new(status),
-            listener,
+            effects: Effects::start(listener),
             events,
             closed: Arc::new(Notify::new()),
             shut_down: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
-    /// Reconnects in the background whenever libvirt closes the connection, without
-    /// waiting for a caller. Runs until the task is aborted.
-    pub async fn watch_connection(self: Arc<Self>) {
+    /// Connects now and reconnects whenever the connection is lost, without waiting
+    /// for a caller, with the same backoff and single flight as callers. Runs until
+    /// [`Hypervisor::close`] or until the task is aborted.
+    pub async fn keep_connected(self: Arc<Self>) {
         loop {
-            self.closed.notified().await;
-            loop {
-                match self.connection().await {
-                    Ok(_) => break,
-                    Err(_) => {
-                        let wait = self.retry_delay().await;
-                        tokio::time::sleep(wait.max(std::time::Duration::from_millis(10))).await;
-                    }
+            while let Err(e) = self.connection().await {
+                if self.shut_down.load(Ordering::Acquire) {
+                    return;
                 }
+                let wait = self.retry_delay().await;
+                tracing::debug!(error = %e, retry_in = ?wait, "libvirt still unreachable");
+                tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
             }
+            self.closed.notified().await;
         }
     }
 
-    async fn retry_delay(&self) -> std::time::Duration {
+    async fn retry_delay(&self) -> Duration {
         self.slot
             .lock()
             .await
@@ -268,14 +219,14 @@ impl Hypervisor {
         match self.call_once(&live, operation, Arc::clone(&op)).await {
             Ok(value) => Ok(value),
             Err(CallError::DeadBeforeSend) => {
-                self.lost(&live, "libvirt connection found closed").await;
+                self.lost(&live, "libvirt connection found closed");
                 let fresh = self.connection().await?;
                 self.call_once(&fresh, operation, op)
                     .await
                     .map_err(into_error)
             }
             Err(CallError::Failed(e)) if e.is_connection_loss() => {
-                self.lost(&live, &e.to_string()).await;
+                self.lost(&live, &e.to_string());
                 let fresh = self.connection().await?;
                 if retry == Retry::Safe {
                     self.call_once(&fresh, operation, op)
@@ -345,43 +296,71 @@ impl Hypervisor {
     }
 
     /// The live connection, opened or replaced if needed.
+    ///
+    /// A caller that made a connect attempt, or shares the failure of one, waits
+    /// until that outcome's effects (host state, notifications) are applied; the
+    /// lock is not held meanwhile, so other callers are not held up by them.
     async fn connection(&self) -> Result<Arc<LiveConnection>, HypervisorError> {
-        let mut slot = self.slot.lock().await;
-        if self.shut_down.load(Ordering::Acquire) {
-            return Err(HypervisorError::Unavailable(
-                "the service is shutting down; libvirt is closed".into(),
-            ));
-        }
-        if let Some(live) = &slot.live {
-            if !live.is_dead() {
-                return Ok(Arc::clone(live));
+        let (result, ticket) = {
+            let mut slot = self.slot.lock().await;
+            if self.shut_down.load(Ordering::Acquire) {
+                return Err(HypervisorError::Unavailable(
+                    "the service is shutting down; libvirt is closed".into(),
+                ));
             }
-            if let Some(dead) = slot.live.take() {
-                let reason = close_reason(dead.signal.reason.load(Ordering::Acquire));
-                self.mark_lost(&dead, reason);
-                close_in_background(dead).await;
+            if let Some(live) = &slot.live {
+                if !live.is_dead() {
+                    return Ok(Arc::clone(live));
+                }
+                if let Some(dead) = slot.live.take() {
+                    let reason = open::close_reason(dead.signal.reason.load(Ordering::Acquire));
+                    self.mark_lost(&dead, reason);
+                    // Deregistering on a dead connection is quick, but need not be
+                    // waited for under the lock.
+                    tokio::spawn(close_in_background(dead));
+                }
             }
-        }
-        if slot.backoff.remaining(Instant::now()).is_some() {
-            // Another caller's attempt failed moments ago: share its outcome.
-            return Err(slot
-                .last_failure
-                .clone()
-                .unwrap_or_else(|| HypervisorError::Unavailable("libvirt is unreachable".into())));
-        }
-        self.connect(&mut slot)
-            .instrument(tracing::info_span!("libvirt_connect"))
-            .await
+            if slot.backoff.remaining(Instant::now()).is_some() {
+                // Another caller's attempt failed moments ago: share its outcome.
+                let (err, ticket) = slot.last_failure.clone().unwrap_or_else(|| {
+                    let err = HypervisorError::Unavailable("libvirt is unreachable".into());
+                    (err, Ticket::default())
+                });
+                (Err(err), ticket)
+            } else {
+                self.connect(&mut slot)
+                    .instrument(tracing::info_span!("libvirt_connect"))
+                    .await
+            }
+        };
+        self.effects.wait(ticket).await;
+        result
     }
 
-    async fn connect(&self, slot: &mut Slot) -> Result<Arc<LiveConnection>, HypervisorError> {
+    async fn connect(
+        &self,
+        slot: &mut Slot,
+    ) -> (Result<Arc<LiveConnection>, HypervisorError>, Ticket) {
         self.set_status(|s| s.connect_attempts += 1);
         let signal = Arc::new(CloseSignal {
             wake: Arc::clone(&self.closed),
             ..CloseSignal::default()
         });
-        match self.open_with_timeout(Arc::clone(&signal)).await {
-            Ok((conn, info, registrations)) => {
+        let opened = open::open_within(
+            self.settings.clone(),
+            Arc::clone(&self.events),
+            Arc::clone(&signal),
+            self.settings.connect_timeout,
+        )
+        .await;
+        slot.outcomes += 1;
+        let seq = slot.outcomes;
+        match opened {
+            Ok(Opened {
+                conn,
+                info,
+                registrations,
+            }) => {
                 slot.backoff.record_success();
                 slot.last_failure = None;
                 let reconnect = slot.successes > 0;
@@ -399,53 +378,34 @@ impl Hypervisor {
                     s.reconnects += u64::from(reconnect);
                     s.info = Some(info);
                 });
-                self.listener.connected().await;
-                Ok(live)
+                (Ok(live), self.effects.push(seq, Outcome::Connected))
             }
-            Err(message) => {
+            Err(reason) => {
+                let message = format!(
+                    "cannot connect to libvirt at {}: {}",
+                    self.redacted_uri,
+                    self.scrub(&reason)
+                );
                 let delay = slot.backoff.record_failure(Instant::now());
                 warn!(uri = %self.redacted_uri, error = %message, retry_in = ?delay, "cannot connect to libvirt");
                 let err = HypervisorError::Unavailable(message.clone());
-                slot.last_failure = Some(err.clone());
                 self.set_status(|s| {
                     s.connected = false;
                     s.connect_failures += 1;
                     s.last_error = Some(message.clone());
                 });
-                self.listener.disconnected(&message).await;
-                Err(err)
+                let ticket = self.effects.push(seq, Outcome::Disconnected(message));
+                slot.last_failure = Some((err.clone(), ticket));
+                (Err(err), ticket)
             }
         }
     }
 
-    /// Opens a connection on a blocking thread; `virConnectOpen` against a hung daemon
-    /// would otherwise wait forever.
-    async fn open_with_timeout(
-        &self,
-        signal: Arc<CloseSignal>,
-    ) -> Result<(Connect, HypervisorInfo, Registrations), String> {
-        let settings = self.settings.clone();
-        let timeout = settings.connect_timeout;
-        let events = Arc::clone(&self.events);
-        let task = tokio::task::spawn_blocking(move || open(&settings, events, signal));
-        let outcome = match tokio::time::timeout(timeout, task).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(join)) => Err(format!("connect task failed: {join}")),
-            Err(_) => Err(format!("no answer within {timeout:?}")),
-        };
-        outcome.map_err(|reason| {
-            format!(
-                "cannot connect to libvirt at {}: {}",
-                self.redacted_uri,
-                self.scrub(&reason)
-            )
-        })
-    }
-
-    /// Marks `live` dead, found broken by a call.
-    async fn lost(&self, live: &Arc<LiveConnection>, reason: &str) {
+    /// Marks `live` dead, found broken by a call, and wakes the background reconnect.
+    fn lost(&self, live: &Arc<LiveConnection>, reason: &str) {
         if !live.signal.closed.swap(true, Ordering::AcqRel) {
             self.mark_lost(live, reason);
+            self.closed.notify_one();
         }
     }
 
@@ -496,9 +456,27 @@ impl LiveConnection {
         // libvirt connections are thread-safe: hold a clone, not the lock.
         let conn = conn.clone();
         drop(guard);
-        let result = op(&conn);
-        release(conn);
+        let result = confirm_loss(&conn, op(&conn));
+        open::release(conn);
         result.map_err(CallError::Failed)
+    }
+}
+
+/// An error that looks like a lost connection is believed only when a cheap ping
+/// (`virConnectGetLibVersion`) fails too, as Nova's `_test_connection` does: tearing
+/// down a healthy connection would deregister every callback and report every
+/// domain's state as unknown.
+fn confirm_loss<T>(
+    conn: &Connect,
+    result: Result<T, HypervisorError>,
+) -> Result<T, HypervisorError> {
+    match result {
+        Err(HypervisorError::ConnectionLost(message)) if conn.lib_version().is_ok() => {
+            Err(HypervisorError::Unavailable(format!(
+                "{message} (the connection still answers and is kept)"
+            )))
+        }
+        other => other,
     }
 }
 
@@ -514,140 +492,14 @@ async fn close_in_background(live: Arc<LiveConnection>) {
     let registrations = live.registrations;
     if let Some(conn) = conn {
         let closed = tokio::task::spawn_blocking(move || {
-            deregister(&conn, registrations);
-            release(conn);
+            open::deregister(&conn, registrations);
+            open::release(conn);
         })
         .await;
         if let Err(e) = closed {
             warn!(error = %e, "closing the libvirt connection failed");
         }
     }
-}
-
-/// Releases one reference on a connection without `virt`'s panicking `Drop`.
-fn release(conn: Connect) {
-    if let Err(e) = ffi::close(conn) {
-        debug!(error = %e.message(), "libvirt reported an error while closing a connection");
-    }
-}
-
-/// Removes the callbacks registered on `conn`; libvirt frees their contexts.
-fn deregister(conn: &Connect, registrations: Registrations) {
-    if let Some(id) = registrations.lifecycle
-        && let Err(e) = ffi::deregister_lifecycle(conn, id)
-    {
-        debug!(error = %e.message(), "lifecycle callback not deregistered (connection gone)");
-    }
-    if registrations.close
-        && let Err(e) = ffi::unregister_close(conn)
-    {
-        debug!(error = %e.message(), "close callback not unregistered (connection gone)");
-    }
-}
-
-/// Registers the lifecycle callback and, where a socket can drop, the close callback.
-fn register(
-    conn: &Connect,
-    uri: &str,
-    events: Arc<EventSink>,
-    signal: Arc<CloseSignal>,
-) -> Registrations {
-    let lifecycle = match ffi::register_lifecycle(conn, events) {
-        Ok(id) => Some(id),
-        Err(e) => {
-            warn!(error = %e.message(), "this libvirt URI delivers no lifecycle events; changes are seen only at reconciliation");
-            None
-        }
-    };
-    // In-process drivers never close by themselves, and some accept the registration
-    // without keeping it (so its context would never be freed): remote URIs only.
-    let close = uri::is_remote(uri)
-        && match ffi::register_close(conn, signal) {
-            Ok(()) => true,
-            Err(e) => {
-                warn!(error = %e.message(), "no close callback: a dropped connection is noticed on use");
-                false
-            }
-        };
-    Registrations { lifecycle, close }
-}
-
-/// libvirt's close reason as words.
-fn close_reason(reason: i32) -> &'static str {
-    match u32::try_from(reason).unwrap_or(u32::MAX) {
-        sys::VIR_CONNECT_CLOSE_REASON_EOF => "libvirt closed the connection (end of file)",
-        sys::VIR_CONNECT_CLOSE_REASON_KEEPALIVE => "libvirt stopped answering keepalives",
-        sys::VIR_CONNECT_CLOSE_REASON_CLIENT => "the connection was closed by this service",
-        _ => "the libvirt connection failed",
-    }
-}
-
-/// Opens, describes and subscribes to a connection. Blocking.
-fn open(
-    settings: &LibvirtConfig,
-    events: Arc<EventSink>,
-    signal: Arc<CloseSignal>,
-) -> Result<(Connect, HypervisorInfo, Registrations), String> {
-    let creds = ffi::Credentials {
-        username: settings
-            .username
-            .as_deref()
-            .map(CString::new)
-            .transpose()
-            .map_err(|_| "libvirt.username contains a NUL byte".to_owned())?,
-        passphrase: settings
-            .passphrase
-            .as_ref()
-            .map(|p| CString::new(p.expose()))
-            .transpose()
-            .map_err(|_| "libvirt.passphrase_file contains a NUL byte".to_owned())?,
-    };
-    let conn = ffi::open_auth(&settings.uri, &creds, settings.read_only)
-        .map_err(|e| e.message().to_owned())?;
-    if uri::is_remote(&settings.uri) {
-        // Notices a hung daemon within interval * (count + 1) seconds.
-        if let Err(e) = conn.set_keep_alive(
-            settings.keepalive_interval_secs as i32,
-            settings.keepalive_count,
-        ) {
-            debug!(error = %e.message(), "libvirt keepalive not enabled");
-        }
-    }
-    match describe(&conn) {
-        Ok(info) => {
-            let registrations = register(&conn, &settings.uri, events, signal);
-            Ok((conn, info, registrations))
-        }
-        Err(e) => {
-            release(conn);
-            Err(e)
-        }
-    }
-}
-
-fn describe(conn: &Connect) -> Result<HypervisorInfo, String> {
-    let hypervisor_type = conn.driver_type().map_err(|e| e.message().to_owned())?;
-    let hypervisor_version = conn.hyp_version().map(format_version).unwrap_or_default();
-    let libvirt_version = conn
-        .lib_version()
-        .or_else(|_| Connect::version())
-        .map(format_version)
-        .unwrap_or_default();
-    Ok(HypervisorInfo {
-        hypervisor_type,
-        hypervisor_version,
-        libvirt_version,
-    })
-}
-
-/// libvirt packs versions as major * 1,000,000 + minor * 1,000 + release.
-fn format_version(packed: u32) -> String {
-    format!(
-        "{}.{}.{}",
-        packed / 1_000_000,
-        packed / 1_000 % 1_000,
-        packed % 1_000
-    )
 }
 
 fn into_error(e: CallError) -> HypervisorError {
@@ -662,10 +514,79 @@ fn into_error(e: CallError) -> HypervisorError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hypervisor::{BoxFuture, HypervisorError};
 
-    #[test]
-    fn versions_unpack_like_virsh_prints_them() {
-        assert_eq!(format_version(9_000_000), "9.0.0");
-        assert_eq!(format_version(10_010_002), "10.10.2");
+    struct Quiet;
+
+    impl ConnectionListener for Quiet {
+        fn connected(&self) -> BoxFuture<'_> {
+            Box::pin(async {})
+        }
+
+        fn disconnected<'a>(&'a self, _reason: &'a str) -> BoxFuture<'a> {
+            Box::pin(async {})
+        }
+    }
+
+    /// The in-process test driver: a real libvirt connection.
+    fn test_driver() -> Hypervisor {
+        let settings = LibvirtConfig {
+            uri: "test:///default".into(),
+            read_only: false,
+            username: None,
+            passphrase: None,
+            connect_timeout: Duration::from_secs(5),
+            call_timeout: Duration::from_secs(5),
+            max_concurrent_calls: 4,
+            reconnect_backoff_initial: Duration::from_millis(100),
+            reconnect_backoff_max: Duration::from_millis(400),
+            keepalive_interval_secs: 5,
+            keepalive_count: 3,
+        };
+        let (sink, _source) = EventSink::new(16);
+        Hypervisor::new(settings, Arc::new(Quiet), sink).expect("hypervisor")
+    }
+
+    async fn attempts_after(hypervisor: &Hypervisor, error: HypervisorError) -> HypervisorError {
+        let failed = hypervisor
+            .call("fail", Retry::Safe, move |_| Err::<(), _>(error.clone()))
+            .await
+            .expect_err("the operation fails");
+        hypervisor
+            .call("list", Retry::Safe, |conn| {
+                conn.num_of_domains()
+                    .map_err(|e| HypervisorError::from_virt("list", &e))
+            })
+            .await
+            .expect("the connection still works");
+        failed
+    }
+
+    #[tokio::test]
+    async fn a_busy_domain_keeps_the_connection() {
+        let hypervisor = test_driver();
+        let busy = HypervisorError::Busy("cannot acquire state change lock".into());
+        let failed = attempts_after(&hypervisor, busy).await;
+        assert!(matches!(failed, HypervisorError::Busy(m) if m.contains("state change lock")));
+        let status = hypervisor.status();
+        assert_eq!(status.connect_attempts, 1, "no reconnect");
+        assert!(status.connected);
+        hypervisor.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_loss_that_the_ping_disproves_keeps_the_connection() {
+        let hypervisor = test_driver();
+        let lost = HypervisorError::ConnectionLost("list: broken pipe".into());
+        let failed = attempts_after(&hypervisor, lost).await;
+        assert!(
+            matches!(&failed, HypervisorError::Unavailable(m) if m.contains("still answers")),
+            "{failed:?}"
+        );
+        let status = hypervisor.status();
+        assert_eq!(status.connect_attempts, 1, "no reconnect");
+        assert_eq!(status.reconnects, 0);
+        assert!(status.connected);
+        hypervisor.close().await;
     }
 }

@@ -4,16 +4,20 @@
 mod connection;
 mod domain;
 mod error;
+mod event_codes;
 mod event_loop;
 mod event_sink;
 pub(crate) mod ffi;
+mod listener;
+mod open;
 mod ops;
 pub mod uri;
 
-pub use connection::{
-    BoxFuture, ConnectionListener, ConnectionStatus, Hypervisor, HypervisorInfo, Listeners, Retry,
-};
-pub use domain::{DomainAction, DomainRef, DomainState, DomainSummary, XmlOptions};
+pub use connection::{ConnectionStatus, Hypervisor, Retry};
+pub use domain::XmlOptions;
 pub use error::HypervisorError;
+pub use event_codes::translate;
 pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, now_micros};
 pub use ffi::live_callback_contexts;
+pub use listener::{BoxFuture, ConnectionListener, Listeners};
+pub use open::HypervisorInfo;

@@ -1,8 +1,7 @@
 //! The domain operations as async methods: each one libvirt round on a blocking thread.
 
-use super::{
-    DomainAction, DomainRef, DomainSummary, Hypervisor, HypervisorError, Retry, XmlOptions, domain,
-};
+use super::{Hypervisor, HypervisorError, Retry, XmlOptions, domain};
+use crate::model::{DomainAction, DomainRef, DomainSummary};
 
 impl Hypervisor {
     /// Every domain on the host, ordered by name.

@@ -35,10 +35,6 @@ pub enum AuthError {
     Malformed,
     #[error("unknown token")]
     Unknown,
-    #[error(
-        "token {token:?} has the reader role, which may call only Get*, List* and Watch* methods, not {method}"
-    )]
-    Forbidden { token: String, method: String },
 }
 
 /// The configured tokens; file-backed ones can be reloaded.
@@ -125,12 +121,12 @@ impl Authenticator {
         changed
     }
 
-    /// The caller presenting `authorization`, allowed to call `method` (`/pkg.Service/Method`).
+    /// The caller presenting `authorization`. What that caller may then call is the
+    /// API's access table's business.
     ///
     /// # Errors
-    /// [`AuthError`]: no or malformed header, unknown token, or a reader calling a
-    /// method that changes something.
-    pub fn check(&self, authorization: Option<&[u8]>, method: &str) -> Result<Caller, AuthError> {
+    /// [`AuthError`]: no or malformed header, or an unknown token.
+    pub fn check(&self, authorization: Option<&[u8]>) -> Result<Caller, AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?;
         let token = header
             .strip_prefix(b"Bearer ")
@@ -146,12 +142,6 @@ impl Authenticator {
             }
         }
         let found = found.ok_or(AuthError::Unknown)?;
-        if found.role == Role::Reader && !is_read_only(method) {
-            return Err(AuthError::Forbidden {
-                token: found.name.clone(),
-                method: method.trim_start_matches('/').to_owned(),
-            });
-        }
         Ok(Caller {
             token: found.name.clone(),
             role: found.role,
@@ -179,14 +169,6 @@ impl Authenticator {
     }
 }
 
-/// Readers may call methods that only look: Get*, List*, Watch*.
-pub fn is_read_only(method: &str) -> bool {
-    let name = method.rsplit('/').next().unwrap_or_default();
-    ["Get", "List", "Watch"]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-}
-
 fn sha256(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest(&SHA256, bytes).as_ref());
@@ -211,48 +193,29 @@ mod tests {
     }
 
     #[test]
-    fn roles_decide_what_a_token_may_call() {
+    fn a_token_is_recognised_by_its_value_and_reported_by_its_name() {
         let auth = Authenticator::new(&[
             token("ops", "admin-token-0123456789", Role::Admin),
             token("dash", "reader-token-0123456789", Role::Reader),
         ])
         .expect("tokens");
-        let start = "/virtplane.v1.DomainService/StartDomain";
-        let list = "/virtplane.v1.DomainService/ListDomains";
         assert_eq!(
-            auth.check(Some(b"Bearer admin-token-0123456789"), start)
+            auth.check(Some(b"Bearer admin-token-0123456789")),
+            Ok(Caller {
+                token: "ops".into(),
+                role: Role::Admin
+            })
+        );
+        assert_eq!(
+            auth.check(Some(b"Bearer reader-token-0123456789"))
                 .map(|c| c.role),
-            Ok(Role::Admin)
+            Ok(Role::Reader)
         );
-        assert!(
-            auth.check(Some(b"Bearer reader-token-0123456789"), list)
-                .is_ok()
-        );
-        let denied = auth
-            .check(Some(b"Bearer reader-token-0123456789"), start)
-            .expect_err("reader");
-        assert!(matches!(denied, AuthError::Forbidden { .. }));
-        assert!(
-            denied.to_string().contains("dash") && !denied.to_string().contains("reader-token-")
-        );
-        assert_eq!(auth.check(None, list), Err(AuthError::Missing));
+        assert_eq!(auth.check(None), Err(AuthError::Missing));
+        assert_eq!(auth.check(Some(b"Basic xyz")), Err(AuthError::Malformed));
         assert_eq!(
-            auth.check(Some(b"Basic xyz"), list),
-            Err(AuthError::Malformed)
-        );
-        assert_eq!(
-            auth.check(Some(b"Bearer admin-token-012345678"), list),
+            auth.check(Some(b"Bearer admin-token-012345678")),
             Err(AuthError::Unknown)
         );
-    }
-
-    #[test]
-    fn read_only_methods_are_recognised_by_name() {
-        assert!(is_read_only(
-            "/virtplane.v1.HostService/WatchLifecycleEvents"
-        ));
-        assert!(is_read_only("/virtplane.v1.PoolService/ListPools"));
-        assert!(!is_read_only("/virtplane.v1.PublishService/Publish"));
-        assert!(!is_read_only("/virtplane.v1.HostService/SetHostEnabled"));
     }
 }

@@ -7,10 +7,7 @@
 use sqlx::{Any, AssertSqlSafe, Row, any::AnyRow, query::Query};
 
 use super::{NewNotification, Store, StoreError, now_millis};
-use crate::{
-    events::{EventType, KnownDomain, LifecycleEvent, NewEvent},
-    hypervisor::DomainState,
-};
+use crate::model::{DomainState, EventType, KnownDomain, LifecycleEvent, NewEvent};
 
 /// Rows per INSERT: 7 parameters each stays far below both backends' limits.
 const CHUNK: usize = 500;

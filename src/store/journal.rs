@@ -179,7 +179,7 @@ mod tests {
     use super::*;
     use crate::{
         config::DatabaseConfig,
-        events::{EventType, NewEvent},
+        model::{EventType, NewEvent},
         secret::Secret,
         store::{KnownChanges, Outbox},
     };

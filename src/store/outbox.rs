@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 use tracing::warn;
 
 use super::{Store, StoreError, now_millis};
-use crate::events::EventType;
+use crate::model::EventType;
 
 /// One destination of notifications: its sink name in the table, which lifecycle
 /// events it takes, and how producers wake its deliverer.

@@ -9,13 +9,13 @@ use std::{
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
 use super::signature::sign;
 use crate::{
     config::WebhookConfig,
-    delivery::{Drain, Pacing, Pass, drive},
+    delivery::{Drain, Pacing, Pass, Stop, drive},
     http::{HttpPools, OutgoingRequest, RequestOptions},
     secret::Secret,
     store::{OutboxRow, Store},
@@ -77,16 +77,17 @@ impl Deliverer {
         }
     }
 
-    /// Delivers until `stop` fires, then keeps delivering for at most `grace` while
-    /// the receiver accepts; what is left waits in the outbox for the next start.
-    pub async fn run(mut self, stop: oneshot::Receiver<()>, grace: Duration) {
+    /// Delivers until `stop` fires, then keeps delivering while the receiver accepts,
+    /// until the deadline `stop` carries; what is left waits in the outbox for the
+    /// next start.
+    pub async fn run(mut self, stop: Stop) {
         let wake = Arc::clone(&self.wake);
         let pacing = Pacing {
             retry_initial: self.hook.retry_initial,
             retry_max: self.hook.retry_max,
             idle_poll: Duration::from_secs(30),
         };
-        drive(&mut self, &wake, stop, grace, pacing).await;
+        drive(&mut self, &wake, stop, pacing).await;
     }
 
     /// The signing secret: re-read from its file, if it has one, so a rotation applies
@@ -173,7 +174,10 @@ impl Deliverer {
             backoff_initial: Duration::from_millis(50),
             backoff_max: Duration::from_millis(500),
             idempotent: self.hook.idempotent,
-            max_response_bytes: 64 * 1024,
+            // Whatever a receiver answers with a 2xx is delivered; of a refusal only
+            // the start is recorded. Nothing more is read (the connection is closed
+            // instead of draining a large body).
+            max_response_bytes: 4 * REASON_BYTES,
         };
         match self.pools.send(&request, &options).await {
             Ok(response) if response.status.is_success() => Outcome::Delivered(response.status),

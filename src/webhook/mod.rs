@@ -8,7 +8,7 @@ mod signature;
 pub use deliverer::{Deliverer, announce, headers};
 pub use signature::{sign, verify};
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use crate::{
     config::Config,
@@ -40,6 +40,3 @@ pub fn host_pools(config: &Config) -> Result<Arc<HttpPools>, String> {
 
 /// urllib3's `maxsize` default is 1; a webhook host gets a few more.
 const DEFAULT_MAX_SIZE: usize = 4;
-
-/// How long deliveries continue after a stop was asked for.
-pub const SHUTDOWN_FLUSH: Duration = Duration::from_secs(2);

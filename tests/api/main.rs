@@ -5,8 +5,11 @@
 )]
 //! test driver in-process and behind a private libvirtd, SQLite and PostgreSQL.
 
+mod access;
 mod binary;
+mod connection_faults;
 mod domains;
+mod error_messages;
 mod events;
 mod grpcurl;
 mod host;
@@ -14,9 +17,11 @@ mod http_pools;
 mod notifications;
 mod outage;
 mod publish;
+mod reconciliation;
 mod retention;
 mod security;
 mod support;
 mod telemetry;
+mod watch_lag;
 mod webhooks;
 mod writer_lock;

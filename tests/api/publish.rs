@@ -12,7 +12,11 @@ use virtplane::grpc::pb::{
     self, pool_service_client::PoolServiceClient, publish_service_client::PublishServiceClient,
 };
 
-use crate::support::{TEST_DRIVER, TestApp, TestOptions, scratch, spawn_app, unique_name};
+use crate::support::{
+    TEST_DRIVER, TestApp, TestOptions,
+    rabbitmq::{MemoryAlarm, rabbitmqctl},
+    scratch, spawn_app, unique_name,
+};
 
 const PASSWORD: &str = "Vp-t3st-S3cret";
 const USER: &str = "virtplane_test";
@@ -23,13 +27,6 @@ fn broker_host() -> String {
 
 fn guest_url() -> String {
     format!("amqp://guest:guest@{}:5672/%2f", broker_host())
-}
-
-fn rabbitmqctl(args: &[&str]) -> std::process::Output {
-    std::process::Command::new("rabbitmqctl")
-        .args(args)
-        .output()
-        .expect("rabbitmqctl runs (make test installs RabbitMQ)")
 }
 
 /// A broker user whose password is distinctive enough to search logs for.
@@ -612,27 +609,6 @@ async fn a_broker_restart_during_load_loses_no_confirmed_message() {
     reader.delete().await;
 }
 
-/// Puts the broker in a memory alarm (it blocks every publishing connection) until dropped.
-struct MemoryAlarm;
-
-impl MemoryAlarm {
-    fn raise() -> MemoryAlarm {
-        let out = rabbitmqctl(&["set_vm_memory_high_watermark", "0"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        MemoryAlarm
-    }
-}
-
-impl Drop for MemoryAlarm {
-    fn drop(&mut self) {
-        let _ = rabbitmqctl(&["set_vm_memory_high_watermark", "0.4"]);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_blocking_publishers_gives_a_clear_error_and_publishing_resumes_after() {
     let queue = TestQueue::new().await;
@@ -687,4 +663,229 @@ async fn a_broker_blocking_publishers_gives_a_clear_error_and_publishing_resumes
         "the blocked connection was replaced: {pool:?}"
     );
     queue.delete().await;
+}
+
+/// Waits for a call that must end by its deadline; a hang fails the test instead of
+/// holding the serial broker group.
+async fn within<T>(what: &str, call: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), call)
+        .await
+        .unwrap_or_else(|_| panic!("{what} still running after 20 s"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_during_a_memory_alarm_answers_deadline_exceeded_by_the_clients_deadline() {
+    let queue = TestQueue::new().await;
+    // The broker's own deadline (35 s by default) is far off: the client's decides.
+    let (_app, mut publish, _, _dir) =
+        app_with_brokers(&format!("[brokers.main]\nurl = \"{}\"\n", guest_url())).await;
+    publish
+        .publish(request(&queue.name, b"before"))
+        .await
+        .expect("healthy broker");
+    let alarm = tokio::task::spawn_blocking(MemoryAlarm::raise)
+        .await
+        .expect("alarm");
+
+    let mut call = tonic::Request::new(request(&queue.name, b"during"));
+    call.set_timeout(Duration::from_secs(1));
+    let answer = within("the publish", publish.publish(call)).await;
+
+    let status = answer.expect_err("no confirm during the alarm");
+    assert_eq!(
+        status.code(),
+        Code::DeadlineExceeded,
+        "{}",
+        status.message()
+    );
+    assert!(
+        status.message().contains("not confirmed"),
+        "{}",
+        status.message()
+    );
+    tokio::task::spawn_blocking(move || drop(alarm))
+        .await
+        .expect("alarm cleared");
+    queue.delete().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_during_a_memory_alarm_reports_every_message_unconfirmed_at_the_publish_timeout() {
+    let queue = TestQueue::new().await;
+    // Under the old policy each of the 200 confirms got its own 30 s.
+    let (_app, mut publish, _, _dir) = app_with_brokers(&format!(
+        "[brokers.main]\nurl = \"{}\"\npublish_timeout_ms = 1500\n",
+        guest_url()
+    ))
+    .await;
+    publish
+        .publish(request(&queue.name, b"before"))
+        .await
+        .expect("healthy broker");
+    let alarm = tokio::task::spawn_blocking(MemoryAlarm::raise)
+        .await
+        .expect("alarm");
+
+    let batch = pb::PublishBatchRequest {
+        broker: "main".into(),
+        messages: (0..200)
+            .map(|i| pb::OutgoingMessage {
+                exchange: "amq.direct".into(),
+                routing_key: queue.name.clone(),
+                body: format!("during-{i}").into_bytes(),
+                ..Default::default()
+            })
+            .collect(),
+    };
+    let answer = within("the batch", publish.publish_batch(batch)).await;
+
+    let results = answer.expect("a result per message").into_inner().results;
+    assert_eq!(results.len(), 200);
+    for result in &results {
+        assert_eq!(
+            result.code,
+            Code::DeadlineExceeded as i32,
+            "{}",
+            result.error
+        );
+        assert!(result.error.contains("not confirmed"), "{}", result.error);
+    }
+    tokio::task::spawn_blocking(move || drop(alarm))
+        .await
+        .expect("alarm cleared");
+    queue.delete().await;
+}
+
+/// A direct exchange of the test's own with one queue bound under `key`.
+async fn exchange_with_queue(connection: &Connection, key: &str) -> (String, String) {
+    let (exchange, queue) = (unique_name("vp-ex"), unique_name("vp-ex-q"));
+    let channel = connection.create_channel().await.expect("channel");
+    channel
+        .exchange_declare(
+            exchange.clone().into(),
+            lapin::ExchangeKind::Direct,
+            lapin::options::ExchangeDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("exchange");
+    channel
+        .queue_declare(
+            queue.clone().into(),
+            QueueDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("queue");
+    channel
+        .queue_bind(
+            queue.clone().into(),
+            exchange.clone().into(),
+            key.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("bind");
+    (exchange, queue)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_with_messages_to_a_missing_exchange_fails_only_those_and_lands_every_other_message_once()
+ {
+    let connection = Connection::connect(&guest_url(), ConnectionProperties::default())
+        .await
+        .expect("RabbitMQ reachable");
+    let first = exchange_with_queue(&connection, "k").await;
+    let second = exchange_with_queue(&connection, "k").await;
+    let missing = unique_name("vp-missing");
+    let (_app, mut publish, mut pools, _dir) =
+        app_with_brokers(&format!("[brokers.main]\nurl = \"{}\"\n", guest_url())).await;
+    let exchanges = [first.0.clone(), second.0.clone(), missing.clone()];
+    let messages: Vec<pb::OutgoingMessage> = (0..30)
+        .map(|i| pb::OutgoingMessage {
+            exchange: exchanges[i % 3].clone(),
+            routing_key: "k".into(),
+            body: format!("m-{i}").into_bytes(),
+            ..Default::default()
+        })
+        .collect();
+
+    let results = publish
+        .publish_batch(pb::PublishBatchRequest {
+            broker: "main".into(),
+            messages,
+        })
+        .await
+        .expect("batch")
+        .into_inner()
+        .results;
+
+    assert_eq!(results.len(), 30);
+    for (i, result) in results.iter().enumerate() {
+        let expected = if i % 3 == 2 { Code::NotFound } else { Code::Ok };
+        assert_eq!(
+            result.code,
+            expected as i32,
+            "message {i} to {}: {}",
+            exchanges[i % 3],
+            result.error
+        );
+    }
+    for (offset, (_, queue)) in [(0, &first), (1, &second)] {
+        let reader = TestQueue {
+            connection: Connection::connect(&guest_url(), ConnectionProperties::default())
+                .await
+                .expect("reader"),
+            name: queue.clone(),
+        };
+        let bodies: Vec<String> = reader
+            .drain()
+            .await
+            .into_iter()
+            .map(|(body, _)| String::from_utf8_lossy(&body).into_owned())
+            .collect();
+        let expected: Vec<String> = (0..30)
+            .filter(|i| i % 3 == offset)
+            .map(|i| format!("m-{i}"))
+            .collect();
+        assert_eq!(bodies, expected, "each message exactly once, in order");
+        reader.delete().await;
+    }
+
+    // A batch to the missing exchange alone closes its channel: every message is
+    // NOT_FOUND, and the connection, healthy, is kept.
+    let alone = publish
+        .publish_batch(pb::PublishBatchRequest {
+            broker: "main".into(),
+            messages: (0..5)
+                .map(|i| pb::OutgoingMessage {
+                    exchange: missing.clone(),
+                    routing_key: "k".into(),
+                    body: format!("lost-{i}").into_bytes(),
+                    ..Default::default()
+                })
+                .collect(),
+        })
+        .await
+        .expect("batch")
+        .into_inner()
+        .results;
+    assert!(
+        alone.iter().all(|r| r.code == Code::NotFound as i32),
+        "{alone:?}"
+    );
+    let pool = &pools
+        .list_pools(pb::ListPoolsRequest {})
+        .await
+        .expect("pools")
+        .into_inner()
+        .pools[0];
+    assert_eq!((pool.opened, pool.discarded), (1, 0), "{pool:?}");
+    let channel = connection.create_channel().await.expect("channel");
+    for exchange in [first.0, second.0] {
+        let _ = channel
+            .exchange_delete(exchange.into(), Default::default())
+            .await;
+    }
 }

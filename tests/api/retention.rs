@@ -13,9 +13,8 @@ use tokio_stream::StreamExt;
 use tonic::Code;
 use virtplane::{
     config::DatabaseConfig,
-    events::{EventType, KnownDomain, NewEvent},
     grpc::pb,
-    hypervisor::DomainState,
+    model::{DomainState, EventType, KnownDomain, NewEvent},
     secret::Secret,
     store::{KnownChanges, Store},
 };

@@ -532,3 +532,82 @@ async fn a_rotated_secret_file_signs_the_next_deliveries() {
     assert!(!signed_with(&rotated, "first-secret"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_2xx_with_a_large_body_is_delivered_once_and_the_events_behind_it_follow() {
+    let server = TestHttpServer::start().await;
+    server.set_response_body(bytes::Bytes::from(vec![b'x'; 100 * 1024]));
+    let dir = scratch();
+    let mut options = TestOptions::new(TEST_DRIVER);
+    options.extra_toml = webhook_toml(&server, "");
+    let mut app = spawn_app(options, dir.path()).await;
+    app.settled().await;
+    let prefix = unique_name("chatty");
+    for i in 0..5 {
+        define(&mut app, &format!("{prefix}-{i}")).await;
+    }
+    let client = app.host.clone();
+    let wanted = prefix.clone();
+    eventually(Duration::from_secs(10), "the defines recorded", || {
+        let (mut client, wanted) = (client.clone(), wanted.clone());
+        async move {
+            client
+                .list_lifecycle_events(pb::ListLifecycleEventsRequest {
+                    page_size: 1000,
+                    ..Default::default()
+                })
+                .await
+                .is_ok_and(|r| {
+                    r.into_inner()
+                        .events
+                        .iter()
+                        .filter(|e| e.domain_name.starts_with(&wanted))
+                        .count()
+                        == 5
+                })
+        }
+    })
+    .await;
+    let expected = all_events(&mut app).await.len();
+    eventually(Duration::from_secs(15), "every event posted", || {
+        let got = server.received().len();
+        async move { got >= expected }
+    })
+    .await;
+
+    let received = server.received();
+    let mut ids: Vec<&str> = received
+        .iter()
+        .map(|r| header(r, "x-virtplane-event-id"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), received.len(), "no event was posted twice");
+    assert_eq!(received.len(), expected);
+    assert_eq!(
+        server.connections(),
+        expected,
+        "a connection whose answer was left unread is closed, not reused"
+    );
+    let mut hooks = webhooks_client(&app).await;
+    eventually(
+        Duration::from_secs(10),
+        "every delivery marked delivered",
+        || {
+            let mut hooks = hooks.clone();
+            async move {
+                deliveries(&mut hooks, "audit", Some(pb::DeliveryState::Delivered))
+                    .await
+                    .len()
+                    == expected
+            }
+        },
+    )
+    .await;
+    assert!(
+        deliveries(&mut hooks, "audit", Some(pb::DeliveryState::Pending))
+            .await
+            .is_empty()
+    );
+    app.stop().await;
+}

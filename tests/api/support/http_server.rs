@@ -35,6 +35,8 @@ struct State {
     received: Mutex<Vec<Received>>,
     connections: AtomicUsize,
     status: AtomicU16,
+    /// `None`: "ok".
+    body: Mutex<Option<Bytes>>,
     open: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -103,6 +105,11 @@ impl TestHttpServer {
     /// The status every later request is answered with.
     pub fn set_status(&self, status: u16) {
         self.state.status.store(status, Ordering::SeqCst);
+    }
+
+    /// The body every later response carries.
+    pub fn set_response_body(&self, body: Bytes) {
+        *self.state.body.lock().expect("lock") = Some(body);
     }
 
     /// Closes every open connection (as a server's idle timeout does).
@@ -195,7 +202,13 @@ async fn answer(
     if let Some(ms) = path.strip_prefix("/sleep/").and_then(|ms| ms.parse().ok()) {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    let mut response = Response::new(Full::new(Bytes::from_static(b"ok")));
+    let body = state
+        .body
+        .lock()
+        .expect("lock")
+        .clone()
+        .unwrap_or_else(|| Bytes::from_static(b"ok"));
+    let mut response = Response::new(Full::new(body));
     *response.status_mut() =
         http::StatusCode::from_u16(state.status.load(Ordering::SeqCst)).expect("status");
     response

@@ -19,6 +19,14 @@ pub struct Libvirtd {
 impl Libvirtd {
     /// Starts a daemon and waits until its socket accepts connections.
     pub fn start() -> Libvirtd {
+        let mut daemon = Libvirtd::prepare();
+        daemon.launch();
+        daemon
+    }
+
+    /// A daemon's folder and configuration, not yet started: its URI is known, and
+    /// nothing answers on it until [`Libvirtd::launch`].
+    pub fn prepare() -> Libvirtd {
         let dir = super::scratch();
         std::fs::create_dir_all(dir.path().join("drivers")).expect("drivers dir");
         std::fs::create_dir_all(dir.path().join("sock")).expect("socket dir");
@@ -30,9 +38,7 @@ impl Libvirtd {
             ),
         )
         .expect("config");
-        let mut daemon = Libvirtd { dir, child: None };
-        daemon.launch();
-        daemon
+        Libvirtd { dir, child: None }
     }
 
     /// The URI clients use to reach this daemon's test driver.
@@ -86,7 +92,34 @@ impl Libvirtd {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn launch(&mut self) {
+    /// The client connections the daemon's `libvirtd` server holds, as its admin
+    /// interface lists them (`virt-admin client-list`).
+    pub fn client_count(&self) -> usize {
+        let admin = format!(
+            "libvirtd:///system?socket={}",
+            self.dir
+                .path()
+                .join("sock")
+                .join("libvirt-admin-sock")
+                .display()
+        );
+        let out = Command::new("virt-admin")
+            .args(["-c", &admin, "client-list", "libvirtd"])
+            .output()
+            .expect("virt-admin runs");
+        assert!(
+            out.status.success(),
+            "virt-admin failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|line| line.contains("unix"))
+            .count()
+    }
+
+    /// Starts the daemon and waits until its socket accepts connections.
+    pub fn launch(&mut self) {
         let dir = self.dir.path();
         let log = std::fs::File::create(dir.join("libvirtd.log")).expect("log file");
         let child = Command::new(libvirtd_binary())

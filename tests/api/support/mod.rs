@@ -4,6 +4,7 @@ pub mod http_server;
 pub mod libvirtd;
 pub mod pki;
 pub mod postgres;
+pub mod rabbitmq;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -32,6 +33,8 @@ pub struct TestOptions {
     pub extra_toml: String,
     pub read_only: bool,
     pub keepalive_interval_s: u32,
+    pub connect_timeout_ms: u64,
+    pub call_timeout_ms: u64,
 }
 
 impl TestOptions {
@@ -43,6 +46,8 @@ impl TestOptions {
             extra_toml: String::new(),
             read_only: false,
             keepalive_interval_s: 1,
+            connect_timeout_ms: 5000,
+            call_timeout_ms: 10000,
         }
     }
 
@@ -98,8 +103,8 @@ shutdown_grace_period_ms = 2000
 [libvirt]
 uri = "{uri}"
 read_only = {read_only}
-connect_timeout_ms = 5000
-call_timeout_ms = 10000
+connect_timeout_ms = {connect_timeout}
+call_timeout_ms = {call_timeout}
 reconnect_backoff_initial_ms = 100
 reconnect_backoff_max_ms = 400
 keepalive_interval_s = {keepalive}
@@ -112,6 +117,8 @@ url = "{database_url}"
         uri = options.libvirt_uri,
         read_only = options.read_only,
         keepalive = options.keepalive_interval_s,
+        connect_timeout = options.connect_timeout_ms,
+        call_timeout = options.call_timeout_ms,
         extra = options.extra_toml,
     );
     let config = Config::from_toml(&toml).expect("test configuration is valid");
@@ -289,7 +296,8 @@ fn init_logs() {
 
 /// The real `virtplane` binary, running, with its log lines on a channel.
 pub struct Binary {
-    child: std::process::Child,
+    /// Taken by a wait; a binary dropped without one (a failed test) is killed.
+    child: Option<std::process::Child>,
     /// The API address it announced.
     pub addr: String,
     lines: std::sync::mpsc::Receiver<String>,
@@ -332,7 +340,14 @@ impl Binary {
             .find_map(|w| w.strip_prefix("addr="))
             .map(str::to_owned)
             .expect("the line names the address");
-        (Binary { child, addr, lines }, line)
+        (
+            Binary {
+                child: Some(child),
+                addr,
+                lines,
+            },
+            line,
+        )
     }
 
     /// Waits (off the runtime) up to `timeout` for a log line containing `marker`.
@@ -352,20 +367,54 @@ impl Binary {
         }
     }
 
+    fn take(&mut self) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+        let child = self.child.take().expect("waited for once");
+        let lines = std::mem::replace(&mut self.lines, std::sync::mpsc::channel().1);
+        (child, lines)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, std::process::Child::id)
+    }
+
     pub fn signal(&self, signal: &str) {
         let status = std::process::Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.pid().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());
     }
 
+    /// Like [`Binary::wait`], but a process still running after `limit` is killed and
+    /// the test fails: it hung.
+    pub async fn wait_within(mut self, limit: Duration) -> (std::process::ExitStatus, Vec<String>) {
+        let (mut child, lines) = self.take();
+        tokio::task::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + limit;
+            let status = loop {
+                if let Some(status) = child.try_wait().expect("wait") {
+                    break status;
+                }
+                if std::time::Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let seen: Vec<String> = lines.try_iter().collect();
+                    panic!("still running {limit:?} after the signal; its last lines: {seen:#?}");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            let rest =
+                std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(5)).ok()).collect();
+            (status, rest)
+        })
+        .await
+        .expect("the process ended in time")
+    }
+
     /// Waits for the process off the runtime (clients in the test must be able to
     /// answer the server's GOAWAY), then for its last log lines.
-    pub async fn wait(self) -> (std::process::ExitStatus, Vec<String>) {
-        let Binary {
-            mut child, lines, ..
-        } = self;
+    pub async fn wait(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let (mut child, lines) = self.take();
         tokio::task::spawn_blocking(move || {
             let status = child.wait().expect("wait");
             let rest =
@@ -374,5 +423,14 @@ impl Binary {
         })
         .await
         .expect("join")
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
