@@ -279,7 +279,7 @@ impl LifecycleRecorder {
     }
 
     async fn reconcile(&mut self, hypervisor: &Hypervisor) -> Result<(), HypervisorError> {
-        let live = hypervisor.list_domains().await?;
+        let live = hypervisor.run(crate::hypervisor::ListDomains).await?;
         let now = crate::hypervisor::now_micros();
         let (events, next) = reconcile(&self.known, &live, now);
         let changes = KnownChanges {

@@ -12,8 +12,12 @@ use super::{
 };
 use crate::{
     host::HostController,
-    hypervisor::{Hypervisor, XmlOptions},
-    model::{DomainAction, DomainRef},
+    hypervisor::{
+        Admission, DefineDomain, DestroyDomain, GetDomain, GetDomainXml, Hypervisor, ListDomains,
+        Operation, RebootDomain, ResumeDomain, ShutdownDomain, StartDomain, SuspendDomain,
+        UndefineDomain, XmlOptions,
+    },
+    model::{DomainRef, DomainSummary},
     security::Caller,
 };
 
@@ -34,20 +38,22 @@ impl DomainApi {
         DomainApi { hypervisor, host }
     }
 
-    async fn act(
-        &self,
-        domain: &str,
-        action: DomainAction,
-    ) -> Result<Response<pb::Domain>, Status> {
-        self.act_on(DomainRef::parse(domain)?, action).await
+    /// The one entry every domain operation goes through: refused on a disabled
+    /// host when it brings new work, then run over the connection.
+    async fn perform<O: Operation>(&self, operation: O) -> Result<O::Output, Status> {
+        if O::ADMISSION == Admission::EnabledHost {
+            self.host.ensure_accepting_work(O::NAME).await?;
+        }
+        Ok(self.hypervisor.run(operation).await?)
     }
 
-    async fn act_on(
+    /// A power operation on the domain `domain` names; the domain afterwards.
+    async fn power<O: Operation<Output = DomainSummary>>(
         &self,
-        domain: DomainRef,
-        action: DomainAction,
+        domain: &str,
+        operation: impl FnOnce(DomainRef) -> O,
     ) -> Result<Response<pb::Domain>, Status> {
-        let summary = self.hypervisor.act_on_domain(domain, action).await?;
+        let summary = self.perform(operation(DomainRef::parse(domain)?)).await?;
         Ok(Response::new(summary.into()))
     }
 }
@@ -74,7 +80,7 @@ impl DomainService for DomainApi {
         let filter_key = filter.map(|s| format!("{s:?}")).unwrap_or_default();
         let cursor = PageToken::decode(&page_token, &filter_key)?;
 
-        let domains = self.hypervisor.list_domains().await?;
+        let domains = self.perform(ListDomains).await?;
         let mut page: Vec<pb::Domain> = domains
             .into_iter()
             .filter(|d| filter.is_none_or(|state| d.state == state))
@@ -105,7 +111,7 @@ impl DomainService for DomainApi {
     ) -> Result<Response<pb::Domain>, Status> {
         let pb::GetDomainRequest { domain } = request.into_inner();
         let domain = DomainRef::parse(&domain)?;
-        let summary = self.hypervisor.domain(domain).await?;
+        let summary = self.perform(GetDomain(domain)).await?;
         Ok(Response::new(summary.into()))
     }
 
@@ -130,8 +136,7 @@ impl DomainService for DomainApi {
                 "`xml` must not contain NUL characters",
             ));
         }
-        self.host.ensure_accepting_work("DefineDomain").await?;
-        let summary = self.hypervisor.define_domain(xml).await?;
+        let summary = self.perform(DefineDomain { xml }).await?;
         Ok(Response::new(summary.into()))
     }
 
@@ -141,7 +146,7 @@ impl DomainService for DomainApi {
     ) -> Result<Response<pb::UndefineDomainResponse>, Status> {
         let pb::UndefineDomainRequest { domain } = request.into_inner();
         let domain = DomainRef::parse(&domain)?;
-        self.hypervisor.undefine_domain(domain).await?;
+        self.perform(UndefineDomain(domain)).await?;
         Ok(Response::new(pb::UndefineDomainResponse {}))
     }
 
@@ -150,9 +155,7 @@ impl DomainService for DomainApi {
         request: Request<pb::StartDomainRequest>,
     ) -> Result<Response<pb::Domain>, Status> {
         let pb::StartDomainRequest { domain } = request.into_inner();
-        let domain = DomainRef::parse(&domain)?;
-        self.host.ensure_accepting_work("StartDomain").await?;
-        self.act_on(domain, DomainAction::Start).await
+        self.power(&domain, StartDomain).await
     }
 
     async fn shutdown_domain(
@@ -160,7 +163,7 @@ impl DomainService for DomainApi {
         request: Request<pb::ShutdownDomainRequest>,
     ) -> Result<Response<pb::Domain>, Status> {
         let pb::ShutdownDomainRequest { domain } = request.into_inner();
-        self.act(&domain, DomainAction::Shutdown).await
+        self.power(&domain, ShutdownDomain).await
     }
 
     async fn destroy_domain(
@@ -168,7 +171,7 @@ impl DomainService for DomainApi {
         request: Request<pb::DestroyDomainRequest>,
     ) -> Result<Response<pb::Domain>, Status> {
         let pb::DestroyDomainRequest { domain } = request.into_inner();
-        self.act(&domain, DomainAction::Destroy).await
+        self.power(&domain, DestroyDomain).await
     }
 
     async fn reboot_domain(
@@ -176,7 +179,7 @@ impl DomainService for DomainApi {
         request: Request<pb::RebootDomainRequest>,
     ) -> Result<Response<pb::Domain>, Status> {
         let pb::RebootDomainRequest { domain } = request.into_inner();
-        self.act(&domain, DomainAction::Reboot).await
+        self.power(&domain, RebootDomain).await
     }
 
     async fn suspend_domain(
@@ -184,7 +187,7 @@ impl DomainService for DomainApi {
         request: Request<pb::SuspendDomainRequest>,
     ) -> Result<Response<pb::Domain>, Status> {
         let pb::SuspendDomainRequest { domain } = request.into_inner();
-        self.act(&domain, DomainAction::Suspend).await
+        self.power(&domain, SuspendDomain).await
     }
 
     async fn resume_domain(
@@ -192,7 +195,7 @@ impl DomainService for DomainApi {
         request: Request<pb::ResumeDomainRequest>,
     ) -> Result<Response<pb::Domain>, Status> {
         let pb::ResumeDomainRequest { domain } = request.into_inner();
-        self.act(&domain, DomainAction::Resume).await
+        self.power(&domain, ResumeDomain).await
     }
 
     async fn get_domain_xml(
@@ -214,10 +217,8 @@ impl DomainService for DomainApi {
                 "`secure` XML needs a read-write libvirt connection; this service's is read-only",
             ));
         }
-        let xml = self
-            .hypervisor
-            .domain_xml(domain, XmlOptions { secure, inactive })
-            .await?;
+        let options = XmlOptions { secure, inactive };
+        let xml = self.perform(GetDomainXml { domain, options }).await?;
         Ok(Response::new(pb::GetDomainXmlResponse { xml }))
     }
 }

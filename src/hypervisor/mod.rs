@@ -10,14 +10,18 @@ mod event_sink;
 pub(crate) mod ffi;
 mod listener;
 mod open;
-mod ops;
+mod operation;
 pub mod uri;
 
-pub use connection::{ConnectionStatus, Hypervisor, Retry};
-pub use domain::XmlOptions;
+pub use connection::{ConnectionStatus, Hypervisor};
+pub use domain::{
+    DefineDomain, DestroyDomain, GetDomain, GetDomainXml, ListDomains, RebootDomain, ResumeDomain,
+    ShutdownDomain, StartDomain, SuspendDomain, UndefineDomain, XmlOptions,
+};
 pub use error::HypervisorError;
 pub use event_codes::translate;
 pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, now_micros};
 pub use ffi::live_callback_contexts;
 pub use listener::{BoxFuture, ConnectionListener, Listeners};
 pub use open::HypervisorInfo;
+pub use operation::{Admission, Operation, Retry};

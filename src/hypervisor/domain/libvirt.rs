@@ -1,6 +1,6 @@
 //! The libvirt calls that read and change domains, and their conversions to the model.
 //!
-//! Everything here is blocking and runs inside [`super::Hypervisor::call`].
+//! Everything here is blocking and runs inside [`crate::hypervisor::Hypervisor::call`].
 
 use virt::{
     connect::Connect,
@@ -9,7 +9,7 @@ use virt::{
     sys,
 };
 
-use super::HypervisorError;
+use crate::hypervisor::HypervisorError;
 use crate::model::{DomainAction, DomainRef, DomainState, DomainSummary};
 
 /// Options for reading a domain's XML.
@@ -20,7 +20,7 @@ pub struct XmlOptions {
 }
 
 /// Finds a domain; a UUID-shaped reference falls back to a name lookup.
-pub(crate) fn lookup(conn: &Connect, domain: &DomainRef) -> Result<Domain, HypervisorError> {
+pub(super) fn lookup(conn: &Connect, domain: &DomainRef) -> Result<Domain, HypervisorError> {
     let found = match domain {
         DomainRef::Uuid(uuid) => conn
             .lookup_domain_by_uuid_string(uuid)
@@ -37,7 +37,7 @@ pub(crate) fn lookup(conn: &Connect, domain: &DomainRef) -> Result<Domain, Hyper
 }
 
 /// Reads a domain's summary.
-pub(crate) fn summarize(dom: &Domain) -> Result<DomainSummary, HypervisorError> {
+pub(super) fn summarize(dom: &Domain) -> Result<DomainSummary, HypervisorError> {
     let fail = |op| move |e: virt::error::Error| HypervisorError::from_virt(op, &e);
     let info = dom.info().map_err(fail("read domain info"))?;
     let (state, reason) = dom.state().map_err(fail("read domain state"))?;
@@ -75,7 +75,7 @@ fn state_from_virt(state: Enum<VirtState, sys::virDomainState>) -> DomainState {
 }
 
 /// Summaries of every domain, active and inactive, ordered by name.
-pub(crate) fn list_all(conn: &Connect) -> Result<Vec<DomainSummary>, HypervisorError> {
+pub(super) fn list_all(conn: &Connect) -> Result<Vec<DomainSummary>, HypervisorError> {
     let domains = conn
         .list_all_domains(0)
         .map_err(|e| HypervisorError::from_virt("list domains", &e))?;
@@ -93,7 +93,7 @@ pub(crate) fn list_all(conn: &Connect) -> Result<Vec<DomainSummary>, HypervisorE
 }
 
 /// Defines a persistent domain from XML.
-pub(crate) fn define(conn: &Connect, xml: &str) -> Result<DomainSummary, HypervisorError> {
+pub(super) fn define(conn: &Connect, xml: &str) -> Result<DomainSummary, HypervisorError> {
     let dom = conn
         .define_domain_xml(xml)
         .map_err(|e| HypervisorError::from_virt("define domain", &e))?;
@@ -101,14 +101,14 @@ pub(crate) fn define(conn: &Connect, xml: &str) -> Result<DomainSummary, Hypervi
 }
 
 /// Removes a domain's persistent definition.
-pub(crate) fn undefine(conn: &Connect, domain: &DomainRef) -> Result<(), HypervisorError> {
+pub(super) fn undefine(conn: &Connect, domain: &DomainRef) -> Result<(), HypervisorError> {
     let dom = lookup(conn, domain)?;
     dom.undefine()
         .map_err(|e| HypervisorError::from_virt("undefine domain", &e))
 }
 
 /// Applies `action` and returns the domain's state afterwards.
-pub(crate) fn act(
+pub(super) fn act(
     conn: &Connect,
     domain: &DomainRef,
     action: DomainAction,
@@ -159,7 +159,7 @@ fn check_transition(dom: &Domain, action: DomainAction) -> Result<(), Hypervisor
 }
 
 /// The domain's XML description.
-pub(crate) fn xml(
+pub(super) fn xml(
     conn: &Connect,
     domain: &DomainRef,
     options: XmlOptions,

@@ -1,0 +1,13 @@
+//! The domain operations, by capability, and the libvirt calls they share.
+
+mod define;
+mod libvirt;
+mod power;
+mod read;
+
+pub use define::{DefineDomain, UndefineDomain};
+pub use libvirt::XmlOptions;
+pub use power::{
+    DestroyDomain, RebootDomain, ResumeDomain, ShutdownDomain, StartDomain, SuspendDomain,
+};
+pub use read::{GetDomain, GetDomainXml, ListDomains};
