@@ -9,7 +9,7 @@ use super::{
     pb::{self, pool_service_server::PoolService, publish_service_server::PublishService},
 };
 use crate::{
-    amqp::{Message, PublishError, Publisher},
+    amqp::{Message, Publisher},
     pool::PoolStats,
 };
 
@@ -203,26 +203,6 @@ fn pool_from_stats(stats: PoolStats) -> pb::Pool {
         opened,
         discarded,
         requests,
-    }
-}
-
-impl From<PublishError> for Status {
-    fn from(err: PublishError) -> Self {
-        let message = err.to_string();
-        match err {
-            PublishError::UnknownBroker(_) | PublishError::NotFound(_) => {
-                Status::not_found(message)
-            }
-            PublishError::Invalid(_) => Status::invalid_argument(message),
-            PublishError::Exhausted(_) => Status::resource_exhausted(message),
-            PublishError::Unavailable(_) => Status::unavailable(message),
-            PublishError::Unroutable { .. } | PublishError::Rejected(_) => {
-                Status::failed_precondition(message)
-            }
-            PublishError::Nacked => Status::aborted(message),
-            PublishError::Denied(_) => Status::permission_denied(message),
-            PublishError::DeadlineExceeded(_) => Status::deadline_exceeded(message),
-        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The one map from internal errors to gRPC statuses.
+//! The one map from the service's errors to gRPC statuses, for every service.
 //!
 //! Client errors say exactly what was wrong; internal errors are logged with their
 //! cause and answered with a stable message and an error id that finds the log line:
@@ -9,24 +9,32 @@ use tonic::Status;
 use tracing::error;
 
 use crate::{
-    host::HostError, hypervisor::HypervisorError, model::InvalidArgument, store::StoreError,
+    amqp::PublishError, host::HostError, hypervisor::HypervisorError, model::InvalidArgument,
+    store::StoreError,
 };
 
 impl From<HypervisorError> for Status {
     fn from(err: HypervisorError) -> Self {
+        let message = err.to_string();
         match err {
-            HypervisorError::Unavailable(m) | HypervisorError::ConnectionLost(m) => {
-                Status::unavailable(m)
+            HypervisorError::Unavailable { .. } | HypervisorError::ConnectionLost { .. } => {
+                Status::unavailable(message)
             }
             // Busy with another job: the client may retry the same call later.
-            HypervisorError::Busy(m) => Status::aborted(m),
-            HypervisorError::DomainNotFound(m) => Status::not_found(m),
-            HypervisorError::InvalidArgument(m) => Status::invalid_argument(m),
-            HypervisorError::FailedPrecondition(m) => Status::failed_precondition(m),
-            HypervisorError::AlreadyExists(m) => Status::already_exists(m),
-            HypervisorError::Unsupported(m) => Status::unimplemented(m),
-            e @ HypervisorError::Timeout { .. } => Status::deadline_exceeded(e.to_string()),
-            HypervisorError::Internal(m) => internal("libvirt call failed", &m, "libvirt"),
+            HypervisorError::Busy { .. } => Status::aborted(message),
+            HypervisorError::DomainNotFound { .. } | HypervisorError::DomainGone { .. } => {
+                Status::not_found(message)
+            }
+            HypervisorError::InvalidArgument { .. } => Status::invalid_argument(message),
+            HypervisorError::DomainState { .. } | HypervisorError::FailedPrecondition { .. } => {
+                Status::failed_precondition(message)
+            }
+            HypervisorError::AlreadyExists { .. } => Status::already_exists(message),
+            HypervisorError::Unsupported { .. } => Status::unimplemented(message),
+            HypervisorError::Timeout { .. } => Status::deadline_exceeded(message),
+            HypervisorError::Internal { .. } => {
+                internal("libvirt call failed", &message, "libvirt")
+            }
         }
     }
 }
@@ -34,6 +42,26 @@ impl From<HypervisorError> for Status {
 impl From<InvalidArgument> for Status {
     fn from(err: InvalidArgument) -> Self {
         Status::invalid_argument(err.message)
+    }
+}
+
+impl From<PublishError> for Status {
+    fn from(err: PublishError) -> Self {
+        let message = err.to_string();
+        match err {
+            PublishError::UnknownBroker(_) | PublishError::NotFound(_) => {
+                Status::not_found(message)
+            }
+            PublishError::Invalid(_) => Status::invalid_argument(message),
+            PublishError::Exhausted(_) => Status::resource_exhausted(message),
+            PublishError::Unavailable(_) => Status::unavailable(message),
+            PublishError::Unroutable { .. } | PublishError::Rejected(_) => {
+                Status::failed_precondition(message)
+            }
+            PublishError::Nacked => Status::aborted(message),
+            PublishError::Denied(_) => Status::permission_denied(message),
+            PublishError::DeadlineExceeded(_) => Status::deadline_exceeded(message),
+        }
     }
 }
 
@@ -72,19 +100,23 @@ mod tests {
 
     #[test]
     fn a_busy_domain_is_aborted_with_libvirts_message_and_a_lost_connection_unavailable() {
-        let busy = Status::from(HypervisorError::Busy(
-            "start domain: cannot acquire state change lock".into(),
-        ));
+        let busy = Status::from(HypervisorError::Busy {
+            operation: "start domain",
+            message: "cannot acquire state change lock".into(),
+        });
         assert_eq!(busy.code(), tonic::Code::Aborted);
         assert!(busy.message().contains("cannot acquire state change lock"));
-        let lost = Status::from(HypervisorError::ConnectionLost("x".into()));
+        let lost = Status::from(HypervisorError::ConnectionLost {
+            operation: "list",
+            message: "x".into(),
+        });
         assert_eq!(lost.code(), tonic::Code::Unavailable);
     }
 
     #[test]
     fn internal_errors_answer_an_id_and_never_the_cause() {
-        let first = Status::from(HypervisorError::Internal("/var/lib/secret path".into()));
-        let second = Status::from(HypervisorError::Internal("/var/lib/secret path".into()));
+        let first = Status::from(HypervisorError::internal("read", "/var/lib/secret path"));
+        let second = Status::from(HypervisorError::internal("read", "/var/lib/secret path"));
         assert_eq!(first.code(), tonic::Code::Internal);
         assert!(!first.message().contains("secret"), "{}", first.message());
         assert!(first.message().contains("error_id="));

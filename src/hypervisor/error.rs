@@ -4,45 +4,83 @@ use std::time::Duration;
 
 use virt::{error::Error as VirtError, sys};
 
-/// A failed hypervisor operation.
+use crate::model::{DomainAction, DomainRef, DomainState};
+
+/// A failed hypervisor operation. Variants carry what a client (or an error detail)
+/// needs to know: the operation, the domain, the state, libvirt's own words.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum HypervisorError {
     /// libvirt cannot be reached: the connect failed, or the service is closing.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error("{reason}")]
+    Unavailable { reason: String },
     /// A call found the connection broken, and a ping on it failed too: the
     /// connection is replaced.
-    #[error("{0}")]
-    ConnectionLost(String),
+    #[error("libvirt connection lost during {operation}: {message}")]
+    ConnectionLost {
+        operation: &'static str,
+        message: String,
+    },
     /// One domain is busy (libvirt's `VIR_ERR_OPERATION_TIMEOUT`, QEMU's "cannot
     /// acquire state change lock" during a migration or a backup). The connection
     /// is healthy; the call may be tried again later.
-    #[error("{0}")]
-    Busy(String),
+    #[error("{operation}: {message} (the domain is busy with another operation; try again later)")]
+    Busy {
+        operation: &'static str,
+        message: String,
+    },
     /// No domain has this UUID or name.
-    #[error("{0}")]
-    DomainNotFound(String),
-    /// The request was malformed; carries libvirt's own explanation.
-    #[error("{0}")]
-    InvalidArgument(String),
-    /// The operation is not valid in the domain's current state.
-    #[error("{0}")]
-    FailedPrecondition(String),
+    #[error("domain {domain} not found: no domain has this UUID or name")]
+    DomainNotFound { domain: DomainRef },
+    /// A domain vanished while an operation read it (libvirt's own words).
+    #[error("{operation}: {message}")]
+    DomainGone {
+        operation: &'static str,
+        message: String,
+    },
+    /// The domain's state does not allow the operation.
+    #[error("domain {domain:?} is {}; {action:?} needs {needs}", state.word())]
+    DomainState {
+        domain: String,
+        state: DomainState,
+        action: DomainAction,
+        needs: &'static str,
+    },
+    /// libvirt refused the request as malformed, in its own words.
+    #[error("{operation}: {message}")]
+    InvalidArgument {
+        operation: &'static str,
+        message: String,
+    },
+    /// libvirt refused the operation in the domain's current state.
+    #[error("{operation}: {message}")]
+    FailedPrecondition {
+        operation: &'static str,
+        message: String,
+    },
     /// A domain with this name or UUID exists already.
-    #[error("{0}")]
-    AlreadyExists(String),
+    #[error("{operation}: {message}")]
+    AlreadyExists {
+        operation: &'static str,
+        message: String,
+    },
     /// The hypervisor driver does not implement the operation.
-    #[error("{0}")]
-    Unsupported(String),
+    #[error("{operation}: {message}")]
+    Unsupported {
+        operation: &'static str,
+        message: String,
+    },
     /// libvirt did not answer in time.
     #[error("libvirt did not answer {operation} within {after:?}")]
     Timeout {
         operation: &'static str,
         after: Duration,
     },
-    /// Any other libvirt failure.
-    #[error("{0}")]
-    Internal(String),
+    /// Any other failure; its text is for the log, not for clients.
+    #[error("{operation}: {message}")]
+    Internal {
+        operation: &'static str,
+        message: String,
+    },
 }
 
 /// How a libvirt error code (and the part of libvirt that raised it) is treated.
@@ -62,26 +100,38 @@ pub(crate) enum ErrorClass {
 impl HypervisorError {
     /// Classifies a libvirt error raised by `operation`.
     pub(crate) fn from_virt(operation: &'static str, err: &VirtError) -> Self {
-        let message = format!("{operation}: {}", err.message());
+        let message = err.message().to_owned();
         match classify(err.code().to_raw(), err.domain().to_raw()) {
-            ErrorClass::ConnectionLoss => {
-                HypervisorError::ConnectionLost(format!("libvirt connection lost during {message}"))
+            ErrorClass::ConnectionLoss => HypervisorError::ConnectionLost { operation, message },
+            ErrorClass::Busy => HypervisorError::Busy { operation, message },
+            ErrorClass::DomainNotFound => HypervisorError::DomainGone { operation, message },
+            ErrorClass::InvalidArgument => HypervisorError::InvalidArgument { operation, message },
+            ErrorClass::FailedPrecondition => {
+                HypervisorError::FailedPrecondition { operation, message }
             }
-            ErrorClass::Busy => HypervisorError::Busy(format!(
-                "{message} (the domain is busy with another operation; try again later)"
-            )),
-            ErrorClass::DomainNotFound => HypervisorError::DomainNotFound(message),
-            ErrorClass::InvalidArgument => HypervisorError::InvalidArgument(message),
-            ErrorClass::FailedPrecondition => HypervisorError::FailedPrecondition(message),
-            ErrorClass::AlreadyExists => HypervisorError::AlreadyExists(message),
-            ErrorClass::Unsupported => HypervisorError::Unsupported(message),
-            ErrorClass::Internal => HypervisorError::Internal(message),
+            ErrorClass::AlreadyExists => HypervisorError::AlreadyExists { operation, message },
+            ErrorClass::Unsupported => HypervisorError::Unsupported { operation, message },
+            ErrorClass::Internal => HypervisorError::Internal { operation, message },
+        }
+    }
+
+    /// A failure with no libvirt error behind it.
+    pub(crate) fn internal(operation: &'static str, message: impl Into<String>) -> Self {
+        HypervisorError::Internal {
+            operation,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn unavailable(reason: impl Into<String>) -> Self {
+        HypervisorError::Unavailable {
+            reason: reason.into(),
         }
     }
 
     /// True when the error says the connection itself may be gone.
     pub fn is_connection_loss(&self) -> bool {
-        matches!(self, HypervisorError::ConnectionLost(_))
+        matches!(self, HypervisorError::ConnectionLost { .. })
     }
 }
 
@@ -170,8 +220,16 @@ mod tests {
 
     #[test]
     fn only_a_lost_connection_counts_as_one() {
-        assert!(HypervisorError::ConnectionLost("x".into()).is_connection_loss());
-        assert!(!HypervisorError::Busy("x".into()).is_connection_loss());
-        assert!(!HypervisorError::Unavailable("x".into()).is_connection_loss());
+        let lost = HypervisorError::ConnectionLost {
+            operation: "list",
+            message: "x".into(),
+        };
+        let busy = HypervisorError::Busy {
+            operation: "list",
+            message: "x".into(),
+        };
+        assert!(lost.is_connection_loss());
+        assert!(!busy.is_connection_loss());
+        assert!(!HypervisorError::unavailable("x").is_connection_loss());
     }
 }

@@ -82,9 +82,7 @@ impl Hypervisor {
                 .await
                 .map_err(|_| timeout())?
                 .map_err(|_| {
-                    CallError::Failed(HypervisorError::Unavailable(
-                        "libvirt connection closed".into(),
-                    ))
+                    CallError::Failed(HypervisorError::unavailable("libvirt connection closed"))
                 })?;
         let live = Arc::clone(live);
         let span = Span::current();
@@ -94,9 +92,10 @@ impl Hypervisor {
         });
         match tokio::time::timeout_at(deadline.into(), task).await {
             Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(CallError::Failed(HypervisorError::Internal(format!(
-                "{operation} panicked: {join}"
-            )))),
+            Ok(Err(join)) => Err(CallError::Failed(HypervisorError::internal(
+                operation,
+                format!("panicked: {join}"),
+            ))),
             // The blocking thread keeps its permit until libvirt answers.
             Err(_) => Err(timeout()),
         }
@@ -140,9 +139,9 @@ fn confirm_loss<T>(
     result: Result<T, HypervisorError>,
 ) -> Result<T, HypervisorError> {
     match result {
-        Err(HypervisorError::ConnectionLost(message)) if conn.lib_version().is_ok() => {
-            Err(HypervisorError::Unavailable(format!(
-                "{message} (the connection still answers and is kept)"
+        Err(lost @ HypervisorError::ConnectionLost { .. }) if conn.lib_version().is_ok() => {
+            Err(HypervisorError::unavailable(format!(
+                "{lost} (the connection still answers and is kept)"
             )))
         }
         other => other,
@@ -152,7 +151,7 @@ fn confirm_loss<T>(
 fn into_error(e: CallError) -> HypervisorError {
     match e {
         CallError::DeadBeforeSend => {
-            HypervisorError::Unavailable("libvirt connection closed right after connecting".into())
+            HypervisorError::unavailable("libvirt connection closed right after connecting")
         }
         CallError::Failed(e) => e,
     }

@@ -28,8 +28,8 @@ impl Hypervisor {
         let (result, ticket) = {
             let mut slot = self.slot.lock().await;
             if self.shut_down.load(Ordering::Acquire) {
-                return Err(HypervisorError::Unavailable(
-                    "the service is shutting down; libvirt is closed".into(),
+                return Err(HypervisorError::unavailable(
+                    "the service is shutting down; libvirt is closed",
                 ));
             }
             if let Some(live) = &slot.live {
@@ -47,7 +47,7 @@ impl Hypervisor {
             if slot.backoff.remaining(Instant::now()).is_some() {
                 // Another caller's attempt failed moments ago: share its outcome.
                 let (err, ticket) = slot.last_failure.clone().unwrap_or_else(|| {
-                    let err = HypervisorError::Unavailable("libvirt is unreachable".into());
+                    let err = HypervisorError::unavailable("libvirt is unreachable");
                     (err, Ticket::default())
                 });
                 (Err(err), ticket)
@@ -112,7 +112,7 @@ impl Hypervisor {
                 );
                 let delay = slot.backoff.record_failure(Instant::now());
                 warn!(uri = %self.redacted_uri, error = %message, retry_in = ?delay, "cannot connect to libvirt");
-                let err = HypervisorError::Unavailable(message.clone());
+                let err = HypervisorError::unavailable(message.clone());
                 self.set_status(|s| {
                     s.connected = false;
                     s.connect_failures += 1;

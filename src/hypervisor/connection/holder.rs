@@ -93,7 +93,8 @@ impl Hypervisor {
         events: Arc<EventSink>,
     ) -> Result<Self, HypervisorError> {
         // Before any connection opens, or libvirt never delivers events for it.
-        event_loop::ensure_running().map_err(HypervisorError::Internal)?;
+        event_loop::ensure_running()
+            .map_err(|e| HypervisorError::internal("start libvirt's event loop", e))?;
         let redacted_uri = uri::redact(&settings.uri);
         let backoff = crate::backoff::Backoff::new(
             settings.reconnect_backoff_initial,

@@ -57,9 +57,14 @@ async fn attempts_after(hypervisor: &Hypervisor, error: HypervisorError) -> Hype
 #[tokio::test]
 async fn a_busy_domain_keeps_the_connection() {
     let hypervisor = test_driver();
-    let busy = HypervisorError::Busy("cannot acquire state change lock".into());
+    let busy = HypervisorError::Busy {
+        operation: "start domain",
+        message: "cannot acquire state change lock".into(),
+    };
     let failed = attempts_after(&hypervisor, busy).await;
-    assert!(matches!(failed, HypervisorError::Busy(m) if m.contains("state change lock")));
+    assert!(
+        matches!(&failed, HypervisorError::Busy { message, .. } if message.contains("state change lock"))
+    );
     let status = hypervisor.status();
     assert_eq!(status.connect_attempts, 1, "no reconnect");
     assert!(status.connected);
@@ -69,10 +74,13 @@ async fn a_busy_domain_keeps_the_connection() {
 #[tokio::test]
 async fn a_loss_that_the_ping_disproves_keeps_the_connection() {
     let hypervisor = test_driver();
-    let lost = HypervisorError::ConnectionLost("list: broken pipe".into());
+    let lost = HypervisorError::ConnectionLost {
+        operation: "list",
+        message: "broken pipe".into(),
+    };
     let failed = attempts_after(&hypervisor, lost).await;
     assert!(
-        matches!(&failed, HypervisorError::Unavailable(m) if m.contains("still answers")),
+        matches!(&failed, HypervisorError::Unavailable { reason } if reason.contains("still answers")),
         "{failed:?}"
     );
     let status = hypervisor.status();

@@ -28,10 +28,9 @@ pub(super) fn lookup(conn: &Connect, domain: &DomainRef) -> Result<Domain, Hyper
         DomainRef::Name(name) => conn.lookup_domain_by_name(name),
     };
     found.map_err(|e| match HypervisorError::from_virt("lookup domain", &e) {
-        HypervisorError::DomainNotFound(_) => HypervisorError::DomainNotFound(format!(
-            "domain {:?} not found: no domain has this UUID or name",
-            domain.as_str()
-        )),
+        HypervisorError::DomainGone { .. } => HypervisorError::DomainNotFound {
+            domain: domain.clone(),
+        },
         other => other,
     })
 }
@@ -84,7 +83,7 @@ pub(super) fn list_all(conn: &Connect) -> Result<Vec<DomainSummary>, HypervisorE
         match summarize(dom) {
             Ok(summary) => summaries.push(summary),
             // Undefined between the listing and the read: it simply is no longer there.
-            Err(HypervisorError::DomainNotFound(_)) => {}
+            Err(HypervisorError::DomainGone { .. }) => {}
             Err(e) => return Err(e),
         }
     }
@@ -151,11 +150,12 @@ fn check_transition(dom: &Domain, action: DomainAction) -> Result<(), Hypervisor
     if allowed.contains(&state) || state == DomainState::NoState {
         return Ok(());
     }
-    let name = dom.name().unwrap_or_default();
-    Err(HypervisorError::FailedPrecondition(format!(
-        "domain {name:?} is {}; {action:?} needs {needs}",
-        state.word()
-    )))
+    Err(HypervisorError::DomainState {
+        domain: dom.name().unwrap_or_default(),
+        state,
+        action,
+        needs,
+    })
 }
 
 /// The domain's XML description.
