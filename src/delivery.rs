@@ -5,12 +5,9 @@
 
 use std::{future::Future, time::Duration};
 
-use tokio::{
-    sync::{Notify, oneshot},
-    time::Instant,
-};
+use tokio::{sync::Notify, time::Instant};
 
-use crate::backoff::Backoff;
+use crate::{backoff::Backoff, workers::Drain};
 
 /// How one pass over a sink's pending rows ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +24,7 @@ pub enum Pass {
 ///
 /// A pass may be dropped at any await point (at the stop deadline): rows are marked
 /// delivered only after their delivery, so a dropped pass leaves them pending.
-pub trait Drain: Send {
+pub trait Sink: Send {
     fn pass(&mut self) -> impl Future<Output = Pass> + Send;
 }
 
@@ -42,28 +39,19 @@ pub struct Pacing {
     pub idle_poll: Duration,
 }
 
-/// The stop request: it carries the deadline of the whole shutdown.
-pub type Stop = oneshot::Receiver<Instant>;
-
-/// The deadline a stop request carries; a dropped sender means stop now.
-pub fn deadline_of(stop: Result<Instant, oneshot::error::RecvError>) -> Instant {
-    stop.unwrap_or_else(|_| Instant::now())
-}
-
 /// Runs `drain` until `stop` fires, then keeps delivering while passes deliver full
 /// batches, until the deadline the stop carries; the pass under way at the deadline is
 /// dropped.
-pub async fn drive<D: Drain>(drain: &mut D, wake: &Notify, mut stop: Stop, pacing: Pacing) {
+pub async fn drive<D: Sink>(sink: &mut D, wake: &Notify, mut stop: Drain, pacing: Pacing) {
     let mut backoff = Backoff::new(pacing.retry_initial, pacing.retry_max);
     loop {
         let pass = {
-            let pass = drain.pass();
+            let pass = sink.pass();
             tokio::pin!(pass);
             tokio::select! {
                 pass = &mut pass => Ok(pass),
-                at = &mut stop => {
+                deadline = stop.requested() => {
                     // The pass under way is part of the flush.
-                    let deadline = deadline_of(at);
                     Err((deadline, tokio::time::timeout_at(deadline, pass).await))
                 }
             }
@@ -72,7 +60,7 @@ pub async fn drive<D: Drain>(drain: &mut D, wake: &Notify, mut stop: Stop, pacin
             Ok(pass) => pass,
             Err((deadline, last)) => {
                 if last == Ok(Pass::More) {
-                    flush(drain, deadline).await;
+                    flush(sink, deadline).await;
                 }
                 return;
             }
@@ -91,17 +79,15 @@ pub async fn drive<D: Drain>(drain: &mut D, wake: &Notify, mut stop: Stop, pacin
         tokio::select! {
             () = wake.notified(), if pass == Pass::Idle => {}
             () = tokio::time::sleep(wait) => {}
-            at = &mut stop => {
-                flush(drain, deadline_of(at)).await;
+            deadline = stop.requested() => {
+                flush(sink, deadline).await;
                 return;
             }
         }
     }
 }
 
-async fn flush<D: Drain>(drain: &mut D, deadline: Instant) {
-    let _ = tokio::time::timeout_at(deadline, async {
-        while drain.pass().await == Pass::More {}
-    })
-    .await;
+async fn flush<D: Sink>(sink: &mut D, deadline: Instant) {
+    let _ =
+        tokio::time::timeout_at(deadline, async { while sink.pass().await == Pass::More {} }).await;
 }

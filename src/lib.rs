@@ -28,5 +28,6 @@ mod standby;
 pub mod store;
 pub mod telemetry;
 pub mod webhook;
+pub mod workers;
 
 pub use app::App;

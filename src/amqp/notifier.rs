@@ -8,7 +8,7 @@ use tracing::{debug, warn};
 
 use super::{Message, Publisher};
 use crate::{
-    delivery::{Drain, Pacing, Pass, Stop, drive},
+    delivery::{Pacing, Pass, Sink, drive},
     store::Store,
 };
 
@@ -29,7 +29,7 @@ pub struct Notifier {
 
 impl Notifier {
     /// Delivers until `stop` fires, then flushes until the deadline it carries.
-    pub async fn run(mut self, stop: Stop) {
+    pub async fn run(mut self, stop: crate::workers::Drain) {
         let wake = Arc::clone(&self.wake);
         let pacing = Pacing {
             retry_initial: Duration::from_millis(200),
@@ -87,7 +87,7 @@ impl Notifier {
     }
 }
 
-impl Drain for Notifier {
+impl Sink for Notifier {
     async fn pass(&mut self) -> Pass {
         match self.publish_pending().await {
             Ok(true) => Pass::More,

@@ -175,7 +175,7 @@ impl LifecycleRecorder {
     /// A reconciliation is owed after every connect, after a queue overflow and every
     /// `resync_interval` (when not zero); one that fails stays owed and is retried
     /// with backoff until it succeeds, so a gap is never left uncovered.
-    pub async fn run(mut self, hypervisor: Arc<Hypervisor>, stop: crate::delivery::Stop) {
+    pub async fn run(mut self, hypervisor: Arc<Hypervisor>, mut stop: crate::workers::Drain) {
         let mut batch = Vec::with_capacity(self.batch_limit);
         let limit = self.batch_limit;
         let mut owed = ReconcileOwed::new();
@@ -184,12 +184,10 @@ impl LifecycleRecorder {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick
         });
-        tokio::pin!(stop);
         loop {
             tokio::select! {
                 biased;
-                at = &mut stop => {
-                    let deadline = crate::delivery::deadline_of(at);
+                deadline = stop.requested() => {
                     if tokio::time::timeout_at(deadline, self.drain_queue(&mut batch)).await.is_err() {
                         warn!("shutdown deadline reached before every queued lifecycle event was stored; the next start reconciles");
                     }

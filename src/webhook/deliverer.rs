@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 use super::signature::sign;
 use crate::{
     config::WebhookConfig,
-    delivery::{Drain, Pacing, Pass, Stop, drive},
+    delivery::{Pacing, Pass, Sink, drive},
     http::{HttpPools, OutgoingRequest, RequestOptions},
     secret::Secret,
     store::{OutboxRow, Store},
@@ -80,7 +80,7 @@ impl Deliverer {
     /// Delivers until `stop` fires, then keeps delivering while the receiver accepts,
     /// until the deadline `stop` carries; what is left waits in the outbox for the
     /// next start.
-    pub async fn run(mut self, stop: Stop) {
+    pub async fn run(mut self, stop: crate::workers::Drain) {
         let wake = Arc::clone(&self.wake);
         let pacing = Pacing {
             retry_initial: self.hook.retry_initial,
@@ -244,7 +244,7 @@ impl Deliverer {
     }
 }
 
-impl Drain for Deliverer {
+impl Sink for Deliverer {
     fn pass(&mut self) -> impl Future<Output = Pass> + Send {
         self.deliver_pending()
     }
