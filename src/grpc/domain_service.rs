@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 use super::{
     access,
     convert::state_filter,
-    page_token::PageToken,
+    paging::Paging,
     pb::{self, domain_service_server::DomainService},
 };
 use crate::{
@@ -21,8 +21,6 @@ use crate::{
     security::Caller,
 };
 
-const DEFAULT_PAGE_SIZE: usize = 100;
-const MAX_PAGE_SIZE: usize = 1000;
 /// libvirt domain XML is small; this bounds what a client can make us parse.
 const MAX_XML_BYTES: usize = 1024 * 1024;
 
@@ -69,36 +67,19 @@ impl DomainService for DomainApi {
             page_token,
             state,
         } = request.into_inner();
-        let page_size = match page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n if n < 0 => {
-                return Err(Status::invalid_argument("`page_size` must not be negative"));
-            }
-            n => (n as usize).min(MAX_PAGE_SIZE),
-        };
         let filter = state_filter(state)?;
         let filter_key = filter.map(|s| format!("{s:?}")).unwrap_or_default();
-        let cursor = PageToken::decode(&page_token, &filter_key)?;
+        let paging = Paging::parse(page_size, &page_token, filter_key)?;
 
         let domains = self.perform(ListDomains).await?;
         let mut page: Vec<pb::Domain> = domains
             .into_iter()
             .filter(|d| filter.is_none_or(|state| d.state == state))
-            .filter(|d| cursor.as_ref().is_none_or(|c| d.name > c.last_name))
-            .take(page_size + 1)
+            .filter(|d| paging.after.as_ref().is_none_or(|after| &d.name > after))
+            .take(paging.fetch())
             .map(pb::Domain::from)
             .collect();
-        let next_page_token = if page.len() > page_size {
-            page.truncate(page_size);
-            let last_name = page.last().map(|d| d.name.clone()).unwrap_or_default();
-            PageToken {
-                filter: filter_key,
-                last_name,
-            }
-            .encode()
-        } else {
-            String::new()
-        };
+        let next_page_token = paging.finish(&mut page, |d| d.name.clone());
         Ok(Response::new(pb::ListDomainsResponse {
             domains: page,
             next_page_token,

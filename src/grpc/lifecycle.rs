@@ -16,15 +16,13 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tonic::Status;
 
-use super::{convert, page_token::PageToken, pb};
+use super::{convert, paging::Paging, pb};
 use crate::{
     events::EventHub,
     model::{DomainRef, EventType, LifecycleEvent},
     store::{EventQuery, Store},
 };
 
-const DEFAULT_PAGE_SIZE: usize = 100;
-const MAX_PAGE_SIZE: usize = 1000;
 const CATCH_UP_PAGE: usize = 500;
 /// Messages buffered per watcher between its task and its HTTP/2 stream.
 const STREAM_BUFFER: usize = 256;
@@ -48,11 +46,6 @@ pub(crate) async fn list(
         end_time,
         order,
     } = request;
-    let limit = match page_size {
-        0 => DEFAULT_PAGE_SIZE,
-        n if n < 0 => return Err(Status::invalid_argument("`page_size` must not be negative")),
-        n => (n as usize).min(MAX_PAGE_SIZE),
-    };
     let newest_first = match pb::EventOrder::try_from(order) {
         Ok(pb::EventOrder::Unspecified | pb::EventOrder::NewestFirst) => true,
         Ok(pb::EventOrder::OldestFirst) => false,
@@ -82,12 +75,8 @@ pub(crate) async fn list(
     }
     let fingerprint =
         format!("{newest_first}|{domain:?}|{types:?}|{start_micros:?}|{end_micros:?}");
-    let cursor = PageToken::decode(&page_token, &fingerprint)?
-        .map(|token| token.last_name.parse::<i64>())
-        .transpose()
-        .map_err(|_| {
-            Status::invalid_argument("`page_token` is not a token returned by ListLifecycleEvents")
-        })?;
+    let paging = Paging::parse(page_size, &page_token, fingerprint)?;
+    let cursor = paging.after_id()?;
 
     let mut events = store
         .lifecycle_events(
@@ -99,7 +88,7 @@ pub(crate) async fn list(
                 end_micros,
                 newest_first,
                 cursor,
-                limit: limit + 1,
+                limit: paging.fetch(),
             },
         )
         .await?;
@@ -116,17 +105,7 @@ pub(crate) async fn list(
             return Err(pruned(store, hostname, watermark, Resume::PageToken(cursor)).await);
         }
     }
-    let next_page_token = if events.len() > limit {
-        events.truncate(limit);
-        let last = events.last().map(|e| e.id).unwrap_or_default();
-        PageToken {
-            filter: fingerprint,
-            last_name: last.to_string(),
-        }
-        .encode()
-    } else {
-        String::new()
-    };
+    let next_page_token = paging.finish(&mut events, |e| e.id.to_string());
     Ok(pb::ListLifecycleEventsResponse {
         events: events.into_iter().map(pb::LifecycleEvent::from).collect(),
         next_page_token,

@@ -8,7 +8,7 @@ mod health;
 mod host_service;
 mod layer;
 mod lifecycle;
-mod page_token;
+mod paging;
 mod publish_service;
 mod status;
 mod webhook_service;

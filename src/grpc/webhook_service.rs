@@ -2,14 +2,11 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{convert::timestamp_from_micros, page_token::PageToken, pb};
+use super::{convert::timestamp_from_micros, paging::Paging, pb};
 use crate::{
     config::WebhookConfig,
     store::{Delivery, DeliveryState, Store},
 };
-
-const DEFAULT_PAGE_SIZE: usize = 100;
-const MAX_PAGE_SIZE: usize = 1000;
 
 #[derive(Debug, Clone)]
 pub struct WebhookApi {
@@ -92,38 +89,13 @@ impl pb::webhook_service_server::WebhookService for WebhookApi {
                 )));
             }
         };
-        let limit = match page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n if n < 0 => return Err(Status::invalid_argument("`page_size` must not be negative")),
-            n => usize::try_from(n)
-                .unwrap_or(MAX_PAGE_SIZE)
-                .min(MAX_PAGE_SIZE),
-        };
-        let fingerprint = format!("{webhook}|{state:?}");
-        let before = PageToken::decode(&page_token, &fingerprint)?
-            .map(|token| token.last_name.parse::<i64>())
-            .transpose()
-            .map_err(|_| {
-                Status::invalid_argument("`page_token` is not a token this call returned")
-            })?;
+        let paging = Paging::parse(page_size, &page_token, format!("{webhook}|{state:?}"))?;
+        let before = paging.after_id()?;
         let mut deliveries = self
             .store
-            .deliveries(&self.hostname, &hook.sink(), state, before, limit + 1)
+            .deliveries(&self.hostname, &hook.sink(), state, before, paging.fetch())
             .await?;
-        let next_page_token = if deliveries.len() > limit {
-            deliveries.truncate(limit);
-            PageToken {
-                filter: fingerprint,
-                last_name: deliveries
-                    .last()
-                    .map(|d| d.id)
-                    .unwrap_or_default()
-                    .to_string(),
-            }
-            .encode()
-        } else {
-            String::new()
-        };
+        let next_page_token = paging.finish(&mut deliveries, |d| d.id.to_string());
         Ok(Response::new(pb::ListWebhookDeliveriesResponse {
             deliveries: deliveries.into_iter().map(delivery_to_pb).collect(),
             next_page_token,
