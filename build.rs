@@ -21,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &[
                 "proto/virtplane/v1/domain.proto",
                 "proto/virtplane/v1/host.proto",
+                "proto/virtplane/v1/pool.proto",
                 "proto/virtplane/v1/publish.proto",
                 "proto/virtplane/v1/webhook.proto",
             ],

@@ -3,21 +3,22 @@
 pub mod access;
 mod convert;
 mod deadline;
-mod domain_service;
+mod domain;
 mod health;
-mod host_service;
+mod host;
 mod layer;
-mod lifecycle;
 mod paging;
-mod publish_service;
+mod pool;
+mod publish;
 mod status;
 mod webhook_service;
 
-pub use domain_service::DomainApi;
+pub use domain::DomainApi;
 pub use health::{HealthHandle, serve_health};
-pub use host_service::HostApi;
+pub use host::HostApi;
 pub use layer::{RpcLayer, code_name};
-pub use publish_service::{PoolApi, PublishApi};
+pub use pool::PoolApi;
+pub use publish::PublishApi;
 pub use webhook_service::WebhookApi;
 
 /// Generated protobuf types and service stubs of `virtplane.v1`.

@@ -1,14 +1,10 @@
-//! `ListLifecycleEvents` and `WatchLifecycleEvents` (on HostService).
+//! `WatchLifecycleEvents`: stored events after `after_id`, then live ones.
 //!
 //! A watch with `after_id` first catches up from the database page by page, then
 //! subscribes to the live feed, reads the database once more for whatever was stored
 //! between its last page and the subscription, and from then on forwards live events
-//! it has not sent yet: no gap, no duplicate.
-//!
-//! A cursor (`after_id`, a page token) that resumes inside the pruned part of the
-//! journal is answered with OUT_OF_RANGE rather than with the events after the gap.
-//! The watermark is read after the page it guards: it only rises, and rises in the
-//! transaction that deletes, so a page read before it was still whole.
+//! it has not sent yet: no gap, no duplicate. An `after_id` inside the pruned part of
+//! the journal is answered with OUT_OF_RANGE.
 
 use std::{pin::Pin, sync::Arc};
 
@@ -16,10 +12,11 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tonic::Status;
 
-use super::{convert, paging::Paging, pb};
+use super::cursor::{Resume, domain_key, parse_domain, pruned};
 use crate::{
     events::EventHub,
-    model::{DomainRef, EventType, LifecycleEvent},
+    grpc::pb,
+    model::{DomainRef, LifecycleEvent},
     store::{EventQuery, Store},
 };
 
@@ -31,89 +28,8 @@ const STREAM_BUFFER: usize = 256;
 pub(crate) type EventStream =
     Pin<Box<dyn Stream<Item = Result<pb::LifecycleEvent, Status>> + Send>>;
 
-/// Serves one page of stored events.
-pub(crate) async fn list(
-    store: &Store,
-    hostname: &str,
-    request: pb::ListLifecycleEventsRequest,
-) -> Result<pb::ListLifecycleEventsResponse, Status> {
-    let pb::ListLifecycleEventsRequest {
-        page_size,
-        page_token,
-        domain,
-        types,
-        start_time,
-        end_time,
-        order,
-    } = request;
-    let newest_first = match pb::EventOrder::try_from(order) {
-        Ok(pb::EventOrder::Unspecified | pb::EventOrder::NewestFirst) => true,
-        Ok(pb::EventOrder::OldestFirst) => false,
-        Err(_) => {
-            return Err(Status::invalid_argument(format!(
-                "`order` {order} is not an EventOrder value"
-            )));
-        }
-    };
-    let domain = parse_domain(&domain)?;
-    let types = types
-        .into_iter()
-        .map(convert::event_type_from_pb)
-        .collect::<Result<Vec<EventType>, Status>>()?;
-    let start_micros = start_time
-        .map(|t| convert::micros_from_timestamp("start_time", &t))
-        .transpose()?;
-    let end_micros = end_time
-        .map(|t| convert::micros_from_timestamp("end_time", &t))
-        .transpose()?;
-    if let (Some(start), Some(end)) = (start_micros, end_micros)
-        && start >= end
-    {
-        return Err(Status::invalid_argument(
-            "`start_time` must be before `end_time`",
-        ));
-    }
-    let fingerprint =
-        format!("{newest_first}|{domain:?}|{types:?}|{start_micros:?}|{end_micros:?}");
-    let paging = Paging::parse(page_size, &page_token, fingerprint)?;
-    let cursor = paging.after_id()?;
-
-    let mut events = store
-        .lifecycle_events(
-            hostname,
-            &EventQuery {
-                domain: domain.map(|d| domain_key(&d)),
-                types,
-                start_micros,
-                end_micros,
-                newest_first,
-                cursor,
-                limit: paging.fetch(),
-            },
-        )
-        .await?;
-    if let Some(cursor) = cursor {
-        // Oldest first, the token expects every id above the cursor; newest first,
-        // every id below it, which are gone once the cursor itself was pruned.
-        let watermark = store.events_pruned_through(hostname).await?;
-        let stale = if newest_first {
-            cursor <= watermark
-        } else {
-            cursor < watermark
-        };
-        if stale {
-            return Err(pruned(store, hostname, watermark, Resume::PageToken(cursor)).await);
-        }
-    }
-    let next_page_token = paging.finish(&mut events, |e| e.id.to_string());
-    Ok(pb::ListLifecycleEventsResponse {
-        events: events.into_iter().map(pb::LifecycleEvent::from).collect(),
-        next_page_token,
-    })
-}
-
 /// Starts a watch: a task feeding the returned stream.
-pub(crate) fn watch(
+pub(super) fn watch(
     store: Store,
     hostname: String,
     hub: EventHub,
@@ -291,50 +207,5 @@ impl Watcher {
             .send(Ok(pb::LifecycleEvent::from(event.clone())))
             .await
             .map_err(|_| ())
-    }
-}
-
-/// Where a client asked to resume from.
-#[derive(Debug, Clone, Copy)]
-enum Resume {
-    AfterId(i64),
-    PageToken(i64),
-}
-
-/// OUT_OF_RANGE for a cursor into the pruned journal, naming the oldest event kept
-/// and how to recover: the client's view is stale, only a resync makes it whole.
-async fn pruned(store: &Store, hostname: &str, watermark: i64, resume: Resume) -> Status {
-    let oldest = match store.oldest_event_id(hostname).await {
-        Ok(Some(id)) => format!("the oldest available event is id {id}"),
-        Ok(None) => "no event is kept now".to_owned(),
-        Err(e) => return Status::from(e),
-    };
-    let (asked, again) = match resume {
-        Resume::AfterId(id) => (
-            format!("`after_id` {id}"),
-            format!("then watch with an `after_id` of at least {watermark}, or none"),
-        ),
-        Resume::PageToken(id) => (
-            format!("`page_token` (after id {id})"),
-            "then list again without `page_token`".to_owned(),
-        ),
-    };
-    Status::out_of_range(format!(
-        "{asked} points before the oldest kept event: events up to id {watermark} were pruned \
-         (events.retention_days) and {oldest}; resync this host's domains with ListDomains, {again}"
-    ))
-}
-
-fn parse_domain(domain: &str) -> Result<Option<DomainRef>, Status> {
-    if domain.is_empty() {
-        Ok(None)
-    } else {
-        Ok(Some(DomainRef::parse(domain)?))
-    }
-}
-
-fn domain_key(domain: &DomainRef) -> String {
-    match domain {
-        DomainRef::Uuid(s) | DomainRef::Name(s) => s.clone(),
     }
 }

@@ -1,0 +1,49 @@
+//! Defining a domain from XML, and undefining one.
+
+use tonic::Status;
+
+use super::DomainApi;
+use crate::{
+    grpc::pb,
+    hypervisor::{DefineDomain, UndefineDomain},
+    model::DomainRef,
+};
+
+/// libvirt domain XML is small; this bounds what a client can make us parse.
+const MAX_XML_BYTES: usize = 1024 * 1024;
+
+impl DomainApi {
+    pub(super) async fn define(
+        &self,
+        request: pb::DefineDomainRequest,
+    ) -> Result<pb::Domain, Status> {
+        let pb::DefineDomainRequest { xml } = request;
+        if xml.trim().is_empty() {
+            return Err(Status::invalid_argument(
+                "`xml` is required: a libvirt domain XML document",
+            ));
+        }
+        if xml.len() > MAX_XML_BYTES {
+            return Err(Status::invalid_argument(format!(
+                "`xml` is {} bytes; at most {MAX_XML_BYTES} are accepted",
+                xml.len()
+            )));
+        }
+        if xml.contains('\0') {
+            return Err(Status::invalid_argument(
+                "`xml` must not contain NUL characters",
+            ));
+        }
+        Ok(self.perform(DefineDomain { xml }).await?.into())
+    }
+
+    pub(super) async fn undefine(
+        &self,
+        request: pb::UndefineDomainRequest,
+    ) -> Result<pb::UndefineDomainResponse, Status> {
+        let pb::UndefineDomainRequest { domain } = request;
+        self.perform(UndefineDomain(DomainRef::parse(&domain)?))
+            .await?;
+        Ok(pb::UndefineDomainResponse {})
+    }
+}

@@ -1,0 +1,79 @@
+//! The service: one line per RPC, dispatching to the handlers.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::{list, watch};
+use crate::{
+    events::{EventHub, EventStats},
+    grpc::pb::{self, host_service_server::HostService},
+    host::HostController,
+    hypervisor::Hypervisor,
+    store::Store,
+};
+
+/// Serves `HostService`.
+#[derive(Debug, Clone)]
+pub struct HostApi {
+    pub(super) hypervisor: Arc<Hypervisor>,
+    pub(super) host: Arc<HostController>,
+    pub(super) store: Store,
+    pub(super) hub: EventHub,
+    pub(super) stats: Arc<EventStats>,
+}
+
+impl HostApi {
+    pub fn new(
+        hypervisor: Arc<Hypervisor>,
+        host: Arc<HostController>,
+        store: Store,
+        hub: EventHub,
+        stats: Arc<EventStats>,
+    ) -> Self {
+        HostApi {
+            hypervisor,
+            host,
+            store,
+            hub,
+            stats,
+        }
+    }
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl HostService for HostApi {
+    type WatchLifecycleEventsStream = watch::EventStream;
+
+    async fn get_host(&self, request: Request<pb::GetHostRequest>) -> Reply<pb::Host> {
+        self.get(request.into_inner()).await.map(Response::new)
+    }
+
+    async fn set_host_enabled(
+        &self,
+        request: Request<pb::SetHostEnabledRequest>,
+    ) -> Reply<pb::Host> {
+        self.set_enabled(request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_lifecycle_events(
+        &self,
+        request: Request<pb::ListLifecycleEventsRequest>,
+    ) -> Reply<pb::ListLifecycleEventsResponse> {
+        list::list(&self.store, self.host.hostname(), request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn watch_lifecycle_events(
+        &self,
+        request: Request<pb::WatchLifecycleEventsRequest>,
+    ) -> Reply<Self::WatchLifecycleEventsStream> {
+        let (store, hostname) = (self.store.clone(), self.host.hostname().to_owned());
+        watch::watch(store, hostname, self.hub.clone(), request.into_inner()).map(Response::new)
+    }
+}

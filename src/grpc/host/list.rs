@@ -1,0 +1,96 @@
+//! `ListLifecycleEvents`: one page of the host's stored events, filtered.
+//!
+//! A page token that resumes inside the pruned part of the journal is answered with
+//! OUT_OF_RANGE rather than with the events after the gap. The watermark is read
+//! after the page it guards: it only rises, and rises in the transaction that
+//! deletes, so a page read before it was still whole.
+
+use tonic::Status;
+
+use super::cursor::{Resume, domain_key, parse_domain, pruned};
+use crate::{
+    grpc::{convert, paging::Paging, pb},
+    model::EventType,
+    store::{EventQuery, Store},
+};
+
+/// Serves one page of stored events.
+pub(super) async fn list(
+    store: &Store,
+    hostname: &str,
+    request: pb::ListLifecycleEventsRequest,
+) -> Result<pb::ListLifecycleEventsResponse, Status> {
+    let pb::ListLifecycleEventsRequest {
+        page_size,
+        page_token,
+        domain,
+        types,
+        start_time,
+        end_time,
+        order,
+    } = request;
+    let newest_first = match pb::EventOrder::try_from(order) {
+        Ok(pb::EventOrder::Unspecified | pb::EventOrder::NewestFirst) => true,
+        Ok(pb::EventOrder::OldestFirst) => false,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "`order` {order} is not an EventOrder value"
+            )));
+        }
+    };
+    let domain = parse_domain(&domain)?;
+    let types = types
+        .into_iter()
+        .map(convert::event_type_from_pb)
+        .collect::<Result<Vec<EventType>, Status>>()?;
+    let start_micros = start_time
+        .map(|t| convert::micros_from_timestamp("start_time", &t))
+        .transpose()?;
+    let end_micros = end_time
+        .map(|t| convert::micros_from_timestamp("end_time", &t))
+        .transpose()?;
+    if let (Some(start), Some(end)) = (start_micros, end_micros)
+        && start >= end
+    {
+        return Err(Status::invalid_argument(
+            "`start_time` must be before `end_time`",
+        ));
+    }
+    let fingerprint =
+        format!("{newest_first}|{domain:?}|{types:?}|{start_micros:?}|{end_micros:?}");
+    let paging = Paging::parse(page_size, &page_token, fingerprint)?;
+    let cursor = paging.after_id()?;
+
+    let mut events = store
+        .lifecycle_events(
+            hostname,
+            &EventQuery {
+                domain: domain.map(|d| domain_key(&d)),
+                types,
+                start_micros,
+                end_micros,
+                newest_first,
+                cursor,
+                limit: paging.fetch(),
+            },
+        )
+        .await?;
+    if let Some(cursor) = cursor {
+        // Oldest first, the token expects every id above the cursor; newest first,
+        // every id below it, which are gone once the cursor itself was pruned.
+        let watermark = store.events_pruned_through(hostname).await?;
+        let stale = if newest_first {
+            cursor <= watermark
+        } else {
+            cursor < watermark
+        };
+        if stale {
+            return Err(pruned(store, hostname, watermark, Resume::PageToken(cursor)).await);
+        }
+    }
+    let next_page_token = paging.finish(&mut events, |e| e.id.to_string());
+    Ok(pb::ListLifecycleEventsResponse {
+        events: events.into_iter().map(pb::LifecycleEvent::from).collect(),
+        next_page_token,
+    })
+}

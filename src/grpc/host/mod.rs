@@ -1,0 +1,10 @@
+//! `virtplane.v1.HostService`: the service's dispatch, the host's state, and its
+//! lifecycle events listed and watched.
+
+mod api;
+mod cursor;
+mod list;
+mod state;
+mod watch;
+
+pub use api::HostApi;

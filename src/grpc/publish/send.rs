@@ -1,0 +1,98 @@
+//! Publishing one message or a batch, each within one deadline.
+
+use tonic::{Request, Response, Status};
+
+use super::PublishApi;
+use crate::{
+    amqp::Message,
+    grpc::{convert::message_from_pb, deadline::answer_by, pb},
+};
+
+/// Most messages accepted in one `PublishBatch`.
+const MAX_BATCH: usize = 10_000;
+
+impl PublishApi {
+    pub(super) async fn send_one(
+        &self,
+        request: Request<pb::PublishRequest>,
+    ) -> Result<Response<pb::PublishResponse>, Status> {
+        let deadline = answer_by(request.metadata());
+        let request = request.into_inner();
+        let pb::PublishRequest {
+            broker,
+            exchange,
+            routing_key,
+            body,
+            headers,
+            content_type,
+            message_id,
+            correlation_id,
+            mandatory,
+            transient,
+        } = request;
+        require_broker(&broker)?;
+        let message = message_from_pb(pb::OutgoingMessage {
+            exchange,
+            routing_key,
+            body,
+            headers,
+            content_type,
+            message_id,
+            correlation_id,
+            mandatory,
+            transient,
+        });
+        self.publisher.publish(&broker, &message, deadline).await?;
+        Ok(Response::new(pb::PublishResponse {}))
+    }
+
+    pub(super) async fn send_batch(
+        &self,
+        request: Request<pb::PublishBatchRequest>,
+    ) -> Result<Response<pb::PublishBatchResponse>, Status> {
+        let deadline = answer_by(request.metadata());
+        let pb::PublishBatchRequest { broker, messages } = request.into_inner();
+        require_broker(&broker)?;
+        if messages.is_empty() {
+            return Err(Status::invalid_argument("`messages` is empty"));
+        }
+        if messages.len() > MAX_BATCH {
+            return Err(Status::invalid_argument(format!(
+                "`messages` holds {}; at most {MAX_BATCH} per batch",
+                messages.len()
+            )));
+        }
+        let messages: Vec<Message> = messages.into_iter().map(message_from_pb).collect();
+        let results = self
+            .publisher
+            .publish_batch(&broker, &messages, deadline)
+            .await?
+            .into_iter()
+            .map(|result| match result {
+                Ok(()) => pb::PublishResult {
+                    code: tonic::Code::Ok as i32,
+                    error: String::new(),
+                },
+                Err(e) => {
+                    let status = Status::from(e);
+                    pb::PublishResult {
+                        code: status.code() as i32,
+                        error: status.message().to_owned(),
+                    }
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::PublishBatchResponse { results }))
+    }
+}
+
+/// A broker is named by the client; an empty name is a missing field, not an
+/// unknown broker.
+fn require_broker(broker: &str) -> Result<(), Status> {
+    if broker.is_empty() {
+        return Err(Status::invalid_argument(
+            "`broker` is required: name one of the configured brokers (ListBrokers lists them)",
+        ));
+    }
+    Ok(())
+}
