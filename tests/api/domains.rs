@@ -4,29 +4,7 @@
 use tonic::Code;
 use virtplane::grpc::pb::{self, DomainState};
 
-use crate::support::{
-    TEST_DRIVER, TestApp, TestOptions, domain_xml, scratch, spawn_app, unique_name,
-};
-
-async fn define(app: &mut TestApp, name: &str) -> pb::Domain {
-    app.domains
-        .define_domain(pb::DefineDomainRequest {
-            xml: domain_xml(name),
-        })
-        .await
-        .expect("define")
-        .into_inner()
-}
-
-async fn start(app: &mut TestApp, name: &str) -> pb::Domain {
-    app.domains
-        .start_domain(pb::StartDomainRequest {
-            domain: name.into(),
-        })
-        .await
-        .expect("start")
-        .into_inner()
-}
+use crate::support::{TEST_DRIVER, TestApp, TestOptions, domain_xml, unique_name};
 
 fn state(domain: &pb::Domain) -> DomainState {
     DomainState::try_from(domain.state).expect("known state")
@@ -34,8 +12,7 @@ fn state(domain: &pb::Domain) -> DomainState {
 
 #[tokio::test]
 async fn list_domains_shows_the_test_hypervisors_built_in_domain() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
 
     let reply = app
         .domains
@@ -58,11 +35,10 @@ async fn list_domains_shows_the_test_hypervisors_built_in_domain() {
 
 #[tokio::test]
 async fn list_domains_pages_through_every_domain_once_in_name_order() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let prefix = unique_name("page");
     for i in 0..5 {
-        define(&mut app, &format!("{prefix}-{i}")).await;
+        app.define(&format!("{prefix}-{i}")).await;
     }
 
     let mut seen = Vec::new();
@@ -92,10 +68,9 @@ async fn list_domains_pages_through_every_domain_once_in_name_order() {
 
 #[tokio::test]
 async fn list_domains_filters_by_state() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let name = unique_name("filter");
-    define(&mut app, &name).await;
+    app.define(&name).await;
 
     let running = app
         .domains
@@ -119,11 +94,10 @@ async fn list_domains_filters_by_state() {
 
 #[tokio::test]
 async fn list_domains_rejects_bad_paging_arguments() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let prefix = unique_name("tok");
-    define(&mut app, &format!("{prefix}-a")).await;
-    define(&mut app, &format!("{prefix}-b")).await;
+    app.define(&format!("{prefix}-a")).await;
+    app.define(&format!("{prefix}-b")).await;
 
     let garbage = app
         .domains
@@ -183,10 +157,9 @@ async fn list_domains_rejects_bad_paging_arguments() {
 
 #[tokio::test]
 async fn get_domain_finds_a_domain_by_name_or_uuid_in_any_case() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let name = unique_name("get");
-    let defined = define(&mut app, &name).await;
+    let defined = app.define(&name).await;
 
     let by_name = app
         .domains
@@ -214,8 +187,7 @@ async fn get_domain_finds_a_domain_by_name_or_uuid_in_any_case() {
 
 #[tokio::test]
 async fn unknown_and_empty_domain_references_are_not_found_and_invalid() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
 
     let missing = app
         .domains
@@ -285,8 +257,7 @@ async fn unknown_and_empty_domain_references_are_not_found_and_invalid() {
 
 #[tokio::test]
 async fn define_domain_rejects_malformed_xml_with_libvirts_message() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
 
     let malformed = app
         .domains
@@ -322,14 +293,13 @@ async fn define_domain_rejects_malformed_xml_with_libvirts_message() {
 
 #[tokio::test]
 async fn a_domain_goes_through_its_whole_lifecycle() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let name = unique_name("life");
-    let defined = define(&mut app, &name).await;
+    let defined = app.define(&name).await;
     assert_eq!(state(&defined), DomainState::Shutoff);
     assert!(defined.persistent);
 
-    let started = start(&mut app, &name).await;
+    let started = app.start(&name).await;
     assert_eq!(state(&started), DomainState::Running);
     assert!(started.id > 0);
 
@@ -366,7 +336,7 @@ async fn a_domain_goes_through_its_whole_lifecycle() {
         .into_inner();
     assert_eq!(state(&shut_down), DomainState::Shutoff);
 
-    start(&mut app, &name).await;
+    app.start(&name).await;
     let destroyed = app
         .domains
         .destroy_domain(pb::DestroyDomainRequest { domain: req() })
@@ -404,10 +374,9 @@ async fn a_domain_goes_through_its_whole_lifecycle() {
 
 #[tokio::test]
 async fn operations_invalid_in_the_domains_state_fail_the_precondition() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let name = unique_name("state");
-    define(&mut app, &name).await;
+    app.define(&name).await;
     let d = || name.clone();
 
     let shut_off_refusals = [
@@ -462,7 +431,7 @@ async fn operations_invalid_in_the_domains_state_fail_the_precondition() {
         );
     }
 
-    start(&mut app, &name).await;
+    app.start(&name).await;
     let again = app
         .domains
         .start_domain(pb::StartDomainRequest { domain: d() })
@@ -479,10 +448,9 @@ async fn operations_invalid_in_the_domains_state_fail_the_precondition() {
 
 #[tokio::test]
 async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let name = unique_name("disabled");
-    define(&mut app, &name).await;
+    app.define(&name).await;
     app.host
         .set_host_enabled(pb::SetHostEnabledRequest {
             enabled: false,
@@ -538,13 +506,12 @@ async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
         })
         .await
         .expect("enable");
-    start(&mut app, &name).await;
+    app.start(&name).await;
 }
 
 #[tokio::test]
 async fn a_read_only_connection_serves_reads_and_refuses_mutations_clearly() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER).read_only(), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER).read_only()).await;
 
     let host = app
         .host

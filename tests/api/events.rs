@@ -5,134 +5,34 @@
 use std::time::Duration;
 
 use tokio_stream::StreamExt;
-use tonic::{Code, Streaming};
+use tonic::Code;
 use virtplane::grpc::pb::{self, LifecycleEventType as Type};
 
 use crate::support::{
-    TEST_DRIVER, TestApp, TestOptions, domain_xml, eventually, libvirtd::Libvirtd,
-    postgres::ScratchDatabase, scratch, spawn_app, unique_name,
+    TEST_DRIVER, TestApp, TestOptions, domain_xml,
+    events::{
+        last_event_id, list_after, real, seen, sorted, synthetic, take, wait_for_kind, watch,
+    },
+    eventually,
+    fixtures::churn,
+    libvirtd::Libvirtd,
+    postgres::ScratchDatabase,
+    unique_name, write_domain_xml,
 };
-
-type Seen = (String, Type, String, bool);
-
-fn seen(event: &pb::LifecycleEvent) -> Seen {
-    (
-        event.domain_name.clone(),
-        Type::try_from(event.r#type).expect("known type"),
-        event.detail.clone(),
-        event.synthetic,
-    )
-}
-
-fn real(name: &str, kind: Type, detail: &str) -> Seen {
-    (name.to_owned(), kind, detail.to_owned(), false)
-}
-
-fn synthetic(name: &str, kind: Type) -> Seen {
-    (name.to_owned(), kind, "unknown".to_owned(), true)
-}
-
-/// The newest event's id, once the start-up reconciliation has been recorded.
-async fn last_event_id(app: &mut TestApp) -> i64 {
-    let client = app.host.clone();
-    eventually(Duration::from_secs(10), "the first reconciliation", || {
-        let mut client = client.clone();
-        async move {
-            client
-                .get_host(pb::GetHostRequest {})
-                .await
-                .is_ok_and(|h| h.into_inner().reconciliations > 0)
-        }
-    })
-    .await;
-    app.host
-        .list_lifecycle_events(pb::ListLifecycleEventsRequest {
-            page_size: 1,
-            ..Default::default()
-        })
-        .await
-        .expect("list")
-        .into_inner()
-        .events
-        .first()
-        .map_or(0, |e| e.id)
-}
-
-async fn watch(
-    app: &mut TestApp,
-    after_id: Option<i64>,
-    domain: &str,
-) -> Streaming<pb::LifecycleEvent> {
-    app.host
-        .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
-            after_id,
-            domain: domain.into(),
-        })
-        .await
-        .expect("watch")
-        .into_inner()
-}
-
-/// Reads `count` events from a watch, failing after 20 s.
-async fn take(stream: &mut Streaming<pb::LifecycleEvent>, count: usize) -> Vec<pb::LifecycleEvent> {
-    let mut events = Vec::with_capacity(count);
-    while events.len() < count {
-        let next = tokio::time::timeout(Duration::from_secs(20), stream.next())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "only {} of {count} events arrived: {events:?}",
-                    events.len()
-                )
-            });
-        events.push(next.expect("stream open").expect("event"));
-    }
-    events
-}
-
-async fn list_after(app: &mut TestApp, after_id: i64, domain: &str) -> Vec<pb::LifecycleEvent> {
-    let mut all = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let reply = app
-            .host
-            .list_lifecycle_events(pb::ListLifecycleEventsRequest {
-                page_size: 50,
-                page_token: page_token.clone(),
-                domain: domain.into(),
-                order: pb::EventOrder::OldestFirst.into(),
-                ..Default::default()
-            })
-            .await
-            .expect("list")
-            .into_inner();
-        all.extend(reply.events.into_iter().filter(|e| e.id > after_id));
-        if reply.next_page_token.is_empty() {
-            return all;
-        }
-        page_token = reply.next_page_token;
-    }
-}
 
 async fn operations_are_watched_and_listed_in_order(database: Option<String>) {
     let daemon = Libvirtd::start();
-    let dir = scratch();
     let mut options = TestOptions::new(daemon.uri());
     if let Some(url) = database {
         options = options.database(url);
     }
-    let mut app = spawn_app(options, dir.path()).await;
+    let mut app = TestApp::spawn(options).await;
     let via_api = unique_name("api");
     let via_virsh = unique_name("virsh");
     let start = last_event_id(&mut app).await;
     let mut stream = watch(&mut app, Some(start), "").await;
 
-    app.domains
-        .define_domain(pb::DefineDomainRequest {
-            xml: domain_xml(&via_api),
-        })
-        .await
-        .expect("define");
+    app.define(&via_api).await;
     for call in ["start", "suspend", "resume", "destroy"] {
         let domain = via_api.clone();
         let result = match call {
@@ -159,9 +59,7 @@ async fn operations_are_watched_and_listed_in_order(database: Option<String>) {
         };
         result.unwrap_or_else(|e| panic!("{call}: {e}"));
     }
-    let xml = dir.path().join("virsh.xml");
-    std::fs::write(&xml, domain_xml(&via_virsh)).expect("xml");
-    daemon.virsh(&["define", xml.to_str().expect("utf-8")]);
+    daemon.virsh(&["define", &write_domain_xml(app.scratch.path(), &via_virsh)]);
     daemon.virsh(&["start", &via_virsh]);
     daemon.virsh(&["destroy", &via_virsh]);
     daemon.virsh(&["undefine", &via_virsh]);
@@ -186,17 +84,13 @@ async fn operations_are_watched_and_listed_in_order(database: Option<String>) {
     assert!(
         watched
             .iter()
-            .all(|e| e.occurred_at.is_some() && e.hostname == app_hostname(&mut app))
+            .all(|e| e.occurred_at.is_some() && e.hostname == app.hostname)
     );
 
     let listed = list_after(&mut app, start, "").await;
     assert_eq!(listed, watched, "the list holds exactly what was watched");
     let only_virsh = list_after(&mut app, start, &via_virsh).await;
     assert_eq!(only_virsh, watched[5..].to_vec(), "domain filter");
-}
-
-fn app_hostname(app: &mut TestApp) -> String {
-    app.hostname.clone()
 }
 
 #[tokio::test]
@@ -213,23 +107,12 @@ async fn api_and_virsh_operations_are_watched_and_listed_in_order_on_postgres() 
 
 #[tokio::test]
 async fn list_lifecycle_events_filters_pages_and_rejects_bad_arguments() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let name = unique_name("filters");
     let start = last_event_id(&mut app).await;
     let mut stream = watch(&mut app, Some(start), &name).await;
-    app.domains
-        .define_domain(pb::DefineDomainRequest {
-            xml: domain_xml(&name),
-        })
-        .await
-        .expect("define");
-    app.domains
-        .start_domain(pb::StartDomainRequest {
-            domain: name.clone(),
-        })
-        .await
-        .expect("start");
+    app.define(&name).await;
+    app.start(&name).await;
     take(&mut stream, 2).await;
 
     let newest = app
@@ -342,8 +225,7 @@ async fn list_lifecycle_events_filters_pages_and_rejects_bad_arguments() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_watch_gets_exactly_the_missed_events_then_live_ones_under_a_burst() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let prefix = unique_name("burst");
     let start = last_event_id(&mut app).await;
     let mut first = watch(&mut app, Some(start), "").await;
@@ -403,10 +285,8 @@ async fn a_resumed_watch_gets_exactly_the_missed_events_then_live_ones_under_a_b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_watcher_is_cut_off_with_resource_exhausted_without_stalling_others() {
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = "[events]\nwatch_buffer = 1024\n".into();
-    let mut app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(TEST_DRIVER).watch_buffer(1024);
+    let mut app = TestApp::spawn(options).await;
     let start = last_event_id(&mut app).await;
     // A client that never reads, with HTTP/2's smallest windows, so the server's
     // buffers for it fill (tonic's default windows would absorb megabytes).
@@ -431,18 +311,7 @@ async fn a_slow_watcher_is_cut_off_with_resource_exhausted_without_stalling_othe
     let count = 4000;
     let fast_reader = tokio::spawn(async move { take(&mut fast, 2 * count).await.len() });
 
-    let prefix = unique_name("slow");
-    tokio::task::spawn_blocking(move || {
-        let direct = virt::connect::Connect::open(Some(TEST_DRIVER)).expect("direct");
-        for i in 0..count {
-            let dom = direct
-                .define_domain_xml(&domain_xml(&format!("{prefix}-{i}")))
-                .expect("define");
-            dom.undefine().expect("undefine");
-        }
-    })
-    .await
-    .expect("churn");
+    churn(TEST_DRIVER, &unique_name("slow"), count).await;
 
     assert_eq!(
         fast_reader.await.expect("fast watcher"),
@@ -467,10 +336,8 @@ async fn a_slow_watcher_is_cut_off_with_resource_exhausted_without_stalling_othe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overflowing_event_queue_is_covered_by_a_counted_reconciliation() {
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = "[events]\nqueue_capacity = 64\n".into();
-    let mut app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(TEST_DRIVER).event_queue_capacity(64);
+    let mut app = TestApp::spawn(options).await;
     let prefix = unique_name("overflow");
     let survivor = format!("{prefix}-survivor");
     let before = app
@@ -510,30 +377,7 @@ async fn an_overflowing_event_queue_is_covered_by_a_counted_reconciliation() {
         }
     })
     .await;
-    let client = app.host.clone();
-    let survivor_name = survivor.clone();
-    eventually(
-        Duration::from_secs(20),
-        "the surviving domain is recorded as defined",
-        || {
-            let mut client = client.clone();
-            let name = survivor_name.clone();
-            async move {
-                let events = client
-                    .list_lifecycle_events(pb::ListLifecycleEventsRequest {
-                        domain: name,
-                        types: vec![Type::Defined.into()],
-                        ..Default::default()
-                    })
-                    .await
-                    .expect("list")
-                    .into_inner()
-                    .events;
-                !events.is_empty()
-            }
-        },
-    )
-    .await;
+    wait_for_kind(&app, &survivor, Type::Defined, Duration::from_secs(20)).await;
 }
 
 async fn wait_for_event(app: &TestApp, domain: &str, detail: &str) {
@@ -558,33 +402,16 @@ async fn wait_for_event(app: &TestApp, domain: &str, detail: &str) {
     .await;
 }
 
-fn sorted(events: &[pb::LifecycleEvent]) -> Vec<Seen> {
-    let mut all: Vec<Seen> = events.iter().map(seen).collect();
-    all.sort();
-    all
-}
-
 async fn a_daemon_restart_is_reported_as_synthetic_events(database: Option<String>) {
     let mut daemon = Libvirtd::start();
-    let dir = scratch();
     let mut options = TestOptions::new(daemon.uri());
     if let Some(url) = database {
         options = options.database(url);
     }
-    let mut app = spawn_app(options, dir.path()).await;
+    let mut app = TestApp::spawn(options).await;
     let ephemeral = unique_name("ephemeral");
-    app.domains
-        .define_domain(pb::DefineDomainRequest {
-            xml: domain_xml(&ephemeral),
-        })
-        .await
-        .expect("define");
-    app.domains
-        .start_domain(pb::StartDomainRequest {
-            domain: ephemeral.clone(),
-        })
-        .await
-        .expect("start");
+    app.define(&ephemeral).await;
+    app.start(&ephemeral).await;
     app.domains
         .destroy_domain(pb::DestroyDomainRequest {
             domain: "test".into(),
@@ -626,13 +453,13 @@ async fn a_daemon_restart_is_reported_as_synthetic_events_on_postgres() {
 #[tokio::test]
 async fn changes_made_while_the_service_was_down_are_reported_on_its_next_start() {
     let daemon = Libvirtd::start();
-    let dir = scratch();
     let options = TestOptions::new(daemon.uri());
-    let mut first = spawn_app(options.clone(), dir.path()).await;
+    let mut first = TestApp::spawn(options.clone()).await;
     let mark = last_event_id(&mut first).await;
     // The test driver forgets its state when no client holds it open: another
     // client keeps it while the service is down, and makes the changes.
     let other = virt::connect::Connect::open(Some(&daemon.uri())).expect("other client");
+    let scratch = first.scratch.clone();
     first.stop().await;
 
     let appeared = unique_name("appeared");
@@ -646,7 +473,7 @@ async fn changes_made_while_the_service_was_down_are_reported_on_its_next_start(
         .suspend()
         .expect("suspend");
 
-    let mut second = spawn_app(options, dir.path()).await;
+    let mut second = TestApp::spawn_in(options, &scratch).await;
     let mut stream = watch(&mut second, Some(mark), "").await;
     let events = take(&mut stream, 3).await;
 
@@ -664,16 +491,13 @@ async fn changes_made_while_the_service_was_down_are_reported_on_its_next_start(
 #[tokio::test]
 async fn killing_the_daemon_disables_the_host_without_any_rpc() {
     let mut daemon = Libvirtd::start();
-    let dir = scratch();
-    let mut options = TestOptions::new(daemon.uri());
     // Keepalive would notice too, but only after 60 s: only the close callback is fast.
-    options.keepalive_interval_s = 30;
-    let mut app = spawn_app(options, dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(daemon.uri()).keepalive_interval_s(30)).await;
     app.domains
         .list_domains(pb::ListDomainsRequest::default())
         .await
         .expect("connected");
-    let database = format!("sqlite://{}/virtplane.db", dir.path().display());
+    let database = app.scratch.sqlite_url();
     let hostname = app.hostname.clone();
 
     daemon.kill();
@@ -711,8 +535,7 @@ async fn killing_the_daemon_disables_the_host_without_any_rpc() {
 #[tokio::test]
 async fn callback_contexts_are_freed_exactly_once_across_reconnects_and_shutdown() {
     let mut daemon = Libvirtd::start();
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     last_event_id(&mut app).await;
     // One lifecycle and one close callback on the live connection.
     assert_eq!(virtplane::hypervisor::live_callback_contexts(), 2);

@@ -2,32 +2,24 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use lapin::{
-    BasicProperties, Connection, ConnectionProperties,
-    options::{BasicGetOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions},
-    types::{AMQPValue, FieldTable},
-};
-use tonic::{Code, transport::Channel};
-use virtplane::grpc::pb::{
-    self, pool_service_client::PoolServiceClient, publish_service_client::PublishServiceClient,
-};
+use lapin::types::AMQPValue;
+use tonic::Code;
+use virtplane::grpc::pb;
 
 use crate::support::{
-    TEST_DRIVER, TestApp, TestOptions,
+    Broker, TEST_DRIVER, TestApp, TestOptions,
+    amqp::{TestQueue, broker_host, connect, exchange_with_queue, guest_url},
     rabbitmq::{MemoryAlarm, rabbitmqctl},
-    scratch, spawn_app, unique_name,
+    unique_name, within,
 };
+
+/// The app publishing through `broker`.
+async fn app_with(broker: Broker) -> TestApp {
+    TestApp::spawn(TestOptions::new(TEST_DRIVER).broker(broker)).await
+}
 
 const PASSWORD: &str = "Vp-t3st-S3cret";
 const USER: &str = "virtplane_test";
-
-fn broker_host() -> String {
-    std::env::var("VIRTPLANE_TEST_AMQP_HOST").unwrap_or_else(|_| "127.0.0.1".into())
-}
-
-fn guest_url() -> String {
-    format!("amqp://guest:guest@{}:5672/%2f", broker_host())
-}
 
 /// A broker user whose password is distinctive enough to search logs for.
 fn ensure_test_user() {
@@ -39,94 +31,6 @@ fn ensure_test_user() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// A queue bound to `amq.direct` under its own name, read back with basic.get.
-struct TestQueue {
-    connection: Connection,
-    name: String,
-}
-
-impl TestQueue {
-    async fn new() -> TestQueue {
-        let connection = Connection::connect(&guest_url(), ConnectionProperties::default())
-            .await
-            .expect("RabbitMQ reachable");
-        let name = unique_name("vp-queue");
-        let channel = connection.create_channel().await.expect("channel");
-        channel
-            .queue_declare(
-                name.clone().into(),
-                QueueDeclareOptions {
-                    durable: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("declare");
-        channel
-            .queue_bind(
-                name.clone().into(),
-                "amq.direct".into(),
-                name.clone().into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .expect("bind");
-        TestQueue { connection, name }
-    }
-
-    /// Every message now in the queue (body, properties), acknowledged.
-    async fn drain(&self) -> Vec<(Vec<u8>, BasicProperties)> {
-        let channel = self.connection.create_channel().await.expect("channel");
-        let mut messages = Vec::new();
-        while let Some(message) = channel
-            .basic_get(self.name.clone().into(), BasicGetOptions { no_ack: true })
-            .await
-            .expect("get")
-        {
-            messages.push((
-                message.delivery.data.clone(),
-                message.delivery.properties.clone(),
-            ));
-        }
-        messages
-    }
-
-    async fn delete(self) {
-        if let Ok(channel) = self.connection.create_channel().await {
-            let _ = channel
-                .queue_delete(self.name.clone().into(), QueueDeleteOptions::default())
-                .await;
-        }
-    }
-}
-
-async fn app_with_brokers(
-    brokers: &str,
-) -> (
-    TestApp,
-    PublishServiceClient<Channel>,
-    PoolServiceClient<Channel>,
-    tempfile::TempDir,
-) {
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = brokers.to_owned();
-    let app = spawn_app(options, dir.path()).await;
-    let channel = Channel::from_shared(format!("http://{}", app.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    (
-        app,
-        PublishServiceClient::new(channel.clone()),
-        PoolServiceClient::new(channel),
-        dir,
-    )
 }
 
 fn request(queue: &str, body: &[u8]) -> pb::PublishRequest {
@@ -142,8 +46,8 @@ fn request(queue: &str, body: &[u8]) -> pb::PublishRequest {
 #[tokio::test]
 async fn publish_and_publish_batch_land_intact_and_persistent() {
     let queue = TestQueue::new().await;
-    let (_app, mut publish, _, _dir) =
-        app_with_brokers(&format!("[brokers.main]\nurl = \"{}\"\n", guest_url())).await;
+    let app = app_with(Broker::new("main", guest_url())).await;
+    let mut publish = app.publish.clone();
 
     publish
         .publish(pb::PublishRequest {
@@ -224,11 +128,8 @@ async fn publish_and_publish_batch_land_intact_and_persistent() {
 
 #[tokio::test]
 async fn clients_get_clear_errors_for_bad_requests_and_refused_messages() {
-    let (_app, mut publish, _, _dir) = app_with_brokers(&format!(
-        "[brokers.main]\nurl = \"{}\"\nmax_body_bytes = 1024\n",
-        guest_url()
-    ))
-    .await;
+    let app = app_with(Broker::new("main", guest_url()).max_body_bytes(1024)).await;
+    let mut publish = app.publish.clone();
     let unknown = publish
         .publish(pb::PublishRequest {
             broker: "nope".into(),
@@ -310,13 +211,22 @@ async fn equal_parameters_share_one_pool_and_the_password_appears_nowhere() {
     ensure_test_user();
     let logs = crate::support::capture_logs();
     let host = broker_host();
-    let (_app, mut publish, mut pools, _dir) = app_with_brokers(&format!(
-        "[brokers.main]\nurl = \"amqp://{USER}:{PASSWORD}@{host}:5672/%2f\"\n\
-         [brokers.alias]\nurl = \"amqp://{USER}:{PASSWORD}@{}\"\n\
-         [brokers.down]\nurl = \"amqp://{USER}:{PASSWORD}@127.0.0.1:1\"\nmax_retries = 1\ninterval_start_ms = 10\n",
-        host.to_uppercase()
-    ))
-    .await;
+    let options = TestOptions::new(TEST_DRIVER)
+        .broker(Broker::new(
+            "main",
+            format!("amqp://{USER}:{PASSWORD}@{host}:5672/%2f"),
+        ))
+        .broker(Broker::new(
+            "alias",
+            format!("amqp://{USER}:{PASSWORD}@{}", host.to_uppercase()),
+        ))
+        .broker(
+            Broker::new("down", format!("amqp://{USER}:{PASSWORD}@127.0.0.1:1"))
+                .max_retries(1)
+                .interval_start_ms(10),
+        );
+    let app = TestApp::spawn(options).await;
+    let (mut publish, mut pools) = (app.publish.clone(), app.pools.clone());
     let queue = TestQueue::new().await;
 
     publish
@@ -385,11 +295,13 @@ async fn equal_parameters_share_one_pool_and_the_password_appears_nowhere() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_pool_answers_resource_exhausted_and_recovers() {
     let queue = TestQueue::new().await;
-    let (_app, publish, mut pools, _dir) = app_with_brokers(&format!(
-        "[brokers.main]\nurl = \"{}\"\nmax_connections = 1\nacquire_timeout_ms = 20\n",
-        guest_url()
-    ))
+    let app = app_with(
+        Broker::new("main", guest_url())
+            .max_connections(1)
+            .acquire_timeout_ms(20),
+    )
     .await;
+    let (publish, mut pools) = (app.publish.clone(), app.pools.clone());
     let messages: Vec<pb::OutgoingMessage> = (0..3000)
         .map(|i| pb::OutgoingMessage {
             exchange: "amq.direct".into(),
@@ -460,11 +372,15 @@ async fn a_full_pool_answers_resource_exhausted_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_every_broker_connection_loses_no_confirmed_message() {
     let queue = TestQueue::new().await;
-    let (_app, publish, _, _dir) = app_with_brokers(&format!(
-        "[brokers.main]\nurl = \"{}\"\nmax_connections = 4\nmax_retries = 5\ninterval_start_ms = 50\ninterval_step_ms = 100\n",
-        guest_url()
-    ))
+    let app = app_with(
+        Broker::new("main", guest_url())
+            .max_connections(4)
+            .max_retries(5)
+            .interval_start_ms(50)
+            .interval_step_ms(100),
+    )
     .await;
+    let publish = app.publish.clone();
     let load = (0..4).map(|worker| {
         let mut client = publish.clone();
         let queue = queue.name.clone();
@@ -508,12 +424,7 @@ async fn closing_every_broker_connection_loses_no_confirmed_message() {
         }
     }
     // The test's own reading connection was closed too: read with a new one.
-    let reader = TestQueue {
-        connection: Connection::connect(&guest_url(), ConnectionProperties::default())
-            .await
-            .expect("reconnect"),
-        name: queue.name.clone(),
-    };
+    let reader = TestQueue::reopen(&queue.name).await;
     let stored = reader.drain().await.len();
     assert!(
         stored >= confirmed,
@@ -532,11 +443,15 @@ async fn closing_every_broker_connection_loses_no_confirmed_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_restart_during_load_loses_no_confirmed_message() {
     let queue = TestQueue::new().await;
-    let (_app, publish, _, _dir) = app_with_brokers(&format!(
-        "[brokers.main]\nurl = \"{}\"\nmax_retries = 4\ninterval_start_ms = 100\ninterval_step_ms = 200\ninterval_max_ms = 800\n",
-        guest_url()
-    ))
+    let app = app_with(
+        Broker::new("main", guest_url())
+            .max_retries(4)
+            .interval_start_ms(100)
+            .interval_step_ms(200)
+            .interval_max_ms(800),
+    )
     .await;
+    let publish = app.publish.clone();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let load: Vec<_> = (0..2)
         .map(|worker| {
@@ -590,12 +505,7 @@ async fn a_broker_restart_during_load_loses_no_confirmed_message() {
             );
         }
     }
-    let reader = TestQueue {
-        connection: Connection::connect(&guest_url(), ConnectionProperties::default())
-            .await
-            .expect("reconnect"),
-        name: queue.name.clone(),
-    };
+    let reader = TestQueue::reopen(&queue.name).await;
     let stored = reader.drain().await.len();
     assert!(
         stored >= confirmed,
@@ -612,11 +522,14 @@ async fn a_broker_restart_during_load_loses_no_confirmed_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_blocking_publishers_gives_a_clear_error_and_publishing_resumes_after() {
     let queue = TestQueue::new().await;
-    let (_app, mut publish, mut pools, _dir) = app_with_brokers(&format!(
-        "[brokers.main]\nurl = \"{}\"\nconfirm_timeout_ms = 500\nmax_retries = 1\ninterval_start_ms = 50\n",
-        guest_url()
-    ))
+    let app = app_with(
+        Broker::new("main", guest_url())
+            .confirm_timeout_ms(500)
+            .max_retries(1)
+            .interval_start_ms(50),
+    )
     .await;
+    let (mut publish, mut pools) = (app.publish.clone(), app.pools.clone());
     publish
         .publish(request(&queue.name, b"before"))
         .await
@@ -665,20 +578,12 @@ async fn a_broker_blocking_publishers_gives_a_clear_error_and_publishing_resumes
     queue.delete().await;
 }
 
-/// Waits for a call that must end by its deadline; a hang fails the test instead of
-/// holding the serial broker group.
-async fn within<T>(what: &str, call: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(20), call)
-        .await
-        .unwrap_or_else(|_| panic!("{what} still running after 20 s"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_during_a_memory_alarm_answers_deadline_exceeded_by_the_clients_deadline() {
     let queue = TestQueue::new().await;
     // The broker's own deadline (35 s by default) is far off: the client's decides.
-    let (_app, mut publish, _, _dir) =
-        app_with_brokers(&format!("[brokers.main]\nurl = \"{}\"\n", guest_url())).await;
+    let app = app_with(Broker::new("main", guest_url())).await;
+    let mut publish = app.publish.clone();
     publish
         .publish(request(&queue.name, b"before"))
         .await
@@ -713,11 +618,8 @@ async fn a_publish_during_a_memory_alarm_answers_deadline_exceeded_by_the_client
 async fn a_batch_during_a_memory_alarm_reports_every_message_unconfirmed_at_the_publish_timeout() {
     let queue = TestQueue::new().await;
     // Under the old policy each of the 200 confirms got its own 30 s.
-    let (_app, mut publish, _, _dir) = app_with_brokers(&format!(
-        "[brokers.main]\nurl = \"{}\"\npublish_timeout_ms = 1500\n",
-        guest_url()
-    ))
-    .await;
+    let app = app_with(Broker::new("main", guest_url()).publish_timeout_ms(1500)).await;
+    let mut publish = app.publish.clone();
     publish
         .publish(request(&queue.name, b"before"))
         .await
@@ -756,51 +658,15 @@ async fn a_batch_during_a_memory_alarm_reports_every_message_unconfirmed_at_the_
     queue.delete().await;
 }
 
-/// A direct exchange of the test's own with one queue bound under `key`.
-async fn exchange_with_queue(connection: &Connection, key: &str) -> (String, String) {
-    let (exchange, queue) = (unique_name("vp-ex"), unique_name("vp-ex-q"));
-    let channel = connection.create_channel().await.expect("channel");
-    channel
-        .exchange_declare(
-            exchange.clone().into(),
-            lapin::ExchangeKind::Direct,
-            lapin::options::ExchangeDeclareOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("exchange");
-    channel
-        .queue_declare(
-            queue.clone().into(),
-            QueueDeclareOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("queue");
-    channel
-        .queue_bind(
-            queue.clone().into(),
-            exchange.clone().into(),
-            key.into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .expect("bind");
-    (exchange, queue)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_with_messages_to_a_missing_exchange_fails_only_those_and_lands_every_other_message_once()
  {
-    let connection = Connection::connect(&guest_url(), ConnectionProperties::default())
-        .await
-        .expect("RabbitMQ reachable");
+    let connection = connect().await;
     let first = exchange_with_queue(&connection, "k").await;
     let second = exchange_with_queue(&connection, "k").await;
     let missing = unique_name("vp-missing");
-    let (_app, mut publish, mut pools, _dir) =
-        app_with_brokers(&format!("[brokers.main]\nurl = \"{}\"\n", guest_url())).await;
+    let app = app_with(Broker::new("main", guest_url())).await;
+    let (mut publish, mut pools) = (app.publish.clone(), app.pools.clone());
     let exchanges = [first.0.clone(), second.0.clone(), missing.clone()];
     let messages: Vec<pb::OutgoingMessage> = (0..30)
         .map(|i| pb::OutgoingMessage {
@@ -833,12 +699,7 @@ async fn a_batch_with_messages_to_a_missing_exchange_fails_only_those_and_lands_
         );
     }
     for (offset, (_, queue)) in [(0, &first), (1, &second)] {
-        let reader = TestQueue {
-            connection: Connection::connect(&guest_url(), ConnectionProperties::default())
-                .await
-                .expect("reader"),
-            name: queue.clone(),
-        };
+        let reader = TestQueue::reopen(queue).await;
         let bodies: Vec<String> = reader
             .drain()
             .await

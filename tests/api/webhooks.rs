@@ -4,129 +4,27 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
-use ring::hmac;
-use tonic::transport::Channel;
-use virtplane::grpc::pb::{
-    self, pool_service_client::PoolServiceClient, webhook_service_client::WebhookServiceClient,
-};
+use virtplane::grpc::pb;
 
 use crate::support::{
-    TEST_DRIVER, TestApp, TestOptions, domain_xml, eventually, http_server::Received,
-    http_server::TestHttpServer, postgres::ScratchDatabase, scratch, spawn_app, unique_name,
+    Scratch, TEST_DRIVER, TestApp, TestOptions, Webhook,
+    events::list_all,
+    eventually,
+    http_server::TestHttpServer,
+    postgres::ScratchDatabase,
+    receiver::{SECRET, audit_webhook, body_json, deduplicated, deliveries, header, signed_with},
+    unique_name,
 };
-
-const SECRET: &str = "webhook-signing-secret";
-
-fn webhook_toml(server: &TestHttpServer, extra: &str) -> String {
-    format!(
-        "[[webhooks]]\nname = \"audit\"\nurl = \"{}\"\nsecret = \"{SECRET}\"\n\
-         retry_initial_ms = 50\nretry_max_ms = 300\ntimeout_ms = 2000\n{extra}",
-        server.url("/hooks/lifecycle?token=query-secret")
-    )
-}
-
-async fn webhooks_client(app: &TestApp) -> WebhookServiceClient<Channel> {
-    WebhookServiceClient::connect(format!("http://{}", app.addr))
-        .await
-        .expect("client")
-}
-
-async fn define(app: &mut TestApp, name: &str) {
-    app.domains
-        .define_domain(pb::DefineDomainRequest {
-            xml: domain_xml(name),
-        })
-        .await
-        .expect("define");
-}
-
-fn header<'a>(received: &'a Received, name: &str) -> &'a str {
-    received
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| panic!("header {name} missing"))
-}
-
-fn body_json(received: &Received) -> serde_json::Value {
-    serde_json::from_slice(&received.body).expect("JSON body")
-}
-
-/// The receiver's view after deduplicating by (host, event id): first copies, in
-/// arrival order.
-fn deduplicated(received: &[Received]) -> Vec<serde_json::Value> {
-    let mut seen = std::collections::HashSet::new();
-    received
-        .iter()
-        .filter(|r| {
-            seen.insert((
-                header(r, "x-virtplane-host").to_owned(),
-                header(r, "x-virtplane-event-id").to_owned(),
-            ))
-        })
-        .map(body_json)
-        .collect()
-}
-
-/// Every delivery of `webhook` (in `state`), newest first.
-async fn deliveries(
-    hooks: &mut WebhookServiceClient<Channel>,
-    webhook: &str,
-    state: Option<pb::DeliveryState>,
-) -> Vec<pb::WebhookDelivery> {
-    hooks
-        .list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
-            webhook: webhook.into(),
-            state: state.map_or(0, i32::from),
-            page_size: 1000,
-            ..Default::default()
-        })
-        .await
-        .expect("deliveries")
-        .into_inner()
-        .deliveries
-}
-
-/// Whether a delivery's signature verifies under `secret`, as a receiver checks it.
-fn signed_with(delivery: &Received, secret: &str) -> bool {
-    let timestamp = header(delivery, "x-virtplane-timestamp");
-    let Some(hex) = header(delivery, "x-virtplane-signature").strip_prefix("sha256=") else {
-        return false;
-    };
-    let tag: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .filter_map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect();
-    let mut signed = format!("{timestamp}.").into_bytes();
-    signed.extend_from_slice(&delivery.body);
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-    hmac::verify(&key, &signed, &tag).is_ok()
-}
-
-async fn all_events(app: &mut TestApp) -> Vec<pb::LifecycleEvent> {
-    app.host
-        .list_lifecycle_events(pb::ListLifecycleEventsRequest {
-            page_size: 1000,
-            order: pb::EventOrder::OldestFirst.into(),
-            ..Default::default()
-        })
-        .await
-        .expect("list events")
-        .into_inner()
-        .events
-}
 
 #[tokio::test]
 async fn every_event_is_posted_signed_and_the_deliveries_are_listed() {
     let server = TestHttpServer::start().await;
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = webhook_toml(&server, "");
+    let options = TestOptions::new(TEST_DRIVER).webhook(audit_webhook(&server));
     let logs = crate::support::capture_logs();
-    let mut app = spawn_app(options, dir.path()).await;
+    let mut app = TestApp::spawn(options).await;
     app.settled().await;
     let name = unique_name("hooked");
-    define(&mut app, &name).await;
+    app.define(&name).await;
     eventually(
         Duration::from_secs(10),
         "the defined event is posted",
@@ -169,7 +67,7 @@ async fn every_event_is_posted_signed_and_the_deliveries_are_listed() {
         "a changed body does not verify"
     );
 
-    let mut hooks = webhooks_client(&app).await;
+    let mut hooks = app.webhooks.clone();
     let listed = hooks
         .list_webhooks(pb::ListWebhooksRequest {})
         .await
@@ -192,9 +90,9 @@ async fn every_event_is_posted_signed_and_the_deliveries_are_listed() {
     assert_eq!((mine.last_status_code, mine.attempts), (200, 1));
     assert_eq!(mine.event_type, "lifecycle.defined");
 
-    let pools = PoolServiceClient::connect(format!("http://{}", app.addr))
-        .await
-        .expect("pool client")
+    let pools = app
+        .pools
+        .clone()
         .list_pools(pb::ListPoolsRequest {})
         .await
         .expect("pools")
@@ -234,23 +132,15 @@ async fn every_event_is_posted_signed_and_the_deliveries_are_listed() {
 async fn a_receiver_down_for_a_while_gets_every_event_once_in_order_across_a_restart() {
     let mut server = TestHttpServer::start().await;
     server.stop();
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = webhook_toml(&server, "idempotent = true");
-    let mut first = spawn_app(options.clone(), dir.path()).await;
+    let options = TestOptions::new(TEST_DRIVER).webhook(audit_webhook(&server).idempotent());
+    let mut first = TestApp::spawn(options.clone()).await;
     first.settled().await;
     let names: Vec<String> = (0..3).map(|i| unique_name(&format!("down-{i}"))).collect();
     for name in &names {
-        define(&mut first, name).await;
-        first
-            .domains
-            .start_domain(pb::StartDomainRequest {
-                domain: name.clone(),
-            })
-            .await
-            .expect("start");
+        first.define(name).await;
+        first.start(name).await;
     }
-    let mut hooks = webhooks_client(&first).await;
+    let mut hooks = first.webhooks.clone();
     eventually(
         Duration::from_secs(10),
         "deliveries wait with an error",
@@ -264,20 +154,21 @@ async fn a_receiver_down_for_a_while_gets_every_event_once_in_order_across_a_res
         },
     )
     .await;
-    let before_restart = all_events(&mut first).await;
+    let before_restart = list_all(&first).await;
+    let scratch = first.scratch.clone();
     first.stop().await;
 
     // The service restarts while the receiver is still down, then the receiver comes
     // back answering 503 for a while, then 200.
-    let mut second = spawn_app(options, dir.path()).await;
+    let mut second = TestApp::spawn_in(options, &scratch).await;
     second.settled().await;
     let late = unique_name("late");
-    define(&mut second, &late).await;
+    second.define(&late).await;
     server.set_status(503);
     server.restart().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     server.set_status(200);
-    let expected: Vec<i64> = all_events(&mut second).await.iter().map(|e| e.id).collect();
+    let expected: Vec<i64> = list_all(&second).await.iter().map(|e| e.id).collect();
     assert!(expected.len() > before_restart.len());
     eventually(Duration::from_secs(20), "every event delivered", || {
         let got = server.received();
@@ -313,8 +204,9 @@ async fn a_receiver_down_for_a_while_gets_every_event_once_in_order_across_a_res
     for name in &names {
         assert_eq!(per_domain[name][..2], ["defined", "started"], "{name}");
     }
-    let listed = webhooks_client(&second)
-        .await
+    let listed = second
+        .webhooks
+        .clone()
         .list_webhooks(pb::ListWebhooksRequest {})
         .await
         .expect("list")
@@ -322,7 +214,7 @@ async fn a_receiver_down_for_a_while_gets_every_event_once_in_order_across_a_res
         .webhooks;
     assert_eq!(listed[0].pending, 0);
     assert_eq!(listed[0].failed, 0);
-    hooks = webhooks_client(&second).await;
+    hooks = second.webhooks.clone();
     let retried = deliveries(&mut hooks, "audit", Some(pb::DeliveryState::Delivered)).await;
     assert!(
         retried.iter().any(|d| d.attempts > 1),
@@ -344,19 +236,18 @@ async fn a_4xx_is_a_permanent_failure_while_408_429_and_5xx_are_retried_on_postg
 
 async fn permanent_and_transient_failures(database: Option<String>) {
     let server = TestHttpServer::start().await;
-    let dir = scratch();
     let mut options = TestOptions::new(TEST_DRIVER);
     if let Some(url) = database {
         options = options.database(url);
     }
-    options.extra_toml = webhook_toml(&server, "types = [\"defined\"]");
-    let mut app = spawn_app(options, dir.path()).await;
+    options = options.webhook(audit_webhook(&server).types(&["defined"]));
+    let mut app = TestApp::spawn(options).await;
     app.settled().await;
-    let mut hooks = webhooks_client(&app).await;
+    let mut hooks = app.webhooks.clone();
 
     server.set_status(422);
     let refused = unique_name("refused");
-    define(&mut app, &refused).await;
+    app.define(&refused).await;
     let failed = {
         let mut found = None;
         for _ in 0..200 {
@@ -376,7 +267,7 @@ async fn permanent_and_transient_failures(database: Option<String>) {
     for status in [429, 408, 500] {
         server.set_status(status);
         let name = unique_name(&format!("retried-{status}"));
-        define(&mut app, &name).await;
+        app.define(&name).await;
         eventually(Duration::from_secs(10), "a retried attempt", || {
             let got = server.received();
             let name = name.clone();
@@ -421,26 +312,26 @@ async fn permanent_and_transient_failures(database: Option<String>) {
 
 #[tokio::test]
 async fn https_webhooks_trust_the_configured_ca_and_refuse_an_unknown_one() {
-    let dir = scratch();
+    let dir = Scratch::create();
     let pki = crate::support::pki::Pki::new(dir.path(), "hooks");
     let server = TestHttpServer::start_tls(&pki.server("hooks-server")).await;
-    let mut options = TestOptions::new(TEST_DRIVER);
-    let trusted = webhook_toml(
-        &server,
-        &format!("ca_file = \"{}\"", pki.ca_path().display()),
-    );
+    let trusted = audit_webhook(&server).ca_file(pki.ca_path());
     // The same receiver under another name (so another pool: trust is per host pool)
     // without the CA: the system's trust store does not know it.
-    let untrusted = format!(
-        "[[webhooks]]\nname = \"untrusted\"\nurl = \"https://127.0.0.1:{}/untrusted\"\n\
-         secret = \"s\"\nretry_initial_ms = 50\nretry_max_ms = 100\n",
-        server.addr.port()
-    );
-    options.extra_toml = format!("{trusted}\n{untrusted}");
-    let mut app = spawn_app(options, dir.path()).await;
+    let untrusted = Webhook::new(
+        "untrusted",
+        format!("https://127.0.0.1:{}/untrusted", server.addr.port()),
+    )
+    .secret("s")
+    .retry_initial_ms(50)
+    .retry_max_ms(100);
+    let options = TestOptions::new(TEST_DRIVER)
+        .webhook(trusted)
+        .webhook(untrusted);
+    let mut app = TestApp::spawn_in(options, &dir).await;
     app.settled().await;
     let name = unique_name("tls");
-    define(&mut app, &name).await;
+    app.define(&name).await;
     eventually(Duration::from_secs(10), "delivered over https", || {
         let got = server.received();
         let name = name.clone();
@@ -450,7 +341,7 @@ async fn https_webhooks_trust_the_configured_ca_and_refuse_an_unknown_one() {
         }
     })
     .await;
-    let mut hooks = webhooks_client(&app).await;
+    let mut hooks = app.webhooks.clone();
     eventually(
         Duration::from_secs(10),
         "the untrusted webhook reports why",
@@ -490,16 +381,12 @@ async fn https_webhooks_trust_the_configured_ca_and_refuse_an_unknown_one() {
 #[tokio::test]
 async fn a_rotated_secret_file_signs_the_next_deliveries() {
     let server = TestHttpServer::start().await;
-    let dir = scratch();
-    let secret_file = dir.path().join("webhook-secret");
+    let dir = Scratch::create();
+    let secret_file = dir.join("webhook-secret");
     std::fs::write(&secret_file, "first-secret\n").expect("secret");
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = format!(
-        "[[webhooks]]\nname = \"rotating\"\nurl = \"{}\"\nsecret_file = \"{}\"\n",
-        server.url("/hook"),
-        secret_file.display()
-    );
-    let mut app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(TEST_DRIVER)
+        .webhook(Webhook::new("rotating", server.url("/hook")).secret_file(&secret_file));
+    let mut app = TestApp::spawn_in(options, &dir).await;
     app.settled().await;
     let delivered = |name: String| {
         let server = &server;
@@ -521,12 +408,12 @@ async fn a_rotated_secret_file_signs_the_next_deliveries() {
         }
     };
     let before = unique_name("before");
-    define(&mut app, &before).await;
+    app.define(&before).await;
     assert!(signed_with(&delivered(before).await, "first-secret"));
 
     std::fs::write(&secret_file, "second-secret\n").expect("rotate");
     let after = unique_name("after");
-    define(&mut app, &after).await;
+    app.define(&after).await;
     let rotated = delivered(after).await;
     assert!(signed_with(&rotated, "second-secret"));
     assert!(!signed_with(&rotated, "first-secret"));
@@ -537,14 +424,12 @@ async fn a_rotated_secret_file_signs_the_next_deliveries() {
 async fn a_2xx_with_a_large_body_is_delivered_once_and_the_events_behind_it_follow() {
     let server = TestHttpServer::start().await;
     server.set_response_body(bytes::Bytes::from(vec![b'x'; 100 * 1024]));
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = webhook_toml(&server, "");
-    let mut app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(TEST_DRIVER).webhook(audit_webhook(&server));
+    let mut app = TestApp::spawn(options).await;
     app.settled().await;
     let prefix = unique_name("chatty");
     for i in 0..5 {
-        define(&mut app, &format!("{prefix}-{i}")).await;
+        app.define(&format!("{prefix}-{i}")).await;
     }
     let client = app.host.clone();
     let wanted = prefix.clone();
@@ -568,7 +453,7 @@ async fn a_2xx_with_a_large_body_is_delivered_once_and_the_events_behind_it_foll
         }
     })
     .await;
-    let expected = all_events(&mut app).await.len();
+    let expected = list_all(&app).await.len();
     eventually(Duration::from_secs(15), "every event posted", || {
         let got = server.received().len();
         async move { got >= expected }
@@ -589,7 +474,7 @@ async fn a_2xx_with_a_large_body_is_delivered_once_and_the_events_behind_it_foll
         expected,
         "a connection whose answer was left unread is closed, not reused"
     );
-    let mut hooks = webhooks_client(&app).await;
+    let mut hooks = app.webhooks.clone();
     eventually(
         Duration::from_secs(10),
         "every delivery marked delivered",
