@@ -12,7 +12,9 @@ use lapin::{
     types::FieldTable,
 };
 
-use super::unique_name;
+use virtplane::grpc::pb;
+
+use super::{Broker, TEST_DRIVER, TestApp, TestOptions, unique_name};
 
 pub fn broker_host() -> String {
     std::env::var("VIRTPLANE_TEST_AMQP_HOST").unwrap_or_else(|_| "127.0.0.1".into())
@@ -27,6 +29,22 @@ pub async fn connect() -> Connection {
     Connection::connect(&guest_url(), ConnectionProperties::default())
         .await
         .expect("RabbitMQ reachable")
+}
+
+/// The app publishing through `broker`.
+pub async fn app_with(broker: Broker) -> TestApp {
+    TestApp::spawn(TestOptions::new(TEST_DRIVER).broker(broker)).await
+}
+
+/// A publish of `body` to `queue` through `amq.direct` on the broker `main`.
+pub fn request(queue: &str, body: &[u8]) -> pb::PublishRequest {
+    pb::PublishRequest {
+        broker: "main".into(),
+        exchange: "amq.direct".into(),
+        routing_key: queue.into(),
+        body: body.to_vec(),
+        ..Default::default()
+    }
 }
 
 /// A queue read back with basic.get.

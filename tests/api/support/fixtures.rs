@@ -57,6 +57,11 @@ pub async fn churn(uri: &str, prefix: &str, count: usize) {
     .expect("churn");
 }
 
+/// A domain's state as the enum.
+pub fn state(domain: &pb::Domain) -> pb::DomainState {
+    pb::DomainState::try_from(domain.state).expect("known state")
+}
+
 impl TestApp {
     /// Defines `name` through the API.
     pub async fn define(&mut self, name: &str) -> pb::Domain {
