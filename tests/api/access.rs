@@ -17,7 +17,7 @@ use virtplane::grpc::{
     pb,
 };
 
-use crate::support::{TEST_DRIVER, TestOptions, scratch, spawn_app};
+use crate::support::{Role, TEST_DRIVER, TestApp, TestOptions};
 
 const ADMIN: &str = "admin-token-4d2a9c71e0b3";
 const READER: &str = "reader-token-8e5f30a1c6d7";
@@ -140,18 +140,11 @@ async fn call(channel: &Channel, method: &Method, body: Vec<u8>, token: &str) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_method_answers_a_reader_and_an_admin_as_the_access_table_says() {
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = format!(
-        "[[auth.tokens]]\nname = \"ops\"\ntoken = \"{ADMIN}\"\nrole = \"admin\"\n\
-         [[auth.tokens]]\nname = \"dashboard\"\ntoken = \"{READER}\"\nrole = \"reader\"\n"
-    );
-    let app = spawn_app(options, dir.path()).await;
-    let channel = Channel::from_shared(format!("http://{}", app.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connects");
+    let options = TestOptions::new(TEST_DRIVER)
+        .token("ops", Role::Admin, ADMIN)
+        .token("dashboard", Role::Reader, READER);
+    let app = TestApp::spawn(options).await;
+    let channel = app.channel.clone();
 
     for method in served_methods() {
         // An empty request: every mutation refuses it (a missing field), so nothing

@@ -6,13 +6,13 @@ use std::{
     time::Duration,
 };
 
-use crate::support::{Binary, scratch};
+use crate::support::{Binary, Scratch};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_virtplane");
 
 #[test]
 fn an_unknown_configuration_key_stops_the_start_and_is_named() {
-    let dir = scratch();
+    let dir = Scratch::create();
     let config = dir.path().join("virtplane.toml");
     std::fs::write(
         &config,
@@ -43,7 +43,7 @@ fn a_bad_flag_value_is_named() {
 
 #[test]
 fn sigterm_stops_the_service_gracefully_with_exit_code_zero() {
-    let dir = scratch();
+    let dir = Scratch::create();
     let mut child = Command::new(BINARY)
         .args([
             "--listen",
@@ -94,7 +94,7 @@ fn sigterm_stops_the_service_gracefully_with_exit_code_zero() {
 
 #[test]
 fn environment_variables_configure_the_service_and_json_logs_are_json() {
-    let dir = scratch();
+    let dir = Scratch::create();
     let mut child = Command::new(BINARY)
         .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
         .env("VIRTPLANE_LIBVIRT_URI", "test:///default")
@@ -131,7 +131,7 @@ fn environment_variables_configure_the_service_and_json_logs_are_json() {
 
 #[test]
 fn a_non_loopback_address_without_tokens_or_tls_needs_insecure() {
-    let dir = scratch();
+    let dir = Scratch::create();
     let database = format!("sqlite://{}/db.sqlite", dir.path().display());
     let base = [
         "--listen",
@@ -188,7 +188,7 @@ async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
     let mut receiver = crate::support::http_server::TestHttpServer::start().await;
     let hook = receiver.url("/hook");
     receiver.stop();
-    let dir = scratch();
+    let dir = Scratch::create();
     let config = dir.path().join("virtplane.toml");
     std::fs::write(
         &config,
@@ -263,7 +263,7 @@ async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
 async fn sighup_reloads_a_rewritten_token_at_once() {
     use virtplane::grpc::pb::{self, host_service_client::HostServiceClient};
 
-    let dir = scratch();
+    let dir = Scratch::create();
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "first-token-0123456789").expect("token");
     let config = dir.path().join("virtplane.toml");
@@ -331,7 +331,7 @@ async fn sighup_reloads_a_rewritten_token_at_once() {
 
 #[tokio::test]
 async fn sighup_without_anything_to_reload_does_not_stop_the_service() {
-    let dir = scratch();
+    let dir = Scratch::create();
     let database = format!("sqlite://{}/db.sqlite", dir.path().display());
     let binary = Binary::start(
         &[

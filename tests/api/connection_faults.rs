@@ -8,50 +8,19 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus}
 use virtplane::grpc::pb::{self, LifecycleEventType as Type};
 
 use crate::support::{
-    TestApp, TestOptions, eventually, libvirtd::Libvirtd, postgres::ScratchDatabase, scratch,
-    spawn_app, unique_name,
+    TestApp, TestOptions,
+    events::{events_of, kinds},
+    eventually,
+    libvirtd::Libvirtd,
+    postgres::ScratchDatabase,
+    unique_name, write_domain_xml,
 };
-
-async fn host(app: &TestApp) -> pb::Host {
-    app.host
-        .clone()
-        .get_host(pb::GetHostRequest {})
-        .await
-        .expect("GetHost")
-        .into_inner()
-}
-
-/// Every stored event of the domain `name`, oldest first.
-async fn events_of(app: &TestApp, name: &str) -> Vec<pb::LifecycleEvent> {
-    app.host
-        .clone()
-        .list_lifecycle_events(pb::ListLifecycleEventsRequest {
-            domain: name.into(),
-            order: pb::EventOrder::OldestFirst.into(),
-            page_size: 1000,
-            ..Default::default()
-        })
-        .await
-        .expect("list")
-        .into_inner()
-        .events
-}
-
-fn kinds(events: &[pb::LifecycleEvent]) -> Vec<Type> {
-    events
-        .iter()
-        .map(|e| Type::try_from(e.r#type).expect("known type"))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connects_given_up_against_a_frozen_daemon_leave_nothing_behind_once_it_wakes() {
     let daemon = Libvirtd::start();
     daemon.signal("STOP");
-    let dir = scratch();
-    let mut options = TestOptions::new(daemon.uri());
-    options.connect_timeout_ms = 2000;
-    let mut app = spawn_app(options, dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(daemon.uri()).connect_timeout_ms(2000)).await;
 
     let client = app.host.clone();
     eventually(
@@ -72,7 +41,7 @@ async fn connects_given_up_against_a_frozen_daemon_leave_nothing_behind_once_it_
     app.settled().await;
 
     let name = unique_name("zombie");
-    daemon.virsh(&["define", &write_domain_xml(dir.path(), &name)]);
+    daemon.virsh(&["define", &write_domain_xml(app.scratch.path(), &name)]);
     daemon.virsh(&["start", &name]);
     daemon.virsh(&["destroy", &name]);
     // A last change: once it is stored, any copy of the others would be too.
@@ -95,21 +64,14 @@ async fn connects_given_up_against_a_frozen_daemon_leave_nothing_behind_once_it_
         || async { virtplane::hypervisor::live_callback_contexts() == 2 },
     )
     .await;
-    assert!(host(&app).await.connected);
+    assert!(app.host_info().await.connected);
     app.stop().await;
-}
-
-fn write_domain_xml(dir: &std::path::Path, name: &str) -> String {
-    let path = dir.join(format!("{name}.xml"));
-    std::fs::write(&path, crate::support::domain_xml(name)).expect("domain XML");
-    path.display().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_alone_turns_serving_soon_after_a_late_daemon_arrives() {
     let mut daemon = Libvirtd::prepare();
-    let dir = scratch();
-    let app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    let app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     let mut health = app.health.clone();
     let check = HealthCheckRequest {
         service: "virtplane.v1.DomainService".into(),
@@ -148,10 +110,9 @@ async fn a_stalled_database_does_not_hold_up_libvirt_calls_at_a_reconnect() {
     use sqlx::{Connection, Executor};
     let database = ScratchDatabase::create().await;
     let mut daemon = Libvirtd::start();
-    let dir = scratch();
     let options = TestOptions::new(daemon.uri()).database(database.url());
     let hostname = options.hostname.clone();
-    let mut app = spawn_app(options, dir.path()).await;
+    let mut app = TestApp::spawn(options).await;
     app.settled().await;
 
     daemon.kill();
@@ -198,7 +159,7 @@ async fn a_stalled_database_does_not_hold_up_libvirt_calls_at_a_reconnect() {
     )
     .await;
     assert!(
-        !host(&app).await.enabled,
+        !app.host_info().await.enabled,
         "the re-enable is still waiting for the row"
     );
 

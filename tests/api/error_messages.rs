@@ -2,15 +2,14 @@
 //! internal failures that must not leak libvirt's raw text.
 
 use tonic::Code;
-use virtplane::grpc::pb::{self, publish_service_client::PublishServiceClient};
+use virtplane::grpc::pb;
 
-use crate::support::{TEST_DRIVER, TestOptions, capture_logs, scratch, spawn_app};
+use crate::support::{TEST_DRIVER, TestApp, TestOptions, capture_logs};
 
 #[tokio::test]
 async fn an_internal_libvirt_error_answers_an_id_that_finds_libvirts_text_in_the_log() {
     let logs = capture_logs();
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     // The built-in domain's name with another UUID: libvirt's generic
     // "operation failed", which names the existing domain's UUID.
     let xml = "<domain type='test'><name>test</name>\
@@ -45,8 +44,7 @@ async fn an_internal_libvirt_error_answers_an_id_that_finds_libvirts_text_in_the
 
 #[tokio::test]
 async fn a_request_over_the_size_limit_is_resource_exhausted() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     // tonic's default limit is 4 MiB.
     let huge = "x".repeat(5 * 1024 * 1024);
     let status = app
@@ -60,14 +58,8 @@ async fn a_request_over_the_size_limit_is_resource_exhausted() {
 
 #[tokio::test]
 async fn publishing_without_a_broker_is_an_invalid_argument_naming_the_field() {
-    let dir = scratch();
-    let app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connects");
-    let mut publish = PublishServiceClient::new(channel);
+    let app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
+    let mut publish = app.publish.clone();
     let status = publish
         .publish(pb::PublishRequest {
             exchange: "amq.topic".into(),

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::{TEST_DRIVER, TestOptions, scratch, spawn_app};
+use crate::support::{TEST_DRIVER, TestApp, TestOptions};
 
 fn grpcurl(args: &[&str]) -> String {
     let out = Command::new("grpcurl")
@@ -19,8 +19,7 @@ fn grpcurl(args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn grpcurl_lists_the_services_and_calls_list_domains_without_proto_files() {
-    let dir = scratch();
-    let app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
     let addr = app.addr.to_string();
 
     let services = tokio::task::spawn_blocking({

@@ -4,17 +4,7 @@
 use tonic::Code;
 use virtplane::grpc::pb;
 
-use crate::support::{
-    TEST_DRIVER, TestApp, TestOptions, eventually, postgres::ScratchDatabase, scratch, spawn_app,
-};
-
-async fn get_host(app: &mut TestApp) -> pb::Host {
-    app.host
-        .get_host(pb::GetHostRequest {})
-        .await
-        .expect("get host")
-        .into_inner()
-}
+use crate::support::{TEST_DRIVER, TestApp, TestOptions, eventually, postgres::ScratchDatabase};
 
 async fn set_enabled(
     app: &mut TestApp,
@@ -32,10 +22,9 @@ async fn set_enabled(
 
 #[tokio::test]
 async fn get_host_describes_the_connected_hypervisor() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER).hostname("hv-17"), dir.path()).await;
+    let app = TestApp::spawn(TestOptions::new(TEST_DRIVER).hostname("hv-17")).await;
 
-    let host = get_host(&mut app).await;
+    let host = app.host_info().await;
 
     assert_eq!(host.hostname, "hv-17");
     assert!(host.enabled);
@@ -55,15 +44,14 @@ async fn get_host_describes_the_connected_hypervisor() {
 
 #[tokio::test]
 async fn an_operator_disables_with_a_reason_and_enables_again() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
 
     let disabled = set_enabled(&mut app, false, "  hardware check ")
         .await
         .expect("disable");
     assert!(!disabled.enabled);
     assert_eq!(disabled.disabled_reason, "hardware check");
-    assert!(!get_host(&mut app).await.enabled);
+    assert!(!app.host_info().await.enabled);
 
     let enabled = set_enabled(&mut app, true, "").await.expect("enable");
     assert!(enabled.enabled);
@@ -72,8 +60,7 @@ async fn an_operator_disables_with_a_reason_and_enables_again() {
 
 #[tokio::test]
 async fn disabling_needs_a_reason_that_does_not_pose_as_automatic() {
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(TEST_DRIVER), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
 
     for (reason, mentions) in [
         ("", "required"),
@@ -86,23 +73,23 @@ async fn disabling_needs_a_reason_that_does_not_pose_as_automatic() {
         assert_eq!(err.code(), Code::InvalidArgument);
         assert!(err.message().contains(mentions), "{}", err.message());
     }
-    assert!(get_host(&mut app).await.enabled, "nothing changed");
+    assert!(app.host_info().await.enabled, "nothing changed");
 }
 
 async fn host_state_survives_a_restart(database_url: Option<String>) {
-    let dir = scratch();
     let mut options = TestOptions::new(TEST_DRIVER);
     if let Some(url) = database_url {
         options = options.database(url);
     }
-    let mut first = spawn_app(options.clone(), dir.path()).await;
+    let mut first = TestApp::spawn(options.clone()).await;
     set_enabled(&mut first, false, "rack move")
         .await
         .expect("disable");
+    let scratch = first.scratch.clone();
     first.stop().await;
 
-    let mut second = spawn_app(options, dir.path()).await;
-    let host = get_host(&mut second).await;
+    let second = TestApp::spawn_in(options, &scratch).await;
+    let host = second.host_info().await;
     assert!(!host.enabled);
     assert_eq!(host.disabled_reason, "rack move");
     second.stop().await;
@@ -122,12 +109,11 @@ async fn host_state_survives_a_restart_on_postgres() {
 
 #[tokio::test]
 async fn an_unreachable_libvirt_disables_the_host_and_never_shows_the_password() {
-    let dir = scratch();
     // Nothing listens on port 1: every connect fails.
     let uri = "test+tcp://admin:hunter2@127.0.0.1:1/default";
-    let mut app = spawn_app(TestOptions::new(uri), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(uri)).await;
 
-    let host = get_host(&mut app).await;
+    let host = app.host_info().await;
     assert!(!host.connected);
     assert!(!host.enabled);
     assert!(

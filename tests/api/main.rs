@@ -22,6 +22,5 @@ mod retention;
 mod security;
 mod support;
 mod telemetry;
-mod watch_lag;
 mod webhooks;
 mod writer_lock;

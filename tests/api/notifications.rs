@@ -3,171 +3,34 @@
 
 use std::time::Duration;
 
-use lapin::{
-    Connection, ConnectionProperties, ExchangeKind,
-    options::{
-        BasicGetOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
-        QueueDeleteOptions,
-    },
-    types::FieldTable,
-};
 use virtplane::grpc::pb;
 
 use crate::support::{
-    TEST_DRIVER, TestApp, TestOptions, domain_xml, scratch, spawn_app, unique_name,
+    Broker, Scratch, TEST_DRIVER, TestApp, TestOptions,
+    amqp::{Subscription, defined, guest_url},
+    domain_xml,
+    rabbitmq::rabbitmqctl_ok,
+    unique_name,
 };
 
-fn amqp_url() -> String {
-    "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()
-}
-
-/// A durable topic exchange and a durable queue bound to it with `#`.
-struct Subscription {
-    exchange: String,
-    queue: String,
-}
-
-impl Subscription {
-    async fn new() -> Subscription {
-        let sub = Subscription {
-            exchange: unique_name("vp-notify"),
-            queue: unique_name("vp-notify-q"),
-        };
-        let conn = connect().await;
-        let channel = conn.create_channel().await.expect("channel");
-        channel
-            .exchange_declare(
-                sub.exchange.clone().into(),
-                ExchangeKind::Topic,
-                ExchangeDeclareOptions {
-                    durable: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("exchange");
-        channel
-            .queue_declare(
-                sub.queue.clone().into(),
-                QueueDeclareOptions {
-                    durable: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .expect("queue");
-        channel
-            .queue_bind(
-                sub.queue.clone().into(),
-                sub.exchange.clone().into(),
-                "#".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .expect("bind");
-        sub
-    }
-
-    /// (routing key, JSON payload) of every message now queued.
-    async fn drain(&self) -> Vec<(String, serde_json::Value)> {
-        let conn = connect().await;
-        let channel = conn.create_channel().await.expect("channel");
-        let mut out = Vec::new();
-        while let Some(m) = channel
-            .basic_get(self.queue.clone().into(), BasicGetOptions { no_ack: true })
-            .await
-            .expect("get")
-        {
-            let payload = serde_json::from_slice(&m.delivery.data).expect("JSON payload");
-            out.push((m.delivery.routing_key.to_string(), payload));
-        }
-        out
-    }
-
-    /// Drains until `done` holds for everything received so far (20 s at most).
-    async fn until(
-        &self,
-        what: &str,
-        done: impl Fn(&[(String, serde_json::Value)]) -> bool,
-    ) -> Vec<(String, serde_json::Value)> {
-        let mut all = Vec::new();
-        for _ in 0..200 {
-            all.extend(self.drain().await);
-            if done(&all) {
-                return all;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{what} never arrived; got {all:?}");
-    }
-
-    async fn delete(self) {
-        let conn = connect().await;
-        let channel = conn.create_channel().await.expect("channel");
-        let _ = channel
-            .queue_delete(self.queue.into(), QueueDeleteOptions::default())
-            .await;
-        let _ = channel
-            .exchange_delete(self.exchange.into(), Default::default())
-            .await;
-    }
-}
-
-async fn connect() -> Connection {
-    Connection::connect(&amqp_url(), ConnectionProperties::default())
-        .await
-        .expect("RabbitMQ reachable")
-}
-
-fn notifications_toml(exchange: &str) -> String {
-    format!(
-        "[brokers.main]\nurl = \"{}\"\nmax_retries = 1\ninterval_start_ms = 50\n\
-         [notifications]\nbroker = \"main\"\nexchange = \"{exchange}\"\n",
-        amqp_url()
-    )
-}
-
-fn defined(name: &str) -> impl Fn(&[(String, serde_json::Value)]) -> bool + '_ {
-    move |all| {
-        all.iter()
-            .any(|(key, p)| key == "lifecycle.defined" && p["domain_name"] == name)
-    }
-}
-
-async fn define(app: &mut TestApp, name: &str) {
-    app.domains
-        .define_domain(pb::DefineDomainRequest {
-            xml: domain_xml(name),
-        })
-        .await
-        .expect("define");
-}
-
-fn rabbitmqctl(args: &[&str]) {
-    let out = std::process::Command::new("rabbitmqctl")
-        .args(args)
-        .output()
-        .expect("rabbitmqctl");
-    assert!(
-        out.status.success(),
-        "rabbitmqctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// The app's options with notifications to `sub`'s exchange through `main`.
+fn notifying(libvirt_uri: &str, sub: &Subscription) -> TestOptions {
+    TestOptions::new(libvirt_uri)
+        .broker(
+            Broker::new("main", guest_url())
+                .max_retries(1)
+                .interval_start_ms(50),
+        )
+        .notifications("main", &sub.exchange)
 }
 
 #[tokio::test]
 async fn lifecycle_events_and_hypervisor_errors_arrive_on_the_exchange() {
     let sub = Subscription::new().await;
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = notifications_toml(&sub.exchange);
-    let mut app = spawn_app(options, dir.path()).await;
+    let mut app = TestApp::spawn(notifying(TEST_DRIVER, &sub)).await;
     app.settled().await;
     let name = unique_name("notified");
-    define(&mut app, &name).await;
+    app.define(&name).await;
 
     let got = sub.until("lifecycle.defined", defined(&name)).await;
     let (_, payload) = got
@@ -179,10 +42,7 @@ async fn lifecycle_events_and_hypervisor_errors_arrive_on_the_exchange() {
     assert_eq!(payload["synthetic"], false);
     assert!(payload["id"].as_i64().is_some_and(|id| id > 0));
 
-    let broken_dir = scratch();
-    let mut broken = TestOptions::new("test+tcp://127.0.0.1:1/default");
-    broken.extra_toml = notifications_toml(&sub.exchange);
-    let broken_app = spawn_app(broken, broken_dir.path()).await;
+    let broken_app = TestApp::spawn(notifying("test+tcp://127.0.0.1:1/default", &sub)).await;
     let host = broken_app.hostname.clone();
     let got = sub
         .until("hypervisor.error", |all| {
@@ -206,25 +66,24 @@ async fn lifecycle_events_and_hypervisor_errors_arrive_on_the_exchange() {
 #[tokio::test]
 async fn notifications_wait_in_the_outbox_through_a_broker_outage_and_a_restart() {
     let sub = Subscription::new().await;
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = notifications_toml(&sub.exchange);
-    let mut first = spawn_app(options.clone(), dir.path()).await;
+    let options = notifying(TEST_DRIVER, &sub);
+    let mut first = TestApp::spawn(options.clone()).await;
+    let scratch = first.scratch.clone();
     let warmup = unique_name("warmup");
-    define(&mut first, &warmup).await;
+    first.define(&warmup).await;
     sub.until("the first notification", defined(&warmup)).await;
 
-    tokio::task::spawn_blocking(|| rabbitmqctl(&["stop_app"]))
+    tokio::task::spawn_blocking(|| rabbitmqctl_ok(&["stop_app"]))
         .await
         .expect("stop_app");
     let names: Vec<String> = (0..3)
         .map(|i| unique_name(&format!("outage-{i}")))
         .collect();
     for name in &names {
-        define(&mut first, name).await;
+        first.define(name).await;
     }
     // The events are stored; their notifications wait in the outbox.
-    let database = format!("sqlite://{}/virtplane.db", dir.path().display());
+    let database = scratch.sqlite_url();
     let pending = {
         use sqlx::{Connection, Row};
         let mut conn = sqlx::SqliteConnection::connect(&database)
@@ -248,12 +107,12 @@ async fn notifications_wait_in_the_outbox_through_a_broker_outage_and_a_restart(
     first.stop().await;
 
     tokio::task::spawn_blocking(|| {
-        rabbitmqctl(&["start_app"]);
-        rabbitmqctl(&["await_startup"]);
+        rabbitmqctl_ok(&["start_app"]);
+        rabbitmqctl_ok(&["await_startup"]);
     })
     .await
     .expect("start_app");
-    let _second = spawn_app(options, dir.path()).await;
+    let _second = TestApp::spawn_in(options, &scratch).await;
     let got = sub
         .until("every notification of the outage", |all| {
             names.iter().all(|n| defined(n)(all))
@@ -295,7 +154,7 @@ async fn sigterm_during_a_broker_memory_alarm_exits_in_time_and_the_notification
     // Connections complete in the kernel's backlog; nothing ever reads or answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let silent_url = format!("http://{}/hook", silent.local_addr().expect("addr"));
-    let dir = scratch();
+    let dir = Scratch::create();
     let database = format!("sqlite://{}/db.sqlite", dir.path().display());
     let config = dir.path().join("virtplane.toml");
     std::fs::write(
@@ -307,7 +166,7 @@ async fn sigterm_during_a_broker_memory_alarm_exits_in_time_and_the_notification
              [notifications]\nbroker = \"main\"\nexchange = \"{}\"\n\
              [[webhooks]]\nname = \"silent\"\nurl = \"{silent_url}\"\nsecret = \"s\"\ntimeout_ms = 30000\n",
             unique_name("alarm"),
-            amqp_url(),
+            guest_url(),
             sub.exchange
         ),
     )

@@ -8,19 +8,10 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use virtplane::grpc::pb;
 
 use crate::support::{
-    TestApp, TestOptions, domain_xml, eventually, libvirtd::Libvirtd, scratch, spawn_app,
-    unique_name,
+    TestApp, TestOptions, eventually, libvirtd::Libvirtd, unique_name, write_domain_xml,
 };
 
 const DOMAIN_SERVICE: &str = "virtplane.v1.DomainService";
-
-async fn get_host(app: &mut TestApp) -> pb::Host {
-    app.host
-        .get_host(pb::GetHostRequest {})
-        .await
-        .expect("get host")
-        .into_inner()
-}
 
 async fn list(app: &mut TestApp) -> Result<Vec<pb::Domain>, tonic::Status> {
     app.domains
@@ -50,13 +41,10 @@ async fn wait_until_listing_works(app: &mut TestApp) {
 #[tokio::test]
 async fn domains_changed_by_another_client_are_visible_through_the_service() {
     let daemon = Libvirtd::start();
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     let name = unique_name("behind");
-    let xml_path = dir.path().join("domain.xml");
-    std::fs::write(&xml_path, domain_xml(&name)).expect("xml file");
 
-    daemon.virsh(&["define", xml_path.to_str().expect("utf-8 path")]);
+    daemon.virsh(&["define", &write_domain_xml(app.scratch.path(), &name)]);
     daemon.virsh(&["start", &name]);
 
     let domain = app
@@ -73,8 +61,7 @@ async fn domains_changed_by_another_client_are_visible_through_the_service() {
 #[tokio::test]
 async fn killing_libvirtd_disables_the_host_and_restarting_it_recovers() {
     let mut daemon = Libvirtd::start();
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     assert!(list(&mut app).await.is_ok());
     assert_eq!(
         app.health_of(DOMAIN_SERVICE).await,
@@ -85,7 +72,7 @@ async fn killing_libvirtd_disables_the_host_and_restarting_it_recovers() {
     let err = list(&mut app).await.expect_err("libvirt is gone");
     assert_eq!(err.code(), Code::Unavailable, "{}", err.message());
 
-    let host = get_host(&mut app).await;
+    let host = app.host_info().await;
     assert!(!host.enabled);
     assert!(!host.connected);
     assert!(
@@ -106,7 +93,7 @@ async fn killing_libvirtd_disables_the_host_and_restarting_it_recovers() {
     daemon.restart();
     wait_until_listing_works(&mut app).await;
 
-    let host = get_host(&mut app).await;
+    let host = app.host_info().await;
     assert!(host.enabled, "an automatic disable is lifted: {host:?}");
     assert!(host.disabled_reason.is_empty());
     assert!(host.connected);
@@ -120,8 +107,7 @@ async fn killing_libvirtd_disables_the_host_and_restarting_it_recovers() {
 #[tokio::test]
 async fn an_operators_disable_survives_an_outage_and_recovery() {
     let mut daemon = Libvirtd::start();
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     app.host
         .set_host_enabled(pb::SetHostEnabledRequest {
             enabled: false,
@@ -132,7 +118,7 @@ async fn an_operators_disable_survives_an_outage_and_recovery() {
 
     daemon.kill();
     list(&mut app).await.expect_err("libvirt is gone");
-    let during = get_host(&mut app).await;
+    let during = app.host_info().await;
     assert!(!during.enabled);
     assert_eq!(
         during.disabled_reason, "firmware update",
@@ -141,7 +127,7 @@ async fn an_operators_disable_survives_an_outage_and_recovery() {
 
     daemon.restart();
     wait_until_listing_works(&mut app).await;
-    let after = get_host(&mut app).await;
+    let after = app.host_info().await;
     assert!(after.connected);
     assert!(
         !after.enabled,
@@ -153,12 +139,11 @@ async fn an_operators_disable_survives_an_outage_and_recovery() {
 #[tokio::test]
 async fn a_hundred_concurrent_calls_during_an_outage_share_few_connect_attempts() {
     let mut daemon = Libvirtd::start();
-    let dir = scratch();
-    let mut app = spawn_app(TestOptions::new(daemon.uri()), dir.path()).await;
+    let mut app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     assert!(list(&mut app).await.is_ok());
     daemon.kill();
     list(&mut app).await.expect_err("libvirt is gone");
-    let before = get_host(&mut app).await.connect_attempts;
+    let before = app.host_info().await.connect_attempts;
 
     let calls = (0..100).map(|_| {
         let mut client = app.domains.clone();
@@ -176,7 +161,7 @@ async fn a_hundred_concurrent_calls_during_an_outage_share_few_connect_attempts(
         .filter(|r| matches!(r, Err(status) if status.code() == Code::Unavailable))
         .count();
     assert_eq!(unavailable, 100, "every call fails clearly: {results:?}");
-    let attempts = get_host(&mut app).await.connect_attempts - before;
+    let attempts = app.host_info().await.connect_attempts - before;
     // One attempt per backoff window (100-400 ms here), however many callers wait.
     assert!(
         attempts <= 10,

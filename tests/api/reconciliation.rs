@@ -7,18 +7,9 @@ use sqlx::{Connection, Executor, SqliteConnection, sqlite::SqliteConnectOptions}
 use virtplane::grpc::pb::{self, LifecycleEventType as Type};
 
 use crate::support::{
-    TestApp, TestOptions, domain_xml, eventually, libvirtd::Libvirtd, scratch, spawn_app,
+    TestApp, TestOptions, domain_xml, events::wait_for_kind, eventually, libvirtd::Libvirtd,
     unique_name,
 };
-
-async fn host(app: &TestApp) -> pb::Host {
-    app.host
-        .clone()
-        .get_host(pb::GetHostRequest {})
-        .await
-        .expect("GetHost")
-        .into_inner()
-}
 
 /// The names of the domains with a stored DEFINED event (real or synthetic).
 async fn defined_names(app: &TestApp) -> std::collections::HashSet<String> {
@@ -41,20 +32,20 @@ async fn defined_names(app: &TestApp) -> std::collections::HashSet<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconciliation_that_fails_after_an_overflow_is_retried_until_it_succeeds() {
     let daemon = Libvirtd::start();
-    let dir = scratch();
-    let mut options = TestOptions::new(daemon.uri());
     // A frozen daemon must look slow, not lost: keepalive would take 90 s to give up.
-    options.keepalive_interval_s = 30;
-    options.call_timeout_ms = 500;
-    options.extra_toml = "[events]\nqueue_capacity = 64\nresync_interval_s = 0\n".into();
-    let mut app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(daemon.uri())
+        .keepalive_interval_s(30)
+        .call_timeout_ms(500)
+        .event_queue_capacity(64)
+        .resync_interval_s(0);
+    let mut app = TestApp::spawn(options).await;
     app.settled().await;
-    let before = host(&app).await;
+    let before = app.host_info().await;
 
     // Another connection holds SQLite's write lock, so the recorder cannot store and
     // the events below overflow its queue.
     let mut writer = SqliteConnection::connect_with(
-        &SqliteConnectOptions::new().filename(dir.path().join("virtplane.db")),
+        &SqliteConnectOptions::new().filename(app.scratch.sqlite_file()),
     )
     .await
     .expect("second SQLite connection");
@@ -89,7 +80,7 @@ async fn a_reconciliation_that_fails_after_an_overflow_is_retried_until_it_succe
         },
     )
     .await;
-    let after = host(&app).await;
+    let after = app.host_info().await;
     assert!(
         after.event_resyncs > before.event_resyncs,
         "the overflow was counted"
@@ -105,12 +96,10 @@ async fn a_reconciliation_that_fails_after_an_overflow_is_retried_until_it_succe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_periodic_resync_runs_when_nothing_looks_wrong() {
     let daemon = Libvirtd::start();
-    let dir = scratch();
-    let mut options = TestOptions::new(daemon.uri());
-    options.extra_toml = "[events]\nresync_interval_s = 1\n".into();
-    let mut app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(daemon.uri()).resync_interval_s(1);
+    let mut app = TestApp::spawn(options).await;
     app.settled().await;
-    let first = host(&app).await.reconciliations;
+    let first = app.host_info().await.reconciliations;
 
     let client = app.host.clone();
     eventually(Duration::from_secs(10), "two more reconciliations", || {
@@ -123,7 +112,7 @@ async fn a_periodic_resync_runs_when_nothing_looks_wrong() {
         }
     })
     .await;
-    let after = host(&app).await;
+    let after = app.host_info().await;
     assert_eq!(after.connect_attempts, 1, "no connect caused them");
     assert_eq!(after.reconnects, 0);
     app.stop().await;
@@ -134,41 +123,15 @@ async fn a_running_domain_undefined_while_the_service_was_down_gets_an_undefined
     let daemon = Libvirtd::start();
     // Holds the test driver's state while the service is stopped.
     let keeper = virt::connect::Connect::open(Some(&daemon.uri())).expect("keeper");
-    let dir = scratch();
     let options = TestOptions::new(daemon.uri());
     let hostname = options.hostname.clone();
-    let mut first = spawn_app(options, dir.path()).await;
+    let mut first = TestApp::spawn(options).await;
+    let scratch = first.scratch.clone();
     first.settled().await;
     let name = unique_name("transient");
-    first
-        .domains
-        .define_domain(pb::DefineDomainRequest {
-            xml: domain_xml(&name),
-        })
-        .await
-        .expect("define");
-    first
-        .domains
-        .start_domain(pb::StartDomainRequest {
-            domain: name.clone(),
-        })
-        .await
-        .expect("start");
-    let client = first.host.clone();
-    eventually(Duration::from_secs(10), "the start is recorded", || {
-        let (mut client, name) = (client.clone(), name.clone());
-        async move {
-            client
-                .list_lifecycle_events(pb::ListLifecycleEventsRequest {
-                    domain: name,
-                    types: vec![Type::Started.into()],
-                    ..Default::default()
-                })
-                .await
-                .is_ok_and(|r| !r.into_inner().events.is_empty())
-        }
-    })
-    .await;
+    first.define(&name).await;
+    first.start(&name).await;
+    wait_for_kind(&first, &name, Type::Started, Duration::from_secs(10)).await;
     first.stop().await;
 
     // Undefined while running: the domain lives on, transient.
@@ -176,11 +139,8 @@ async fn a_running_domain_undefined_while_the_service_was_down_gets_an_undefined
     domain.undefine().expect("undefine");
     assert!(!domain.is_persistent().expect("persistence"));
 
-    let mut second = spawn_app(
-        TestOptions::new(daemon.uri()).hostname(hostname),
-        dir.path(),
-    )
-    .await;
+    let mut second =
+        TestApp::spawn_in(TestOptions::new(daemon.uri()).hostname(hostname), &scratch).await;
     second.settled().await;
     let newest = second
         .host

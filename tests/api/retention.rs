@@ -20,56 +20,33 @@ use virtplane::{
 };
 
 use crate::support::{
-    TEST_DRIVER, TestApp, TestOptions, domain_xml, eventually, postgres::ScratchDatabase, scratch,
-    spawn_app, unique_name,
+    TEST_DRIVER, TestApp, TestOptions, database::TestDatabase, events::list_all, eventually,
+    unique_name,
 };
 
 const OLD_EVENTS: usize = 6;
-const KEEP_EVERYTHING: &str = "[events]\nretention_days = 0\n";
 
-/// Where a test keeps its data: an SQLite file in its scratch folder, or a scratch
-/// PostgreSQL database.
-struct Database {
-    url: String,
-    postgres: Option<ScratchDatabase>,
-    dir: tempfile::TempDir,
-}
+/// The database a test's apps share, and the old events it starts with.
+struct Database(TestDatabase);
 
 impl Database {
     async fn create(postgres: bool) -> Database {
-        let dir = scratch();
-        if postgres {
-            let db = ScratchDatabase::create().await;
-            Database {
-                url: db.url(),
-                postgres: Some(db),
-                dir,
-            }
-        } else {
-            Database {
-                url: format!("sqlite://{}/virtplane.db", dir.path().display()),
-                postgres: None,
-                dir,
-            }
-        }
+        Database(TestDatabase::create(postgres).await)
     }
 
     async fn drop_database(self) {
-        if let Some(db) = self.postgres {
-            db.drop_database().await;
-        }
+        self.0.drop_database().await;
     }
 
-    fn options(&self, hostname: &str, extra_toml: &str) -> TestOptions {
+    /// An app on this database, settled; `keep_everything` sets retention to 0.
+    async fn spawn(&self, hostname: &str, keep_everything: bool) -> TestApp {
         let mut options = TestOptions::new(TEST_DRIVER)
-            .database(self.url.clone())
+            .database(self.0.url.clone())
             .hostname(hostname);
-        options.extra_toml = extra_toml.to_owned();
-        options
-    }
-
-    async fn spawn(&self, hostname: &str, extra_toml: &str) -> TestApp {
-        let mut app = spawn_app(self.options(hostname, extra_toml), self.dir.path()).await;
+        if keep_everything {
+            options = options.retention_days(0);
+        }
+        let mut app = TestApp::spawn_in(options, &self.0.scratch).await;
         app.settled().await;
         app
     }
@@ -86,7 +63,7 @@ impl Database {
         .await
         .expect("join");
         let store = Store::connect(&DatabaseConfig {
-            url: Secret::new(self.url.clone()),
+            url: Secret::new(self.0.url.clone()),
             max_connections: 1,
         })
         .await
@@ -125,19 +102,6 @@ impl Database {
     }
 }
 
-async fn list_all(app: &mut TestApp) -> Vec<pb::LifecycleEvent> {
-    app.host
-        .list_lifecycle_events(pb::ListLifecycleEventsRequest {
-            page_size: 1000,
-            order: pb::EventOrder::OldestFirst.into(),
-            ..Default::default()
-        })
-        .await
-        .expect("list")
-        .into_inner()
-        .events
-}
-
 /// Waits until none of `old` is listed any more.
 async fn wait_until_pruned(app: &TestApp, old: &[i64]) {
     let newest_old = *old.last().expect("old events");
@@ -168,14 +132,9 @@ async fn wait_until_pruned(app: &TestApp, old: &[i64]) {
 }
 
 /// Defines a domain and waits until its event is recorded.
-async fn define(app: &mut TestApp) -> String {
+async fn define_recorded(app: &mut TestApp) -> String {
     let name = unique_name("kept");
-    app.domains
-        .define_domain(pb::DefineDomainRequest {
-            xml: domain_xml(&name),
-        })
-        .await
-        .expect("define");
+    app.define(&name).await;
     let client = app.host.clone();
     eventually(Duration::from_secs(10), "the new event listed", || {
         let mut client = client.clone();
@@ -196,15 +155,15 @@ async fn old_events_are_pruned_and_domain_states_are_kept(postgres: bool) {
     let hostname = unique_name("pruned");
     let old = db.seed_old_events(&hostname).await;
 
-    let mut app = db.spawn(&hostname, "").await;
+    let mut app = db.spawn(&hostname, false).await;
     wait_until_pruned(&app, &old).await;
-    let name = define(&mut app).await;
+    let name = define_recorded(&mut app).await;
     app.stop().await;
 
     // A restart reconciles against the known states: had they been pruned with the
     // events, `test` would come back as synthetic "defined" and "started" events.
-    let mut app = db.spawn(&hostname, "").await;
-    let events = list_all(&mut app).await;
+    let app = db.spawn(&hostname, false).await;
+    let events = list_all(&app).await;
     assert!(
         events.iter().all(|e| !old.contains(&e.id)),
         "old events left: {events:?}"
@@ -232,10 +191,10 @@ async fn a_watch_resuming_before_the_oldest_kept_event_is_out_of_range(postgres:
     let db = Database::create(postgres).await;
     let hostname = unique_name("watch-pruned");
     let old = db.seed_old_events(&hostname).await;
-    let mut app = db.spawn(&hostname, "").await;
+    let mut app = db.spawn(&hostname, false).await;
     wait_until_pruned(&app, &old).await;
-    let name = define(&mut app).await;
-    let kept = list_all(&mut app).await;
+    let name = define_recorded(&mut app).await;
+    let kept = list_all(&app).await;
     let oldest = kept.first().expect("the new event is kept").id;
     let watermark = *old.last().expect("old");
 
@@ -314,16 +273,16 @@ async fn a_page_token_into_the_pruned_range_is_out_of_range(postgres: bool) {
     let db = Database::create(postgres).await;
     let hostname = unique_name("list-pruned");
     let old = db.seed_old_events(&hostname).await;
-    let mut keeping = db.spawn(&hostname, KEEP_EVERYTHING).await;
+    let mut keeping = db.spawn(&hostname, true).await;
     let oldest_first = page(&mut keeping, 2, pb::EventOrder::OldestFirst, "").await;
     let newest_first = page(&mut keeping, 2, pb::EventOrder::NewestFirst, "").await;
     assert_eq!(oldest_first.events[1].id, old[1]);
     assert_eq!(newest_first.events[1].id, old[OLD_EVENTS - 2]);
     keeping.stop().await;
 
-    let mut app = db.spawn(&hostname, "").await;
+    let mut app = db.spawn(&hostname, false).await;
     wait_until_pruned(&app, &old).await;
-    define(&mut app).await;
+    define_recorded(&mut app).await;
     for (order, token) in [
         (pb::EventOrder::OldestFirst, oldest_first.next_page_token),
         (pb::EventOrder::NewestFirst, newest_first.next_page_token),
@@ -365,10 +324,10 @@ async fn retention_zero_keeps_every_event(postgres: bool) {
     let hostname = unique_name("keep");
     let old = db.seed_old_events(&hostname).await;
 
-    let mut app = db.spawn(&hostname, KEEP_EVERYTHING).await;
+    let mut app = db.spawn(&hostname, true).await;
     // The pruner would have run at start; give it ample time to show it does not.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let listed: Vec<i64> = list_all(&mut app).await.iter().map(|e| e.id).collect();
+    let listed: Vec<i64> = list_all(&app).await.iter().map(|e| e.id).collect();
 
     assert_eq!(listed, old);
     let mut watch = app

@@ -9,27 +9,15 @@ use tonic::{
     transport::{Certificate, Channel, ClientTlsConfig, Identity},
 };
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-use virtplane::grpc::pb::{
-    self, domain_service_client::DomainServiceClient, host_service_client::HostServiceClient,
-    publish_service_client::PublishServiceClient,
-};
+use virtplane::grpc::pb::{self, host_service_client::HostServiceClient};
 
 use crate::support::{
-    TEST_DRIVER, TestOptions, capture_logs, eventually,
+    Role, Scratch, TEST_DRIVER, TestApp, TestOptions, capture_logs, eventually,
     pki::{Issued, Pki},
-    scratch, spawn_app,
 };
 
 const ADMIN: &str = "admin-token-6f1c2e9a4b7d";
 const READER: &str = "reader-token-93ab17c0d5e2";
-
-fn tokens_toml(reader_file: &std::path::Path) -> String {
-    format!(
-        "[[auth.tokens]]\nname = \"ops\"\ntoken = \"{ADMIN}\"\nrole = \"admin\"\n\
-         [[auth.tokens]]\nname = \"dashboard\"\ntoken_file = \"{}\"\nrole = \"reader\"\n",
-        reader_file.display()
-    )
-}
 
 fn with_token<T>(message: T, token: Option<&str>) -> Request<T> {
     let mut request = Request::new(message);
@@ -87,14 +75,15 @@ async fn three_calls(channel: &Channel, token: Option<&str>) -> [Code; 3] {
 
 #[tokio::test]
 async fn each_role_may_call_what_it_should_and_nothing_else() {
-    let dir = scratch();
-    let reader_file = dir.path().join("reader-token");
+    let dir = Scratch::create();
+    let reader_file = dir.join("reader-token");
     std::fs::write(&reader_file, format!("{READER}\n")).expect("token file");
     let logs = capture_logs();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = tokens_toml(&reader_file);
-    let app = spawn_app(options, dir.path()).await;
-    let channel = plain(app.addr).await;
+    let options = TestOptions::new(TEST_DRIVER)
+        .token("ops", Role::Admin, ADMIN)
+        .token_file("dashboard", Role::Reader, &reader_file);
+    let app = TestApp::spawn_in(options, &dir).await;
+    let channel = app.channel.clone();
 
     assert_eq!(three_calls(&channel, Some(ADMIN)).await, [Code::Ok; 3]);
     assert_eq!(
@@ -110,7 +99,9 @@ async fn each_role_may_call_what_it_should_and_nothing_else() {
         [Code::Unauthenticated; 3]
     );
 
-    let denied = HostServiceClient::new(channel.clone())
+    let denied = app
+        .host
+        .clone()
         .set_host_enabled(with_token(
             pb::SetHostEnabledRequest {
                 enabled: false,
@@ -125,7 +116,9 @@ async fn each_role_may_call_what_it_should_and_nothing_else() {
         "{}",
         denied.message()
     );
-    let missing = DomainServiceClient::new(channel.clone())
+    let missing = app
+        .domains
+        .clone()
         .list_domains(pb::ListDomainsRequest::default())
         .await
         .expect_err("no token");
@@ -134,7 +127,9 @@ async fn each_role_may_call_what_it_should_and_nothing_else() {
         "{}",
         missing.message()
     );
-    let publish = PublishServiceClient::new(channel.clone())
+    let publish = app
+        .publish
+        .clone()
         .publish(with_token(
             pb::PublishRequest {
                 broker: "none".into(),
@@ -147,7 +142,9 @@ async fn each_role_may_call_what_it_should_and_nothing_else() {
     assert_eq!(publish.code(), Code::PermissionDenied);
 
     // Health stays open for probes.
-    let health = HealthClient::new(channel.clone())
+    let health = app
+        .health
+        .clone()
         .check(HealthCheckRequest {
             service: String::new(),
         })
@@ -190,18 +187,6 @@ async fn each_role_may_call_what_it_should_and_nothing_else() {
     }
 }
 
-fn tls_toml(server: &Issued, client_ca: Option<&std::path::Path>) -> String {
-    let mut toml = format!(
-        "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
-        server.cert.display(),
-        server.key.display()
-    );
-    if let Some(ca) = client_ca {
-        toml.push_str(&format!("client_ca = \"{}\"\n", ca.display()));
-    }
-    toml
-}
-
 async fn tls_channel(
     addr: std::net::SocketAddr,
     ca: &std::path::Path,
@@ -232,12 +217,11 @@ async fn get_host(channel: Channel) -> Result<pb::Host, tonic::Status> {
 
 #[tokio::test]
 async fn tls_serves_clients_that_trust_its_ca_and_reloads_certificates_in_place() {
-    let dir = scratch();
+    let dir = Scratch::create();
     let pki = Pki::new(dir.path(), "first");
     let server = pki.server("server");
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = tls_toml(&server, None);
-    let app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(TEST_DRIVER).tls(&server, None);
+    let app = TestApp::spawn_in(options, &dir).await;
 
     let trusted = tls_channel(app.addr, &pki.ca_path(), None)
         .await
@@ -285,13 +269,12 @@ async fn tls_serves_clients_that_trust_its_ca_and_reloads_certificates_in_place(
 
 #[tokio::test]
 async fn mutual_tls_refuses_clients_without_a_certificate_from_its_ca() {
-    let dir = scratch();
+    let dir = Scratch::create();
     let pki = Pki::new(dir.path(), "main");
     let other = Pki::new(dir.path(), "other");
     let server = pki.server("server");
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = tls_toml(&server, Some(&pki.ca_path()));
-    let app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(TEST_DRIVER).tls(&server, Some(pki.ca_path()));
+    let app = TestApp::spawn_in(options, &dir).await;
 
     let client = pki.client("client");
     let good = tls_channel(app.addr, &pki.ca_path(), Some(&client))
@@ -339,15 +322,13 @@ async fn mutual_tls_refuses_clients_without_a_certificate_from_its_ca() {
 
 #[tokio::test]
 async fn probes_reach_health_on_a_plaintext_listener_while_the_api_wants_mtls() {
-    let dir = scratch();
+    let dir = Scratch::create();
     let pki = Pki::new(dir.path(), "probe");
     let server = pki.server("server");
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = format!(
-        "{}[health]\nlisten = \"127.0.0.1:0\"\n",
-        tls_toml(&server, Some(&pki.ca_path()))
-    );
-    let app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(TEST_DRIVER)
+        .tls(&server, Some(pki.ca_path()))
+        .health_listener();
+    let app = TestApp::spawn_in(options, &dir).await;
     let health_addr = app.health_addr.expect("health listener");
     let mut health = HealthClient::new(plain(health_addr).await);
     eventually(Duration::from_secs(10), "DomainService SERVING", || {

@@ -15,8 +15,8 @@ use tonic::{Request, Response, Status};
 use virtplane::grpc::pb::{self, host_service_client::HostServiceClient};
 
 use crate::support::{
-    Binary, TEST_DRIVER, TestOptions, domain_xml, eventually, http_server::TestHttpServer, scratch,
-    spawn_app, unique_name,
+    Binary, Scratch, TEST_DRIVER, TestApp, TestOptions, Webhook, eventually,
+    http_server::TestHttpServer, unique_name,
 };
 
 async fn scrape(addr: std::net::SocketAddr) -> String {
@@ -54,22 +54,14 @@ fn value(metrics: &str, prefix: &str) -> f64 {
 #[tokio::test]
 async fn metrics_show_rpcs_libvirt_events_outbox_and_pools_without_secrets() {
     let receiver = TestHttpServer::start().await;
-    let dir = scratch();
-    let mut options = TestOptions::new(TEST_DRIVER);
-    options.extra_toml = format!(
-        "[metrics]\nlisten = \"127.0.0.1:0\"\n\
-         [[webhooks]]\nname = \"audit\"\nurl = \"{}\"\nsecret = \"metrics-webhook-secret\"\n",
-        receiver.url("/hook?token=query-secret")
+    let options = TestOptions::new(TEST_DRIVER).metrics_listener().webhook(
+        Webhook::new("audit", receiver.url("/hook?token=query-secret"))
+            .secret("metrics-webhook-secret"),
     );
-    let mut app = spawn_app(options, dir.path()).await;
+    let mut app = TestApp::spawn(options).await;
     app.settled().await;
     let name = unique_name("measured");
-    app.domains
-        .define_domain(pb::DefineDomainRequest {
-            xml: domain_xml(&name),
-        })
-        .await
-        .expect("define");
+    app.define(&name).await;
     for _ in 0..5 {
         app.domains
             .get_domain(pb::GetDomainRequest {
@@ -189,7 +181,7 @@ async fn spans_reach_an_otlp_collector_with_the_callers_trace_id() {
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
 
-    let dir = scratch();
+    let dir = Scratch::create();
     let database = format!("sqlite://{}/db.sqlite", dir.path().display());
     let endpoint = format!("http://{collector_addr}");
     let binary = Binary::start(

@@ -10,58 +10,24 @@ use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use virtplane::grpc::pb::{self, host_service_client::HostServiceClient};
 
 use crate::support::{
-    Binary, TEST_DRIVER, TestOptions, eventually, postgres::ScratchDatabase, scratch, spawn_app,
-    unique_name,
+    Binary, TEST_DRIVER, TestApp, TestOptions, database::TestDatabase, eventually, unique_name,
 };
 
 const BINARY: &str = env!("CARGO_BIN_EXE_virtplane");
 const STANDING_BY: &str = "standing by with health NOT_SERVING";
 
-/// The database both instances share, and what a holder in this test process is
-/// called in the waiter's message.
-struct Shared {
-    url: String,
-    postgres: Option<ScratchDatabase>,
-    dir: tempfile::TempDir,
-}
-
-impl Shared {
-    async fn create(postgres: bool) -> Shared {
-        let dir = scratch();
-        if postgres {
-            let db = ScratchDatabase::create().await;
-            Shared {
-                url: db.url(),
-                postgres: Some(db),
-                dir,
-            }
-        } else {
-            Shared {
-                url: format!("sqlite://{}/virtplane.db", dir.path().display()),
-                postgres: None,
-                dir,
-            }
-        }
-    }
-
-    fn args<'a>(&'a self, hostname: &'a str) -> Vec<&'a str> {
-        vec![
-            "--listen",
-            "127.0.0.1:0",
-            "--libvirt-uri",
-            TEST_DRIVER,
-            "--hostname",
-            hostname,
-            "--database-url",
-            &self.url,
-        ]
-    }
-
-    async fn drop_database(self) {
-        if let Some(db) = self.postgres {
-            db.drop_database().await;
-        }
-    }
+/// The arguments that start the binary as `hostname` on `db`.
+fn args<'a>(db: &'a TestDatabase, hostname: &'a str) -> Vec<&'a str> {
+    vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--libvirt-uri",
+        TEST_DRIVER,
+        "--hostname",
+        hostname,
+        "--database-url",
+        &db.url,
+    ]
 }
 
 async fn health(addr: &str, service: &str) -> Result<i32, tonic::Status> {
@@ -83,20 +49,20 @@ const SERVING: i32 = 1;
 const NOT_SERVING: i32 = 2;
 
 async fn a_second_instance_stands_by_and_takes_over_when_the_first_stops(postgres: bool) {
-    let shared = Shared::create(postgres).await;
+    let shared = TestDatabase::create(postgres).await;
     let hostname = unique_name("one-writer");
-    let first = spawn_app(
+    let first = TestApp::spawn_in(
         TestOptions::new(TEST_DRIVER)
             .database(shared.url.clone())
             .hostname(hostname.clone()),
-        shared.dir.path(),
+        &shared.scratch,
     )
     .await;
 
     // The standby answers on the plaintext health listener too, where probes look.
-    let config = shared.dir.path().join("second.toml");
+    let config = shared.scratch.path().join("second.toml");
     std::fs::write(&config, "[health]\nlisten = \"127.0.0.1:0\"\n").expect("config");
-    let mut args = shared.args(&hostname);
+    let mut args = args(&shared, &hostname);
     args.extend(["--config", config.to_str().expect("utf-8")]);
     let (second, waiting) = Binary::start_until(&args, &[], STANDING_BY);
     let health_addr = waiting
@@ -178,18 +144,18 @@ async fn a_second_instance_stands_by_and_takes_over_when_the_first_stops_on_post
 }
 
 async fn with_a_lock_timeout_a_second_instance_exits_naming_the_holder(postgres: bool) {
-    let shared = Shared::create(postgres).await;
+    let shared = TestDatabase::create(postgres).await;
     let hostname = unique_name("timeout");
-    let first = spawn_app(
+    let first = TestApp::spawn_in(
         TestOptions::new(TEST_DRIVER)
             .database(shared.url.clone())
             .hostname(hostname.clone()),
-        shared.dir.path(),
+        &shared.scratch,
     )
     .await;
 
     let mut command = std::process::Command::new(BINARY);
-    command.args(shared.args(&hostname)).env("NO_COLOR", "1");
+    command.args(args(&shared, &hostname)).env("NO_COLOR", "1");
     // The flag on one backend, the environment variable on the other.
     if postgres {
         command.env("VIRTPLANE_LOCK_TIMEOUT", "1");
@@ -240,10 +206,10 @@ async fn lock_session(admin: &mut sqlx::PgConnection) -> Option<(i32, i64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_the_writer_takes_its_lock_again_after_its_connection_drops() {
     use sqlx::Connection;
-    let shared = Shared::create(true).await;
-    let mut app = spawn_app(
+    let shared = TestDatabase::create(true).await;
+    let mut app = TestApp::spawn_in(
         TestOptions::new(TEST_DRIVER).database(shared.url.clone()),
-        shared.dir.path(),
+        &shared.scratch,
     )
     .await;
     app.settled().await;
@@ -293,10 +259,10 @@ async fn on_postgres_the_writer_takes_its_lock_again_after_its_connection_drops(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_a_writer_whose_lock_was_taken_meanwhile_stops_with_an_error() {
     use sqlx::Connection;
-    let shared = Shared::create(true).await;
-    let mut app = spawn_app(
+    let shared = TestDatabase::create(true).await;
+    let mut app = TestApp::spawn_in(
         TestOptions::new(TEST_DRIVER).database(shared.url.clone()),
-        shared.dir.path(),
+        &shared.scratch,
     )
     .await;
     app.settled().await;

@@ -85,3 +85,13 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Runs `rabbitmqctl` and fails the test if it fails.
+pub fn rabbitmqctl_ok(args: &[&str]) {
+    let out = rabbitmqctl(args);
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

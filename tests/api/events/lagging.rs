@@ -7,28 +7,19 @@ use tokio_stream::StreamExt;
 use tonic::Code;
 use virtplane::grpc::pb::{self, LifecycleEventType as Type};
 
-use crate::support::{
-    TestOptions, domain_xml, libvirtd::Libvirtd, scratch, spawn_app, unique_name,
-};
+use crate::support::{TestApp, TestOptions, libvirtd::Libvirtd, unique_name};
 
 // One runtime thread: the recorder publishes a reconciliation's events in one go, so
 // the watcher's task cannot run in between and surely falls behind.
 #[tokio::test]
 async fn a_watcher_that_lags_before_being_sent_anything_resumes_from_its_start_not_from_zero() {
     let mut daemon = Libvirtd::start();
-    let dir = scratch();
-    let mut options = TestOptions::new(daemon.uri());
-    options.extra_toml = "[events]\nwatch_buffer = 64\n".into();
-    let mut app = spawn_app(options, dir.path()).await;
+    let options = TestOptions::new(daemon.uri()).watch_buffer(64);
+    let mut app = TestApp::spawn(options).await;
     app.settled().await;
     let prefix = unique_name("lag");
     for i in 0..100 {
-        app.domains
-            .define_domain(pb::DefineDomainRequest {
-                xml: domain_xml(&format!("{prefix}-{i}")),
-            })
-            .await
-            .expect("define");
+        app.define(&format!("{prefix}-{i}")).await;
     }
     // Every define stored, then the newest id as the watcher will find it.
     let newest = loop {

@@ -1,0 +1,198 @@
+//! A domain defined, started, suspended, resumed, rebooted, shut down, destroyed and
+//! undefined; malformed XML and actions invalid in its state refused.
+
+use tonic::Code;
+use virtplane::grpc::pb::{self, DomainState};
+
+use crate::support::{TEST_DRIVER, TestApp, TestOptions, fixtures::state, unique_name};
+
+#[tokio::test]
+async fn define_domain_rejects_malformed_xml_with_libvirts_message() {
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
+
+    let malformed = app
+        .domains
+        .define_domain(pb::DefineDomainRequest {
+            xml: "<domain type='test'><name>x</name>".into(),
+        })
+        .await
+        .expect_err("malformed");
+    assert_eq!(malformed.code(), Code::InvalidArgument);
+    assert!(
+        malformed.message().contains("define domain"),
+        "{}",
+        malformed.message()
+    );
+
+    let not_a_domain = app
+        .domains
+        .define_domain(pb::DefineDomainRequest {
+            xml: "<network><name>n</name></network>".into(),
+        })
+        .await
+        .expect_err("wrong root element");
+    assert_eq!(not_a_domain.code(), Code::InvalidArgument);
+
+    let empty = app
+        .domains
+        .define_domain(pb::DefineDomainRequest::default())
+        .await
+        .expect_err("empty");
+    assert_eq!(empty.code(), Code::InvalidArgument);
+    assert!(empty.message().contains("xml"), "{}", empty.message());
+}
+
+#[tokio::test]
+async fn a_domain_goes_through_its_whole_lifecycle() {
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
+    let name = unique_name("life");
+    let defined = app.define(&name).await;
+    assert_eq!(state(&defined), DomainState::Shutoff);
+    assert!(defined.persistent);
+
+    let started = app.start(&name).await;
+    assert_eq!(state(&started), DomainState::Running);
+    assert!(started.id > 0);
+
+    let req = || name.clone();
+    let suspended = app
+        .domains
+        .suspend_domain(pb::SuspendDomainRequest { domain: req() })
+        .await
+        .expect("suspend")
+        .into_inner();
+    assert_eq!(state(&suspended), DomainState::Paused);
+
+    let resumed = app
+        .domains
+        .resume_domain(pb::ResumeDomainRequest { domain: req() })
+        .await
+        .expect("resume")
+        .into_inner();
+    assert_eq!(state(&resumed), DomainState::Running);
+
+    let rebooted = app
+        .domains
+        .reboot_domain(pb::RebootDomainRequest { domain: req() })
+        .await
+        .expect("reboot")
+        .into_inner();
+    assert_eq!(state(&rebooted), DomainState::Running);
+
+    let shut_down = app
+        .domains
+        .shutdown_domain(pb::ShutdownDomainRequest { domain: req() })
+        .await
+        .expect("shutdown")
+        .into_inner();
+    assert_eq!(state(&shut_down), DomainState::Shutoff);
+
+    app.start(&name).await;
+    let destroyed = app
+        .domains
+        .destroy_domain(pb::DestroyDomainRequest { domain: req() })
+        .await
+        .expect("destroy")
+        .into_inner();
+    assert_eq!(state(&destroyed), DomainState::Shutoff);
+    assert_eq!(destroyed.state_reason, "destroyed");
+
+    let xml = app
+        .domains
+        .get_domain_xml(pb::GetDomainXmlRequest {
+            domain: req(),
+            inactive: true,
+            ..Default::default()
+        })
+        .await
+        .expect("xml")
+        .into_inner()
+        .xml;
+    assert!(xml.contains(&format!("<name>{name}</name>")), "{xml}");
+    assert!(xml.contains(&defined.uuid), "{xml}");
+
+    app.domains
+        .undefine_domain(pb::UndefineDomainRequest { domain: req() })
+        .await
+        .expect("undefine");
+    let gone = app
+        .domains
+        .get_domain(pb::GetDomainRequest { domain: req() })
+        .await
+        .expect_err("undefined");
+    assert_eq!(gone.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn operations_invalid_in_the_domains_state_fail_the_precondition() {
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
+    let name = unique_name("state");
+    app.define(&name).await;
+    let d = || name.clone();
+
+    let shut_off_refusals = [
+        (
+            "suspend",
+            app.domains
+                .suspend_domain(pb::SuspendDomainRequest { domain: d() })
+                .await
+                .map(drop),
+        ),
+        (
+            "resume",
+            app.domains
+                .resume_domain(pb::ResumeDomainRequest { domain: d() })
+                .await
+                .map(drop),
+        ),
+        (
+            "shutdown",
+            app.domains
+                .shutdown_domain(pb::ShutdownDomainRequest { domain: d() })
+                .await
+                .map(drop),
+        ),
+        (
+            "destroy",
+            app.domains
+                .destroy_domain(pb::DestroyDomainRequest { domain: d() })
+                .await
+                .map(drop),
+        ),
+        (
+            "reboot",
+            app.domains
+                .reboot_domain(pb::RebootDomainRequest { domain: d() })
+                .await
+                .map(drop),
+        ),
+    ];
+    for (what, result) in shut_off_refusals {
+        let err = result.expect_err(what);
+        assert_eq!(
+            err.code(),
+            Code::FailedPrecondition,
+            "{what}: {}",
+            err.message()
+        );
+        assert!(
+            err.message().contains("shut off"),
+            "{what}: {}",
+            err.message()
+        );
+    }
+
+    app.start(&name).await;
+    let again = app
+        .domains
+        .start_domain(pb::StartDomainRequest { domain: d() })
+        .await
+        .expect_err("start a running domain");
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    let resume_running = app
+        .domains
+        .resume_domain(pb::ResumeDomainRequest { domain: d() })
+        .await
+        .expect_err("resume a running domain");
+    assert_eq!(resume_running.code(), Code::FailedPrecondition);
+}

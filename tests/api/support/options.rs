@@ -1,0 +1,459 @@
+//! What a test wants the app to run with, as typed settings; rendered to the
+//! service's TOML here and nowhere else.
+
+use std::{fmt::Write as _, path::PathBuf};
+
+use super::{fixtures::unique_name, pki::Issued};
+
+/// A bearer token's role.
+#[derive(Debug, Clone, Copy)]
+pub enum Role {
+    Admin,
+    Reader,
+}
+
+#[derive(Debug, Clone)]
+enum Secret {
+    Inline(String),
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    name: String,
+    role: Role,
+    secret: Secret,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Events {
+    queue_capacity: Option<u64>,
+    watch_buffer: Option<u64>,
+    resync_interval_s: Option<u64>,
+    retention_days: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+struct Tls {
+    cert: PathBuf,
+    key: PathBuf,
+    client_ca: Option<PathBuf>,
+}
+
+/// Generates a setter for each optional number and the lines that render the set ones.
+macro_rules! numbers {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl $ty {
+            $(
+                pub fn $field(mut self, value: u64) -> Self {
+                    self.$field = Some(value);
+                    self
+                }
+            )*
+
+            fn render_numbers(&self, out: &mut String) {
+                $(
+                    if let Some(value) = self.$field {
+                        let _ = writeln!(out, "{} = {value}", stringify!($field));
+                    }
+                )*
+            }
+        }
+    };
+}
+
+/// One `[brokers.<name>]` entry.
+#[derive(Debug, Clone)]
+pub struct Broker {
+    name: String,
+    url: String,
+    max_body_bytes: Option<u64>,
+    max_connections: Option<u64>,
+    acquire_timeout_ms: Option<u64>,
+    max_retries: Option<u64>,
+    interval_start_ms: Option<u64>,
+    interval_step_ms: Option<u64>,
+    interval_max_ms: Option<u64>,
+    confirm_timeout_ms: Option<u64>,
+    publish_timeout_ms: Option<u64>,
+}
+
+impl Broker {
+    pub fn new(name: &str, url: impl Into<String>) -> Broker {
+        Broker {
+            name: name.to_owned(),
+            url: url.into(),
+            max_body_bytes: None,
+            max_connections: None,
+            acquire_timeout_ms: None,
+            max_retries: None,
+            interval_start_ms: None,
+            interval_step_ms: None,
+            interval_max_ms: None,
+            confirm_timeout_ms: None,
+            publish_timeout_ms: None,
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(out, "[brokers.{}]\nurl = \"{}\"", self.name, self.url);
+        self.render_numbers(out);
+    }
+}
+
+numbers!(Broker {
+    max_body_bytes,
+    max_connections,
+    acquire_timeout_ms,
+    max_retries,
+    interval_start_ms,
+    interval_step_ms,
+    interval_max_ms,
+    confirm_timeout_ms,
+    publish_timeout_ms,
+});
+
+/// One `[[webhooks]]` entry.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    name: String,
+    url: String,
+    secret: Option<Secret>,
+    types: Vec<String>,
+    idempotent: bool,
+    ca_file: Option<PathBuf>,
+    retry_initial_ms: Option<u64>,
+    retry_max_ms: Option<u64>,
+    timeout_ms: Option<u64>,
+}
+
+impl Webhook {
+    pub fn new(name: &str, url: impl Into<String>) -> Webhook {
+        Webhook {
+            name: name.to_owned(),
+            url: url.into(),
+            secret: None,
+            types: Vec::new(),
+            idempotent: false,
+            ca_file: None,
+            retry_initial_ms: None,
+            retry_max_ms: None,
+            timeout_ms: None,
+        }
+    }
+
+    pub fn secret(mut self, secret: &str) -> Webhook {
+        self.secret = Some(Secret::Inline(secret.to_owned()));
+        self
+    }
+
+    pub fn secret_file(mut self, path: impl Into<PathBuf>) -> Webhook {
+        self.secret = Some(Secret::File(path.into()));
+        self
+    }
+
+    /// Only events of these types are posted.
+    pub fn types(mut self, types: &[&str]) -> Webhook {
+        self.types = types.iter().map(|t| (*t).to_owned()).collect();
+        self
+    }
+
+    /// The receiver deduplicates, so a request cut off mid-way may be resent.
+    pub fn idempotent(mut self) -> Webhook {
+        self.idempotent = true;
+        self
+    }
+
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Webhook {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "[[webhooks]]\nname = \"{}\"\nurl = \"{}\"",
+            self.name, self.url
+        );
+        match &self.secret {
+            Some(Secret::Inline(secret)) => {
+                let _ = writeln!(out, "secret = \"{secret}\"");
+            }
+            Some(Secret::File(path)) => {
+                let _ = writeln!(out, "secret_file = \"{}\"", path.display());
+            }
+            None => {}
+        }
+        self.render_numbers(out);
+        if self.idempotent {
+            out.push_str("idempotent = true\n");
+        }
+        if !self.types.is_empty() {
+            let quoted: Vec<String> = self.types.iter().map(|t| format!("\"{t}\"")).collect();
+            let _ = writeln!(out, "types = [{}]", quoted.join(", "));
+        }
+        if let Some(ca) = &self.ca_file {
+            let _ = writeln!(out, "ca_file = \"{}\"", ca.display());
+        }
+    }
+}
+
+numbers!(Webhook {
+    retry_initial_ms,
+    retry_max_ms,
+    timeout_ms,
+});
+
+/// What a test wants the app to run with. Everything not set keeps the service's
+/// default; the libvirt timings are shortened so outages are noticed quickly.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    pub libvirt_uri: String,
+    /// `None`: a SQLite file in the app's scratch folder.
+    pub database_url: Option<String>,
+    pub hostname: String,
+    read_only: bool,
+    keepalive_interval_s: u64,
+    connect_timeout_ms: u64,
+    call_timeout_ms: u64,
+    events: Events,
+    tokens: Vec<Token>,
+    tls: Option<Tls>,
+    health_listener: bool,
+    metrics_listener: bool,
+    brokers: Vec<Broker>,
+    notifications: Option<(String, String)>,
+    webhooks: Vec<Webhook>,
+}
+
+impl TestOptions {
+    pub fn new(libvirt_uri: impl Into<String>) -> Self {
+        TestOptions {
+            libvirt_uri: libvirt_uri.into(),
+            database_url: None,
+            hostname: unique_name("host"),
+            read_only: false,
+            keepalive_interval_s: 1,
+            connect_timeout_ms: 5000,
+            call_timeout_ms: 10000,
+            events: Events::default(),
+            tokens: Vec::new(),
+            tls: None,
+            health_listener: false,
+            metrics_listener: false,
+            brokers: Vec::new(),
+            notifications: None,
+            webhooks: Vec::new(),
+        }
+    }
+
+    pub fn database(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
+    }
+
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    pub fn hostname(mut self, name: impl Into<String>) -> Self {
+        self.hostname = name.into();
+        self
+    }
+
+    pub fn keepalive_interval_s(mut self, seconds: u64) -> Self {
+        self.keepalive_interval_s = seconds;
+        self
+    }
+
+    pub fn connect_timeout_ms(mut self, ms: u64) -> Self {
+        self.connect_timeout_ms = ms;
+        self
+    }
+
+    pub fn call_timeout_ms(mut self, ms: u64) -> Self {
+        self.call_timeout_ms = ms;
+        self
+    }
+
+    /// `[events] queue_capacity`: events the recorder queues before it resyncs.
+    pub fn event_queue_capacity(mut self, events: u64) -> Self {
+        self.events.queue_capacity = Some(events);
+        self
+    }
+
+    /// `[events] watch_buffer`: events a watcher may fall behind by.
+    pub fn watch_buffer(mut self, events: u64) -> Self {
+        self.events.watch_buffer = Some(events);
+        self
+    }
+
+    /// `[events] resync_interval_s` (0: no periodic resync).
+    pub fn resync_interval_s(mut self, seconds: u64) -> Self {
+        self.events.resync_interval_s = Some(seconds);
+        self
+    }
+
+    /// `[events] retention_days` (0: keep every event).
+    pub fn retention_days(mut self, days: u64) -> Self {
+        self.events.retention_days = Some(days);
+        self
+    }
+
+    /// A bearer token given inline.
+    pub fn token(mut self, name: &str, role: Role, token: &str) -> Self {
+        self.tokens.push(Token {
+            name: name.to_owned(),
+            role,
+            secret: Secret::Inline(token.to_owned()),
+        });
+        self
+    }
+
+    /// A bearer token read (and re-read) from a file.
+    pub fn token_file(mut self, name: &str, role: Role, path: impl Into<PathBuf>) -> Self {
+        self.tokens.push(Token {
+            name: name.to_owned(),
+            role,
+            secret: Secret::File(path.into()),
+        });
+        self
+    }
+
+    /// Serves the API over TLS with `server`; with `client_ca`, mutual TLS.
+    pub fn tls(mut self, server: &Issued, client_ca: Option<PathBuf>) -> Self {
+        self.tls = Some(Tls {
+            cert: server.cert.clone(),
+            key: server.key.clone(),
+            client_ca,
+        });
+        self
+    }
+
+    /// A plaintext health listener on 127.0.0.1:0.
+    pub fn health_listener(mut self) -> Self {
+        self.health_listener = true;
+        self
+    }
+
+    /// A metrics listener on 127.0.0.1:0.
+    pub fn metrics_listener(mut self) -> Self {
+        self.metrics_listener = true;
+        self
+    }
+
+    pub fn broker(mut self, broker: Broker) -> Self {
+        self.brokers.push(broker);
+        self
+    }
+
+    /// Notifications published through `broker` to `exchange`.
+    pub fn notifications(mut self, broker: &str, exchange: &str) -> Self {
+        self.notifications = Some((broker.to_owned(), exchange.to_owned()));
+        self
+    }
+
+    pub fn webhook(mut self, webhook: Webhook) -> Self {
+        self.webhooks.push(webhook);
+        self
+    }
+
+    /// The service's configuration file for these options, the database at
+    /// `database_url`.
+    pub fn render(&self, database_url: &str) -> String {
+        let mut out = format!(
+            "listen = \"127.0.0.1:0\"\nhostname = \"{}\"\nshutdown_grace_period_ms = 2000\n\
+             [libvirt]\nuri = \"{}\"\nread_only = {}\nconnect_timeout_ms = {}\n\
+             call_timeout_ms = {}\nreconnect_backoff_initial_ms = 100\n\
+             reconnect_backoff_max_ms = 400\nkeepalive_interval_s = {}\nkeepalive_count = 2\n\
+             [database]\nurl = \"{database_url}\"\n",
+            self.hostname,
+            self.libvirt_uri,
+            self.read_only,
+            self.connect_timeout_ms,
+            self.call_timeout_ms,
+            self.keepalive_interval_s,
+        );
+        self.render_events(&mut out);
+        self.render_security(&mut out);
+        for (table, wanted) in [
+            ("health", self.health_listener),
+            ("metrics", self.metrics_listener),
+        ] {
+            if wanted {
+                let _ = writeln!(out, "[{table}]\nlisten = \"127.0.0.1:0\"");
+            }
+        }
+        for broker in &self.brokers {
+            broker.render(&mut out);
+        }
+        if let Some((broker, exchange)) = &self.notifications {
+            let _ = writeln!(
+                out,
+                "[notifications]\nbroker = \"{broker}\"\nexchange = \"{exchange}\""
+            );
+        }
+        for webhook in &self.webhooks {
+            webhook.render(&mut out);
+        }
+        out
+    }
+
+    fn render_events(&self, out: &mut String) {
+        let Events {
+            queue_capacity,
+            watch_buffer,
+            resync_interval_s,
+            retention_days,
+        } = &self.events;
+        let set = [
+            ("queue_capacity", queue_capacity),
+            ("watch_buffer", watch_buffer),
+            ("resync_interval_s", resync_interval_s),
+            ("retention_days", retention_days),
+        ];
+        if set.iter().any(|(_, value)| value.is_some()) {
+            out.push_str("[events]\n");
+            for (key, value) in set {
+                if let Some(value) = value {
+                    let _ = writeln!(out, "{key} = {value}");
+                }
+            }
+        }
+    }
+
+    fn render_security(&self, out: &mut String) {
+        for Token { name, role, secret } in &self.tokens {
+            let role = match role {
+                Role::Admin => "admin",
+                Role::Reader => "reader",
+            };
+            let _ = writeln!(out, "[[auth.tokens]]\nname = \"{name}\"\nrole = \"{role}\"");
+            match secret {
+                Secret::Inline(token) => {
+                    let _ = writeln!(out, "token = \"{token}\"");
+                }
+                Secret::File(path) => {
+                    let _ = writeln!(out, "token_file = \"{}\"", path.display());
+                }
+            }
+        }
+        if let Some(Tls {
+            cert,
+            key,
+            client_ca,
+        }) = &self.tls
+        {
+            let _ = writeln!(
+                out,
+                "[tls]\ncert = \"{}\"\nkey = \"{}\"",
+                cert.display(),
+                key.display()
+            );
+            if let Some(ca) = client_ca {
+                let _ = writeln!(out, "client_ca = \"{}\"", ca.display());
+            }
+        }
+    }
+}
