@@ -4,8 +4,8 @@ use tonic::{Request, Response, Status};
 
 use super::{convert::timestamp_from_micros, page_token::PageToken, pb};
 use crate::{
-    config::WebhookConfig,
     store::{Delivery, DeliveryState, Store},
+    webhook,
 };
 
 const DEFAULT_PAGE_SIZE: usize = 100;
@@ -15,11 +15,11 @@ const MAX_PAGE_SIZE: usize = 1000;
 pub struct WebhookApi {
     store: Store,
     hostname: String,
-    hooks: Vec<WebhookConfig>,
+    hooks: Vec<webhook::Settings>,
 }
 
 impl WebhookApi {
-    pub fn new(store: Store, hostname: String, hooks: Vec<WebhookConfig>) -> Self {
+    pub fn new(store: Store, hostname: String, hooks: Vec<webhook::Settings>) -> Self {
         WebhookApi {
             store,
             hostname,
@@ -27,7 +27,7 @@ impl WebhookApi {
         }
     }
 
-    fn hook(&self, name: &str) -> Result<&WebhookConfig, Status> {
+    fn hook(&self, name: &str) -> Result<&webhook::Settings, Status> {
         if name.is_empty() {
             return Err(Status::invalid_argument("`webhook` is required"));
         }
