@@ -6,9 +6,17 @@ use std::{collections::BTreeMap, path::Path};
 use serde::Deserialize;
 
 use super::{
-    ConfigError, auth::FileAuth, brokers::FileAmqp, brokers::FileBroker, database::FileDatabase,
-    events::FileEvents, http::FileHttp, libvirt::FileLibvirt, listen::FileListen,
-    notifications::FileNotifications, telemetry::FileTelemetry, tls::FileTls,
+    ConfigError,
+    auth::FileAuth,
+    brokers::{FileAmqp, FileBroker},
+    database::FileDatabase,
+    events::FileEvents,
+    http::FileHttp,
+    libvirt::FileLibvirt,
+    listen::FileListen,
+    notifications::FileNotifications,
+    telemetry::FileTelemetry,
+    tls::FileTls,
     webhooks::FileWebhook,
 };
 

@@ -12,6 +12,8 @@ use super::{
     values::millis,
     webhooks,
 };
+// `events`, `http` and `telemetry` name this module's sections; their components are
+// spelled out below.
 use crate::{amqp, hypervisor, security, store, webhook};
 
 /// The validated configuration the service runs with.
@@ -97,15 +99,16 @@ impl Config {
             metrics,
             telemetry,
         } = file;
+        let listen = listen::resolve(listen, cli)?;
+        let hostname = hostname::resolve(hostname, cli)?;
+        let log_format = telemetry::log_format(log_format, cli)?;
+        let shutdown_grace_period =
+            millis("shutdown_grace_period_ms", shutdown_grace_period_ms, 10_000)?;
         let config = Config {
-            listen: listen::resolve(listen, cli)?,
-            hostname: hostname::resolve(hostname, cli)?,
-            log_format: telemetry::log_format(log_format, cli)?,
-            shutdown_grace_period: millis(
-                "shutdown_grace_period_ms",
-                shutdown_grace_period_ms,
-                10_000,
-            )?,
+            listen,
+            hostname,
+            log_format,
+            shutdown_grace_period,
             lock_timeout: database::lock_timeout(&database, cli),
             libvirt: libvirt::resolve(libvirt, cli)?,
             database: database::resolve(database, cli)?,

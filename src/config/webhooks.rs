@@ -1,7 +1,7 @@
 //! `[[webhooks]]`: where lifecycle events are POSTed, each resolved into a
 //! [`crate::webhook::Settings`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -77,42 +77,10 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<Settings, ConfigEr
     let key_name = |field: &str| format!("webhooks.{name}.{field}");
     let url = url.ok_or_else(|| ConfigError::invalid(key_name("url"), "is required"))?;
     let (url, key) = HostKey::parse(&url).map_err(|e| ConfigError::invalid(key_name("url"), e))?;
-    let secret = match (secret, &secret_file) {
-        (Some(secret), None) if !secret.is_empty() => Secret::new(secret),
-        (Some(_), None) => return Err(ConfigError::invalid(key_name("secret"), "is empty")),
-        (None, Some(path)) => read_secret_file(key_name("secret_file"), path)?,
-        _ => {
-            return Err(ConfigError::invalid(
-                key_name("secret"),
-                "give exactly one of secret and secret_file",
-            ));
-        }
-    };
-    let types = match types {
-        None => None,
-        Some(types) if types.is_empty() => {
-            return Err(ConfigError::invalid(
-                key_name("types"),
-                "is empty: leave it out to receive every event type",
-            ));
-        }
-        Some(types) => Some(
-            types
-                .iter()
-                .map(|t| {
-                    EventType::from_key(t).ok_or_else(|| {
-                        ConfigError::invalid(
-                            key_name("types"),
-                            format!(
-                                "{t:?} is not a lifecycle event type (defined, undefined, started, \
-                                 suspended, resumed, stopped, shutdown, pmsuspended, crashed)"
-                            ),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-    };
+    let secret = signing_secret(&name, secret, secret_file.as_deref())?;
+    let types = types
+        .map(|types| event_types(&key_name("types"), &types))
+        .transpose()?;
     let max_size = max_size.unwrap_or(4);
     if !(1..=1024).contains(&max_size) {
         return Err(ConfigError::invalid(
@@ -153,6 +121,48 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<Settings, ConfigEr
         types,
         name,
     })
+}
+
+/// `secret` or `secret_file` of the webhook `name`: exactly one, never empty.
+fn signing_secret(
+    name: &str,
+    secret: Option<String>,
+    secret_file: Option<&Path>,
+) -> Result<Secret, ConfigError> {
+    let key_name = |field: &str| format!("webhooks.{name}.{field}");
+    match (secret, secret_file) {
+        (Some(secret), None) if !secret.is_empty() => Ok(Secret::new(secret)),
+        (Some(_), None) => Err(ConfigError::invalid(key_name("secret"), "is empty")),
+        (None, Some(path)) => read_secret_file(key_name("secret_file"), path),
+        _ => Err(ConfigError::invalid(
+            key_name("secret"),
+            "give exactly one of secret and secret_file",
+        )),
+    }
+}
+
+/// `types`, named by `key`: lifecycle event types, at least one when given.
+fn event_types(key: &str, types: &[String]) -> Result<Vec<EventType>, ConfigError> {
+    if types.is_empty() {
+        return Err(ConfigError::invalid(
+            key.to_owned(),
+            "is empty: leave it out to receive every event type",
+        ));
+    }
+    types
+        .iter()
+        .map(|t| {
+            EventType::from_key(t).ok_or_else(|| {
+                ConfigError::invalid(
+                    key.to_owned(),
+                    format!(
+                        "{t:?} is not a lifecycle event type (defined, undefined, started, \
+                         suspended, resumed, stopped, shutdown, pmsuspended, crashed)"
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
