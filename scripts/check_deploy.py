@@ -39,7 +39,7 @@ except ModuleNotFoundError:  # Python < 3.11
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKERFILE = REPO / "deploy" / "Dockerfile"
-CONFIG_SOURCES = [REPO / "src" / "config.rs", *sorted((REPO / "src" / "config").glob("*.rs"))]
+CONFIG_SOURCES = sorted((REPO / "src" / "config").glob("*.rs"))
 DOMAIN_PROTO = REPO / "proto" / "virtplane" / "v1" / "domain.proto"
 HEALTH_SOURCE = REPO / "src" / "grpc" / "health.rs"
 
@@ -97,14 +97,14 @@ class ServiceFacts:
         def const(name: str) -> str:
             m = re.search(rf'const\s+{name}\s*:\s*&str\s*=\s*"([^"]*)"', src)
             if not m:
-                raise SystemExit(f"check_deploy: {name} not found in src/config.rs; "
+                raise SystemExit(f"check_deploy: {name} not found in src/config/; "
                                  "update scripts/check_deploy.py")
             return m.group(1)
 
         m = re.search(r'millis\(\s*"shutdown_grace_period_ms",\s*\w+,\s*([\d_]+)\s*\)', src)
         if not m:
             raise SystemExit("check_deploy: the shutdown_grace_period_ms default was not "
-                             "found in src/config.rs; update scripts/check_deploy.py")
+                             "found in src/config/; update scripts/check_deploy.py")
         structs: dict[str, list[str] | None] = {}
         for sm in re.finditer(r"^(?:pub(?:\([^)]*\))?\s+)?struct\s+(\w+)\s*\{(.*?)^\}",
                               src, re.M | re.S):
@@ -367,7 +367,7 @@ class Checker:
         return [
             ("objects", "one Namespace, ServiceAccount, ConfigMap, Secret, DaemonSet, "
                         "Service, NetworkPolicy; all in the namespace", self.check_objects),
-            ("config", "assembled config.toml parses, keys known to src/config*.rs, "
+            ("config", "assembled config.toml parses, keys known to src/config/, "
                        "no fixed hostname", self.check_config),
             ("ports", "container ports = listen, health, metrics ports = Dockerfile EXPOSE",
              self.check_ports),
@@ -432,7 +432,7 @@ class Checker:
                 return
             fields = self.facts.structs.get(struct, [])
             if struct not in self.facts.structs:
-                errors.append(f"struct {struct} (reads [{where}]) not found in src/config*.rs")
+                errors.append(f"struct {struct} (reads [{where}]) not found in src/config/")
                 return
             for key, value in table.items():
                 if fields is not None and key not in fields:

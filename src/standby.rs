@@ -13,10 +13,9 @@ use tonic::transport::{Server, server::TcpIncoming};
 use tracing::{info, warn};
 
 use crate::{
-    config::Config,
     grpc::HealthHandle,
     security::{self, ReloadableTls},
-    store::WriterLock,
+    store::{self, WriterLock},
 };
 
 /// The listeners the service bound, handed back once the lock is held.
@@ -27,13 +26,15 @@ pub(crate) struct Bound {
 }
 
 /// Takes this host's writer lock, standing by with health NOT_SERVING while another
-/// instance holds it.
+/// instance holds it, for at most `lock_timeout` (`None`: as long as it takes).
 ///
 /// # Errors
 /// `--lock-timeout` passed (the error names the holder), or the database or the
 /// lock file cannot be reached.
 pub(crate) async fn take_writer_lock(
-    config: &Config,
+    database: &store::Settings,
+    hostname: &str,
+    lock_timeout: Option<Duration>,
     bound: Bound,
     tls: Option<Arc<ReloadableTls>>,
 ) -> anyhow::Result<(WriterLock, Bound)> {
@@ -54,16 +55,16 @@ pub(crate) async fn take_writer_lock(
     let mut copies = Some((api_copy, health_copy));
     let mut standby: Option<Standby> = None;
     let taken = WriterLock::acquire(
-        &config.database,
-        &config.hostname,
-        config.lock_timeout,
+        database,
+        hostname,
+        lock_timeout,
         |holder| {
             warn!(
-                hostname = %config.hostname,
+                hostname = %hostname,
                 holder,
                 addr = %addr,
                 health = %health_addr,
-                lock_timeout = ?config.lock_timeout,
+                lock_timeout = ?lock_timeout,
                 "another instance is the writer for this host; standing by with health NOT_SERVING until its lock is free"
             );
             if let Some((api, health)) = copies.take() {
@@ -78,7 +79,7 @@ pub(crate) async fn take_writer_lock(
     }
     let lock = taken.context("cannot become the writer for this host")?;
     if waited {
-        info!(hostname = %config.hostname, "writer lock taken; starting");
+        info!(hostname = %hostname, "writer lock taken; starting");
     }
     Ok((lock, Bound { api, health }))
 }

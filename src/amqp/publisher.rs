@@ -25,11 +25,8 @@ use lapin::{
 use tokio::time::Instant;
 use tracing::warn;
 
-use super::{AmqpConnection, AmqpManager, BrokerKey, Message};
-use crate::{
-    config::{BrokerConfig, RetryPolicy},
-    pool::{Acquire, AcquireError, PoolGroup, PoolSettings, PoolStats, Pooled},
-};
+use super::{AmqpConnection, AmqpManager, BrokerKey, BrokerSettings, Message, RetryPolicy};
+use crate::pool::{Acquire, AcquireError, PoolGroup, PoolSettings, PoolStats, Pooled};
 
 /// Why a publish failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,7 +75,7 @@ pub struct BrokerInfo {
 
 /// Publishes to the configured brokers.
 pub struct Publisher {
-    brokers: BTreeMap<String, BrokerConfig>,
+    brokers: BTreeMap<String, BrokerSettings>,
     pools: PoolGroup<BrokerKey, AmqpManager>,
 }
 
@@ -112,8 +109,8 @@ enum Fate {
 
 impl Publisher {
     /// Prepares a pool group for the brokers; no connection is opened yet.
-    pub fn new(brokers: &[BrokerConfig], max_pools: usize) -> Arc<Self> {
-        let by_name: BTreeMap<String, BrokerConfig> = brokers
+    pub fn new(brokers: &[BrokerSettings], max_pools: usize) -> Arc<Self> {
+        let by_name: BTreeMap<String, BrokerSettings> = brokers
             .iter()
             .map(|config| (config.name.clone(), config.clone()))
             .collect();
@@ -209,7 +206,7 @@ impl Publisher {
         self.pools.close_all();
     }
 
-    fn broker(&self, name: &str) -> Result<&BrokerConfig, PublishError> {
+    fn broker(&self, name: &str) -> Result<&BrokerSettings, PublishError> {
         self.brokers
             .get(name)
             .ok_or_else(|| PublishError::UnknownBroker(name.to_owned()))
@@ -218,7 +215,7 @@ impl Publisher {
     /// Attempts until every message has its answer or the deadline has come.
     async fn publish_all(
         &self,
-        broker: &BrokerConfig,
+        broker: &BrokerSettings,
         messages: &[Message],
         deadline: Instant,
     ) -> Vec<Result<(), PublishError>> {
@@ -286,7 +283,7 @@ impl Publisher {
 
     async fn retry_or_fail(
         &self,
-        broker: &BrokerConfig,
+        broker: &BrokerSettings,
         attempt: &mut u32,
         reason: String,
         deadline: Instant,
@@ -316,7 +313,7 @@ impl Publisher {
     /// awaited together; a fate per message, by the deadline.
     async fn attempt(
         &self,
-        broker: &BrokerConfig,
+        broker: &BrokerSettings,
         messages: &[&Message],
         deadline: Instant,
     ) -> Vec<Fate> {
@@ -423,7 +420,7 @@ impl Publisher {
     }
 
     /// Gives the connection back, or discards it when it failed or the broker blocked it.
-    fn dispose(&self, broker: &BrokerConfig, conn: Option<Pooled<AmqpManager>>, worst: &Fate) {
+    fn dispose(&self, broker: &BrokerSettings, conn: Option<Pooled<AmqpManager>>, worst: &Fate) {
         let Some(conn) = conn else { return };
         if matches!(worst, Fate::Retry(_)) || conn.blocked() || !conn.connected() {
             self.pools.discard(&broker.key, conn);
@@ -432,7 +429,7 @@ impl Publisher {
 }
 
 /// The sooner of the client's deadline and the broker's own.
-fn call_deadline(broker: &BrokerConfig, client: Option<Instant>) -> Instant {
+fn call_deadline(broker: &BrokerSettings, client: Option<Instant>) -> Instant {
     let own = Instant::now() + broker.publish_timeout;
     client.map_or(own, |client| client.min(own))
 }

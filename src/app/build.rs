@@ -80,7 +80,14 @@ impl App {
                 api: listener,
                 health: health_listener,
             },
-        ) = crate::standby::take_writer_lock(&config, bound, tls.clone()).await?;
+        ) = crate::standby::take_writer_lock(
+            &config.database,
+            &config.hostname,
+            config.lock_timeout,
+            bound,
+            tls.clone(),
+        )
+        .await?;
         let store = Store::connect(&config.database)
             .await
             .context("cannot open the database")?
@@ -94,7 +101,7 @@ impl App {
             .iter()
             .map(|hook| Outbox::new(hook.sink(), hook.types.clone()))
             .collect();
-        let http_pools = webhook::host_pools(&config)
+        let http_pools = webhook::host_pools(&config.http, &config.webhooks)
             .map_err(|e| anyhow::anyhow!("cannot prepare the webhook host pools: {e}"))?;
         let host = HostController::new(store.clone(), config.hostname.clone(), outbox.clone())
             .await

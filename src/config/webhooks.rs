@@ -1,70 +1,20 @@
-//! `[http]` and `[[webhooks]]`: where lifecycle events are POSTed, and how the host
-//! pools behind them behave.
+//! `[[webhooks]]`: where lifecycle events are POSTed, each resolved into a
+//! [`crate::webhook::Settings`].
 
-use std::{path::PathBuf, time::Duration};
+use std::path::{Path, PathBuf};
 
-use http::Uri;
 use serde::Deserialize;
 
-use super::{ConfigError, millis, read_secret_file};
-use crate::{http::HostKey, model::EventType, secret::Secret};
-
-/// Settings shared by every HTTP host pool.
-#[derive(Debug, Clone)]
-pub struct HttpConfig {
-    /// Host pools kept at most (the least recently used one is closed).
-    pub max_pools: usize,
-    pub connect_timeout: Duration,
-}
-
-/// A receiver of lifecycle events.
-#[derive(Debug, Clone)]
-pub struct WebhookConfig {
-    pub name: String,
-    pub url: Uri,
-    pub key: HostKey,
-    /// Signs every delivery (HMAC-SHA256 of timestamp and body): the value read at
-    /// start.
-    pub secret: Secret,
-    /// Where the secret was read from, re-read before each round of deliveries so a
-    /// rotated secret takes effect without a restart.
-    pub secret_file: Option<PathBuf>,
-    /// `None`: every lifecycle event type.
-    pub types: Option<Vec<EventType>>,
-    /// Per attempt, from sending to the end of the response.
-    pub timeout: Duration,
-    /// The receiver deduplicates by event id, so a delivery that may have reached it
-    /// can be sent again at once rather than on the next outbox pass.
-    pub idempotent: bool,
-    /// urllib3's `maxsize`, `block` and `pool_timeout` for this host's pool.
-    pub max_size: usize,
-    pub block: bool,
-    pub pool_timeout: Duration,
-    /// CA certificates to trust instead of the system's (https only).
-    pub ca_file: Option<PathBuf>,
-    /// Backoff between delivery attempts while the receiver is down or failing.
-    pub retry_initial: Duration,
-    pub retry_max: Duration,
-}
-
-impl WebhookConfig {
-    /// The URL as it may be shown (no query: tokens hide there).
-    pub fn redacted_url(&self) -> String {
-        crate::http::redact_url(&self.url, &self.key)
-    }
-
-    /// The outbox sink this webhook's deliveries wait in.
-    pub fn sink(&self) -> String {
-        format!("webhook:{}", self.name)
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct FileHttp {
-    max_pools: Option<usize>,
-    connect_timeout_ms: Option<u64>,
-}
+use super::{
+    ConfigError,
+    values::{is_valid_name, millis, read_secret_file},
+};
+use crate::{
+    http::{HostKey, Scheme, check_ca_file},
+    model::EventType,
+    secret::Secret,
+    webhook::Settings,
+};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,18 +34,9 @@ pub(super) struct FileWebhook {
     retry_max_ms: Option<u64>,
 }
 
-pub(super) fn resolve_http(file: FileHttp) -> Result<HttpConfig, ConfigError> {
-    Ok(HttpConfig {
-        max_pools: match file.max_pools.unwrap_or(16) {
-            0 => return Err(ConfigError::invalid("http.max_pools", "must be at least 1")),
-            n => n,
-        },
-        connect_timeout: millis("http.connect_timeout_ms", file.connect_timeout_ms, 5_000)?,
-    })
-}
-
-pub(super) fn resolve_webhooks(files: Vec<FileWebhook>) -> Result<Vec<WebhookConfig>, ConfigError> {
-    let mut hooks: Vec<WebhookConfig> = Vec::with_capacity(files.len());
+/// Every `[[webhooks]]`, in configuration order; names must differ.
+pub(super) fn resolve(files: Vec<FileWebhook>) -> Result<Vec<Settings>, ConfigError> {
+    let mut hooks: Vec<Settings> = Vec::with_capacity(files.len());
     for (index, file) in files.into_iter().enumerate() {
         let hook = resolve_webhook(index, file)?;
         if hooks.iter().any(|h| h.name == hook.name) {
@@ -109,7 +50,7 @@ pub(super) fn resolve_webhooks(files: Vec<FileWebhook>) -> Result<Vec<WebhookCon
     Ok(hooks)
 }
 
-fn resolve_webhook(index: usize, file: FileWebhook) -> Result<WebhookConfig, ConfigError> {
+fn resolve_webhook(index: usize, file: FileWebhook) -> Result<Settings, ConfigError> {
     let FileWebhook {
         name,
         url,
@@ -127,7 +68,7 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<WebhookConfig, Con
     } = file;
     let name =
         name.ok_or_else(|| ConfigError::invalid(format!("webhooks[{index}].name"), "is required"))?;
-    if !super::is_valid_name(&name) {
+    if !is_valid_name(&name) {
         return Err(ConfigError::invalid(
             format!("webhooks[{index}].name"),
             format!("{name:?} must be 1 to 64 letters, digits, '-' or '_'"),
@@ -136,42 +77,10 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<WebhookConfig, Con
     let key_name = |field: &str| format!("webhooks.{name}.{field}");
     let url = url.ok_or_else(|| ConfigError::invalid(key_name("url"), "is required"))?;
     let (url, key) = HostKey::parse(&url).map_err(|e| ConfigError::invalid(key_name("url"), e))?;
-    let secret = match (secret, &secret_file) {
-        (Some(secret), None) if !secret.is_empty() => Secret::new(secret),
-        (Some(_), None) => return Err(ConfigError::invalid(key_name("secret"), "is empty")),
-        (None, Some(path)) => read_secret_file(key_name("secret_file"), path)?,
-        _ => {
-            return Err(ConfigError::invalid(
-                key_name("secret"),
-                "give exactly one of secret and secret_file",
-            ));
-        }
-    };
-    let types = match types {
-        None => None,
-        Some(types) if types.is_empty() => {
-            return Err(ConfigError::invalid(
-                key_name("types"),
-                "is empty: leave it out to receive every event type",
-            ));
-        }
-        Some(types) => Some(
-            types
-                .iter()
-                .map(|t| {
-                    EventType::from_key(t).ok_or_else(|| {
-                        ConfigError::invalid(
-                            key_name("types"),
-                            format!(
-                                "{t:?} is not a lifecycle event type (defined, undefined, started, \
-                                 suspended, resumed, stopped, shutdown, pmsuspended, crashed)"
-                            ),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-    };
+    let secret = signing_secret(&name, secret, secret_file.as_deref())?;
+    let types = types
+        .map(|types| event_types(&key_name("types"), &types))
+        .transpose()?;
     let max_size = max_size.unwrap_or(4);
     if !(1..=1024).contains(&max_size) {
         return Err(ConfigError::invalid(
@@ -180,14 +89,13 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<WebhookConfig, Con
         ));
     }
     if let Some(path) = &ca_file {
-        if key.scheme() != crate::http::Scheme::Https {
+        if key.scheme() != Scheme::Https {
             return Err(ConfigError::invalid(
                 key_name("ca_file"),
                 "is only used with an https URL",
             ));
         }
-        crate::http::check_ca_file(path)
-            .map_err(|e| ConfigError::invalid(key_name("ca_file"), e))?;
+        check_ca_file(path).map_err(|e| ConfigError::invalid(key_name("ca_file"), e))?;
     }
     let retry_initial = millis(key_name("retry_initial_ms"), retry_initial_ms, 1_000)?;
     let retry_max = millis(key_name("retry_max_ms"), retry_max_ms, 60_000)?;
@@ -197,7 +105,7 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<WebhookConfig, Con
             "must not be below retry_initial_ms",
         ));
     }
-    Ok(WebhookConfig {
+    Ok(Settings {
         timeout: millis(key_name("timeout_ms"), timeout_ms, 10_000)?,
         pool_timeout: millis(key_name("pool_timeout_ms"), pool_timeout_ms, 5_000)?,
         idempotent: idempotent.unwrap_or(false),
@@ -213,6 +121,48 @@ fn resolve_webhook(index: usize, file: FileWebhook) -> Result<WebhookConfig, Con
         types,
         name,
     })
+}
+
+/// `secret` or `secret_file` of the webhook `name`: exactly one, never empty.
+fn signing_secret(
+    name: &str,
+    secret: Option<String>,
+    secret_file: Option<&Path>,
+) -> Result<Secret, ConfigError> {
+    let key_name = |field: &str| format!("webhooks.{name}.{field}");
+    match (secret, secret_file) {
+        (Some(secret), None) if !secret.is_empty() => Ok(Secret::new(secret)),
+        (Some(_), None) => Err(ConfigError::invalid(key_name("secret"), "is empty")),
+        (None, Some(path)) => read_secret_file(key_name("secret_file"), path),
+        _ => Err(ConfigError::invalid(
+            key_name("secret"),
+            "give exactly one of secret and secret_file",
+        )),
+    }
+}
+
+/// `types`, named by `key`: lifecycle event types, at least one when given.
+fn event_types(key: &str, types: &[String]) -> Result<Vec<EventType>, ConfigError> {
+    if types.is_empty() {
+        return Err(ConfigError::invalid(
+            key.to_owned(),
+            "is empty: leave it out to receive every event type",
+        ));
+    }
+    types
+        .iter()
+        .map(|t| {
+            EventType::from_key(t).ok_or_else(|| {
+                ConfigError::invalid(
+                    key.to_owned(),
+                    format!(
+                        "{t:?} is not a lifecycle event type (defined, undefined, started, \
+                         suspended, resumed, stopped, shutdown, pmsuspended, crashed)"
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -273,7 +223,6 @@ mod tests {
                 ),
                 "webhooks.audit.name",
             ),
-            ("[http]\nmax_pools = 0".to_owned(), "http.max_pools"),
         ];
         for (toml, key) in cases {
             let err = Config::from_toml(&toml).expect_err(&toml);

@@ -3,8 +3,10 @@
 
 mod hub;
 mod recorder;
+mod settings;
 mod state;
 
 pub use hub::EventHub;
 pub use recorder::{EventStats, LifecycleRecorder, ReconcileTrigger};
+pub use settings::Settings;
 pub use state::{Change, KnownDomains, apply, reconcile};

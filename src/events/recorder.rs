@@ -142,7 +142,7 @@ impl LifecycleRecorder {
         hostname: String,
         source: EventSource,
         hub: EventHub,
-        settings: &crate::config::EventsConfig,
+        settings: &super::Settings,
         outboxes: Vec<crate::store::Outbox>,
     ) -> Result<(Self, ReconcileTrigger, Arc<EventStats>), crate::store::StoreError> {
         let known = store

@@ -5,7 +5,7 @@
 //! readers by accident; a test walks the service descriptors and fails on any
 //! method the table does not name.
 
-use crate::{config::Role, security::Caller};
+use crate::security::{Caller, Role};
 
 /// What a call needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

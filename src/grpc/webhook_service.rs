@@ -4,19 +4,19 @@ use tonic::{Request, Response, Status};
 
 use super::{convert::timestamp_from_micros, paging::Paging, pb};
 use crate::{
-    config::WebhookConfig,
     store::{Delivery, DeliveryState, Store},
+    webhook,
 };
 
 #[derive(Debug, Clone)]
 pub struct WebhookApi {
     store: Store,
     hostname: String,
-    hooks: Vec<WebhookConfig>,
+    hooks: Vec<webhook::Settings>,
 }
 
 impl WebhookApi {
-    pub fn new(store: Store, hostname: String, hooks: Vec<WebhookConfig>) -> Self {
+    pub fn new(store: Store, hostname: String, hooks: Vec<webhook::Settings>) -> Self {
         WebhookApi {
             store,
             hostname,
@@ -24,7 +24,7 @@ impl WebhookApi {
         }
     }
 
-    fn hook(&self, name: &str) -> Result<&WebhookConfig, Status> {
+    fn hook(&self, name: &str) -> Result<&webhook::Settings, Status> {
         if name.is_empty() {
             return Err(Status::invalid_argument("`webhook` is required"));
         }

@@ -11,12 +11,14 @@
 mod connection;
 mod key;
 mod pools;
+mod settings;
 
 pub use connection::{ConnectError, HttpConnection, HttpManager};
 pub use key::{HostKey, Scheme, UrlError, redact_url};
 pub use pools::{
     HostPoolSettings, HttpError, HttpPools, HttpResponse, OutgoingRequest, RequestOptions,
 };
+pub use settings::Settings;
 
 /// Checks that a CA file holds PEM certificates; the error names the file only.
 ///

@@ -11,6 +11,7 @@ pub(crate) mod ffi;
 mod listener;
 mod open;
 mod operation;
+mod settings;
 pub mod uri;
 
 pub use connection::{ConnectionStatus, Hypervisor};
@@ -25,3 +26,4 @@ pub use ffi::live_callback_contexts;
 pub use listener::{BoxFuture, ConnectionListener, Listeners};
 pub use open::HypervisorInfo;
 pub use operation::{Admission, Operation, Retry};
+pub use settings::Settings;

@@ -18,7 +18,7 @@ use super::{
     event_sink::{CloseSignal, EventSink},
     ffi, uri,
 };
-use crate::config::LibvirtConfig;
+use crate::hypervisor::Settings;
 
 /// What the hypervisor said about itself when the connection was opened.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub(super) struct Opened {
 /// # Errors
 /// libvirt's reason (not yet scrubbed of secrets), or that no answer came in time.
 pub(super) async fn open_within(
-    settings: LibvirtConfig,
+    settings: Settings,
     events: Arc<EventSink>,
     signal: Arc<CloseSignal>,
     timeout: Duration,
@@ -112,7 +112,7 @@ pub(super) fn deregister(conn: &Connect, registrations: Registrations) {
 
 /// Opens, describes and subscribes to a connection. Blocking.
 fn open(
-    settings: &LibvirtConfig,
+    settings: &Settings,
     events: Arc<EventSink>,
     signal: Arc<CloseSignal>,
 ) -> Result<Opened, String> {

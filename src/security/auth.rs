@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use ring::digest::{SHA256, digest};
 use tracing::{info, warn};
 
-use crate::config::{Role, TokenConfig, TokenSource};
+use super::{Role, TokenSettings, TokenSource, check_token};
 
 /// A token as it is checked.
 #[derive(Clone)]
@@ -39,7 +39,7 @@ pub enum AuthError {
 
 /// The configured tokens; file-backed ones can be reloaded.
 pub struct Authenticator {
-    sources: Vec<TokenConfig>,
+    sources: Vec<TokenSettings>,
     loaded: RwLock<Arc<Vec<Loaded>>>,
 }
 
@@ -57,7 +57,7 @@ impl std::fmt::Debug for Authenticator {
 impl Authenticator {
     /// `None` when no token is configured: the API is then open (and the
     /// configuration has already insisted on TLS, loopback or `--insecure`).
-    pub fn new(tokens: &[TokenConfig]) -> Option<Arc<Authenticator>> {
+    pub fn new(tokens: &[TokenSettings]) -> Option<Arc<Authenticator>> {
         if tokens.is_empty() {
             return None;
         }
@@ -79,11 +79,15 @@ impl Authenticator {
                 TokenSource::File(path) => match std::fs::read_to_string(path) {
                     Ok(text) => {
                         let token = text.trim_end_matches(['\n', '\r']).to_owned();
-                        let key = format!("auth.tokens.{}.token_file", source.name);
-                        match crate::config::check_token(&key, &token) {
+                        match check_token(&token) {
                             Ok(()) => Some(token),
                             Err(e) => {
-                                warn!(token = %source.name, error = %e, "token file unusable; keeping the previous token");
+                                // Worded as at start, when the configuration is read.
+                                let error = format!(
+                                    "invalid configuration value for `auth.tokens.{}.token_file`: {e}",
+                                    source.name
+                                );
+                                warn!(token = %source.name, %error, "token file unusable; keeping the previous token");
                                 None
                             }
                         }
@@ -184,8 +188,8 @@ mod tests {
     use super::*;
     use crate::secret::Secret;
 
-    fn token(name: &str, value: &str, role: Role) -> TokenConfig {
-        TokenConfig {
+    fn token(name: &str, value: &str, role: Role) -> TokenSettings {
+        TokenSettings {
             name: name.into(),
             source: TokenSource::Inline(Secret::new(value.into())),
             role,

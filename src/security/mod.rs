@@ -2,6 +2,7 @@
 //! both reload their files on SIGHUP or when the files change, without a restart.
 
 pub mod auth;
+mod settings;
 pub mod tls;
 
 use std::{sync::Arc, time::Duration};
@@ -13,6 +14,7 @@ use tokio::{
 use tracing::{info, warn};
 
 pub use auth::{AuthError, Authenticator, Caller};
+pub use settings::{Role, TlsSettings, TokenError, TokenSettings, TokenSource, check_token};
 pub use tls::{Conn, ReloadableTls, TlsError, incoming};
 
 /// How often token and certificate files are checked for changes. Kubernetes updates

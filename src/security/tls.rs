@@ -29,7 +29,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 use tracing::{debug, info, warn};
 
-use crate::config::TlsConfig;
+use super::TlsSettings;
 
 /// How long a client may take to finish its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,7 +54,7 @@ impl TlsError {
 ///
 /// # Errors
 /// A file is unreadable or not PEM, the key does not match the certificate.
-pub fn server_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>, TlsError> {
+pub fn server_config(tls: &TlsSettings) -> Result<Arc<ServerConfig>, TlsError> {
     let error = |key, path: &Path, message: String| TlsError {
         key,
         path: path.to_owned(),
@@ -114,7 +114,7 @@ pub fn server_config(tls: &TlsConfig) -> Result<Arc<ServerConfig>, TlsError> {
 
 /// The TLS configuration in force, replaced when its files change.
 pub struct ReloadableTls {
-    files: TlsConfig,
+    files: TlsSettings,
     current: RwLock<Arc<ServerConfig>>,
     stamps: std::sync::Mutex<Vec<Option<(SystemTime, u64)>>>,
 }
@@ -131,7 +131,7 @@ impl std::fmt::Debug for ReloadableTls {
 impl ReloadableTls {
     /// # Errors
     /// As [`server_config`].
-    pub fn new(files: TlsConfig) -> Result<Arc<ReloadableTls>, TlsError> {
+    pub fn new(files: TlsSettings) -> Result<Arc<ReloadableTls>, TlsError> {
         let config = server_config(&files)?;
         let stamps = stamps(&files);
         Ok(Arc::new(ReloadableTls {
@@ -184,7 +184,7 @@ impl ReloadableTls {
     }
 }
 
-fn stamps(files: &TlsConfig) -> Vec<Option<(SystemTime, u64)>> {
+fn stamps(files: &TlsSettings) -> Vec<Option<(SystemTime, u64)>> {
     [
         Some(&files.cert),
         Some(&files.key),

@@ -178,9 +178,9 @@ pub(crate) async fn prune_events_periodically(store: Store, hostname: String, re
 mod tests {
     use super::*;
     use crate::{
-        config::DatabaseConfig,
         model::{EventType, NewEvent},
         secret::Secret,
+        store::Settings,
         store::{KnownChanges, Outbox},
     };
 
@@ -198,7 +198,7 @@ mod tests {
     #[tokio::test]
     async fn pruning_deletes_an_old_prefix_in_batches_and_keeps_pending_notifications() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = Store::connect(&DatabaseConfig {
+        let store = Store::connect(&Settings {
             url: Secret::new(format!("sqlite://{}/t.db", dir.path().display())),
             max_connections: 1,
         })

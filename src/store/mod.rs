@@ -7,6 +7,7 @@ mod events;
 mod hosts;
 mod journal;
 mod outbox;
+mod settings;
 mod writer_lock;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
@@ -23,9 +24,8 @@ pub use journal::Retention;
 pub use outbox::{
     Delivery, DeliveryCounts, DeliveryState, NewNotification, Outbox, OutboxRow, prune_periodically,
 };
+pub use settings::Settings;
 pub use writer_lock::{LockError, WriterLock};
-
-use crate::config::DatabaseConfig;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -74,7 +74,7 @@ impl Store {
     ///
     /// # Errors
     /// The database cannot be reached or its schema cannot be brought up to date.
-    pub async fn connect(config: &DatabaseConfig) -> Result<Store, StoreError> {
+    pub async fn connect(config: &Settings) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let url = config.url.expose();
         let backend = if url.starts_with("sqlite:") {

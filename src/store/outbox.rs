@@ -400,12 +400,12 @@ async fn prune_outbox_periodically(store: &Store, hostname: &str, retention: std
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{config::DatabaseConfig, secret::Secret};
+    use crate::{secret::Secret, store::Settings};
 
     #[tokio::test]
     async fn pruning_removes_finished_notifications_and_keeps_pending_ones() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = Store::connect(&DatabaseConfig {
+        let store = Store::connect(&Settings {
             url: Secret::new(format!("sqlite://{}/t.db", dir.path().display())),
             max_connections: 1,
         })

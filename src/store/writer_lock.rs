@@ -27,8 +27,8 @@ use sqlx::{Connection, PgConnection, Row, postgres::PgConnectOptions};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use super::Settings;
 use super::StoreError;
-use crate::config::DatabaseConfig;
 
 /// How often a waiting instance tries the lock again, and how often the holder checks
 /// that its dedicated connection is alive.
@@ -102,7 +102,7 @@ impl WriterLock {
     /// # Errors
     /// [`LockError::Timeout`] naming the holder, or the database cannot be reached.
     pub async fn acquire(
-        database: &DatabaseConfig,
+        database: &Settings,
         hostname: &str,
         timeout: Option<Duration>,
         mut waiting: impl FnMut(&str) + Send,
@@ -443,7 +443,7 @@ mod tests {
     #[tokio::test]
     async fn a_second_file_lock_waits_and_names_the_first_holder() {
         let dir = tempfile::tempdir().expect("dir");
-        let database = DatabaseConfig {
+        let database = Settings {
             url: crate::secret::Secret::new(format!("sqlite://{}/db.sqlite", dir.path().display())),
             max_connections: 1,
         };

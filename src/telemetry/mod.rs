@@ -2,6 +2,7 @@
 //! endpoint is configured, and Prometheus metrics ([`metrics`]).
 
 pub mod metrics;
+mod settings;
 
 use std::str::FromStr;
 
@@ -13,7 +14,7 @@ use tracing_subscriber::{
     Layer, filter::Targets, fmt, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
-use crate::config::{LogFormat, TelemetryConfig};
+pub use settings::{LogFormat, Settings};
 
 const DEFAULT_FILTER: &str = "info,h2=warn,hyper=warn,tower=warn";
 
@@ -44,7 +45,7 @@ impl Telemetry {
 ///
 /// # Errors
 /// The OTLP exporter cannot be built (a malformed endpoint).
-pub fn init(format: LogFormat, telemetry: &TelemetryConfig) -> anyhow::Result<Telemetry> {
+pub fn init(format: LogFormat, telemetry: &Settings) -> anyhow::Result<Telemetry> {
     let provider = match &telemetry.otlp_endpoint {
         Some(endpoint) => {
             let exporter = opentelemetry_otlp::SpanExporter::builder()

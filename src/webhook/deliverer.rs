@@ -12,9 +12,8 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
-use super::signature::sign;
+use super::{Settings, signature::sign};
 use crate::{
-    config::WebhookConfig,
     delivery::{Pacing, Pass, Sink, drive},
     http::{HttpPools, OutgoingRequest, RequestOptions},
     secret::Secret,
@@ -53,7 +52,7 @@ pub struct Deliverer {
     store: Store,
     pools: Arc<HttpPools>,
     hostname: String,
-    hook: WebhookConfig,
+    hook: Settings,
     wake: Arc<Notify>,
     /// The signing secret in use: from the configuration, then from `secret_file`.
     secret: Secret,
@@ -64,7 +63,7 @@ impl Deliverer {
         store: Store,
         pools: Arc<HttpPools>,
         hostname: String,
-        hook: WebhookConfig,
+        hook: Settings,
         wake: Arc<Notify>,
     ) -> Self {
         Deliverer {
@@ -251,7 +250,7 @@ impl Sink for Deliverer {
 }
 
 /// Logs the webhooks at start, URLs without their query.
-pub fn announce(hooks: &[WebhookConfig]) {
+pub fn announce(hooks: &[Settings]) {
     for hook in hooks {
         info!(webhook = %hook.name, url = %hook.redacted_url(), pool = %hook.key, "delivering lifecycle events to a webhook");
     }

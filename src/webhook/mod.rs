@@ -3,25 +3,23 @@
 //! pools.
 
 mod deliverer;
+mod settings;
 mod signature;
 
 pub use deliverer::{Deliverer, announce, headers};
+pub use settings::Settings;
 pub use signature::{sign, verify};
 
 use std::sync::Arc;
 
-use crate::{
-    config::Config,
-    http::{HostPoolSettings, HttpPools},
-};
+use crate::http::{self, HostPoolSettings, HttpPools};
 
 /// Host pools for every configured webhook, sized by their settings.
 ///
 /// # Errors
 /// A CA file cannot be used.
-pub fn host_pools(config: &Config) -> Result<Arc<HttpPools>, String> {
-    let hosts: Vec<HostPoolSettings> = config
-        .webhooks
+pub fn host_pools(http: &http::Settings, hooks: &[Settings]) -> Result<Arc<HttpPools>, String> {
+    let hosts: Vec<HostPoolSettings> = hooks
         .iter()
         .map(|hook| HostPoolSettings {
             key: hook.key.clone(),
@@ -30,9 +28,9 @@ pub fn host_pools(config: &Config) -> Result<Arc<HttpPools>, String> {
         })
         .collect();
     HttpPools::new(
-        config.http.max_pools,
+        http.max_pools,
         DEFAULT_MAX_SIZE,
-        config.http.connect_timeout,
+        http.connect_timeout,
         &hosts,
     )
     .map(Arc::new)

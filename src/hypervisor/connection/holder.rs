@@ -9,7 +9,7 @@ use tokio::sync::{Mutex, Notify, Semaphore};
 use virt::connect::Connect;
 
 use super::close_in_background;
-use crate::config::LibvirtConfig;
+use crate::hypervisor::Settings;
 use crate::hypervisor::{
     HypervisorError, event_loop,
     event_sink::{CloseSignal, EventSink},
@@ -35,7 +35,7 @@ pub struct ConnectionStatus {
 
 /// The process's libvirt connection holder.
 pub struct Hypervisor {
-    pub(super) settings: LibvirtConfig,
+    pub(super) settings: Settings,
     pub(super) redacted_uri: String,
     pub(super) slot: Mutex<Slot>,
     pub(super) status: StdMutex<ConnectionStatus>,
@@ -88,7 +88,7 @@ impl Hypervisor {
     /// # Errors
     /// libvirt's event loop could not be started.
     pub fn new(
-        settings: LibvirtConfig,
+        settings: Settings,
         listener: Arc<dyn ConnectionListener>,
         events: Arc<EventSink>,
     ) -> Result<Self, HypervisorError> {

@@ -3,9 +3,8 @@
 use std::{sync::Arc, time::Duration};
 
 use super::Hypervisor;
-use crate::{
-    config::LibvirtConfig,
-    hypervisor::{BoxFuture, ConnectionListener, EventSink, HypervisorError, Retry},
+use crate::hypervisor::{
+    BoxFuture, ConnectionListener, EventSink, HypervisorError, Retry, Settings,
 };
 
 struct Quiet;
@@ -22,7 +21,7 @@ impl ConnectionListener for Quiet {
 
 /// The in-process test driver: a real libvirt connection.
 fn test_driver() -> Hypervisor {
-    let settings = LibvirtConfig {
+    let settings = Settings {
         uri: "test:///default".into(),
         read_only: false,
         username: None,

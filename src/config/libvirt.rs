@@ -1,0 +1,114 @@
+//! `[libvirt]`: how the service reaches libvirt, resolved into
+//! [`crate::hypervisor::Settings`].
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::{
+    Cli, ConfigError,
+    values::{millis, read_secret_file},
+};
+use crate::hypervisor::Settings;
+
+/// The libvirt URI real hosts use; only the demo points elsewhere.
+pub const DEFAULT_LIBVIRT_URI: &str = "qemu:///system";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileLibvirt {
+    uri: Option<String>,
+    read_only: Option<bool>,
+    username: Option<String>,
+    passphrase_file: Option<PathBuf>,
+    connect_timeout_ms: Option<u64>,
+    call_timeout_ms: Option<u64>,
+    max_concurrent_calls: Option<u64>,
+    reconnect_backoff_initial_ms: Option<u64>,
+    reconnect_backoff_max_ms: Option<u64>,
+    keepalive_interval_s: Option<u32>,
+    keepalive_count: Option<u32>,
+}
+
+/// `[libvirt]`, with `--libvirt-uri` and `--libvirt-read-only` over the file.
+pub(super) fn resolve(file: FileLibvirt, cli: &Cli) -> Result<Settings, ConfigError> {
+    let FileLibvirt {
+        uri,
+        read_only,
+        username,
+        passphrase_file,
+        connect_timeout_ms,
+        call_timeout_ms,
+        max_concurrent_calls,
+        reconnect_backoff_initial_ms,
+        reconnect_backoff_max_ms,
+        keepalive_interval_s,
+        keepalive_count,
+    } = file;
+    let uri = cli
+        .libvirt_uri
+        .clone()
+        .or(uri)
+        .unwrap_or_else(|| DEFAULT_LIBVIRT_URI.to_owned());
+    if uri.trim().is_empty() || !uri.contains(':') {
+        return Err(ConfigError::invalid(
+            "libvirt.uri",
+            "expected a libvirt URI such as qemu:///system",
+        ));
+    }
+    let username = username.filter(|u| !u.is_empty());
+    let passphrase = match passphrase_file {
+        Some(path) => Some(read_secret_file("libvirt.passphrase_file", &path)?),
+        None => None,
+    };
+    let max_concurrent_calls = max_concurrent_calls.unwrap_or(4);
+    if !(1..=64).contains(&max_concurrent_calls) {
+        return Err(ConfigError::invalid(
+            "libvirt.max_concurrent_calls",
+            "must be between 1 and 64 (libvirtd serves 5 requests per client by default)",
+        ));
+    }
+    let reconnect_backoff_initial = millis(
+        "libvirt.reconnect_backoff_initial_ms",
+        reconnect_backoff_initial_ms,
+        100,
+    )?;
+    let reconnect_backoff_max = millis(
+        "libvirt.reconnect_backoff_max_ms",
+        reconnect_backoff_max_ms,
+        30_000,
+    )?;
+    if reconnect_backoff_max < reconnect_backoff_initial {
+        return Err(ConfigError::invalid(
+            "libvirt.reconnect_backoff_max_ms",
+            "must not be below libvirt.reconnect_backoff_initial_ms",
+        ));
+    }
+    Ok(Settings {
+        uri,
+        read_only: cli.libvirt_read_only.or(read_only).unwrap_or(false),
+        username,
+        passphrase,
+        connect_timeout: millis("libvirt.connect_timeout_ms", connect_timeout_ms, 10_000)?,
+        call_timeout: millis("libvirt.call_timeout_ms", call_timeout_ms, 30_000)?,
+        max_concurrent_calls: max_concurrent_calls as usize,
+        reconnect_backoff_initial,
+        reconnect_backoff_max,
+        keepalive_interval_secs: keepalive_interval_s.unwrap_or(5),
+        keepalive_count: keepalive_count.unwrap_or(3),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    fn too_few_concurrent_calls_are_named_by_their_key() {
+        let err = Config::from_toml("[libvirt]\nmax_concurrent_calls = 0").expect_err("zero");
+        assert!(
+            err.to_string().contains("libvirt.max_concurrent_calls"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! How the service reaches libvirt: the settings the connection is opened and
+//! repaired with.
+
+use std::time::Duration;
+
+use crate::secret::Secret;
+
+/// How the service reaches libvirt.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub uri: String,
+    pub read_only: bool,
+    pub username: Option<String>,
+    pub passphrase: Option<Secret>,
+    pub connect_timeout: Duration,
+    pub call_timeout: Duration,
+    pub max_concurrent_calls: usize,
+    pub reconnect_backoff_initial: Duration,
+    pub reconnect_backoff_max: Duration,
+    pub keepalive_interval_secs: u32,
+    pub keepalive_count: u32,
+}
