@@ -16,7 +16,7 @@ mod webhook_service;
 pub use domain_service::DomainApi;
 pub use health::{HealthHandle, serve_health};
 pub use host_service::HostApi;
-pub use layer::{RpcLayer, code_name};
+pub use layer::RpcLayer;
 pub use publish_service::{PoolApi, PublishApi};
 pub use webhook_service::WebhookApi;
 
