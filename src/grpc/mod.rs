@@ -18,7 +18,7 @@ mod webhook;
 pub use domain::DomainApi;
 pub use health::{HealthHandle, serve_health};
 pub use host::HostApi;
-pub use layer::{RpcLayer, code_name};
+pub use layer::RpcLayer;
 pub use pool::PoolApi;
 pub use publish::PublishApi;
 pub use webhook::WebhookApi;

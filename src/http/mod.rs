@@ -8,32 +8,21 @@
 //! legacy client is not used: it caps idle connections per host, never open ones, so
 //! it cannot give `maxsize`/`block`.
 
+mod ca;
 mod connection;
+mod error;
+mod exchange;
 mod key;
+mod lease;
 mod pools;
+mod request;
+mod send;
 mod settings;
 
+pub use ca::{check_ca_file, load_ca_certs};
 pub use connection::{ConnectError, HttpConnection, HttpManager};
+pub use error::HttpError;
 pub use key::{HostKey, Scheme, UrlError, redact_url};
-pub use pools::{
-    HostPoolSettings, HttpError, HttpPools, HttpResponse, OutgoingRequest, RequestOptions,
-};
+pub use pools::{HostPoolSettings, HttpPools};
+pub use request::{HttpResponse, OutgoingRequest, RequestOptions};
 pub use settings::Settings;
-
-/// Checks that a CA file holds PEM certificates; the error names the file only.
-///
-/// # Errors
-/// Unreadable, not PEM, or no certificate in it.
-pub fn check_ca_file(path: &std::path::Path) -> Result<(), String> {
-    connection::load_pem_certs(path).map(|_| ())
-}
-
-/// The certificates of a PEM file (a CA bundle); the error names the file only.
-///
-/// # Errors
-/// Unreadable, not PEM, or no certificate in it.
-pub fn load_ca_certs(
-    path: &std::path::Path,
-) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
-    connection::load_pem_certs(path)
-}

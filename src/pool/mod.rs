@@ -8,14 +8,23 @@
 //! create/recycle/wait timeouts; what it lacks (keys, eviction, counters, redacted
 //! names, one deadline per checkout) is added here.
 
+mod checkout;
 mod counted;
+mod error;
+mod eviction;
 mod group;
+mod key;
+mod overflow;
+mod settings;
+mod stats;
+#[cfg(test)]
+mod tests;
 
+pub use checkout::Pooled;
 pub use counted::{Counted, Counters};
-pub use group::{Acquire, AcquireError, Overflow, PoolGroup, PoolSettings, PoolStats, Pooled};
-
-/// What pools are keyed by: normalised connection parameters.
-pub trait PoolKey: Clone + Eq + std::hash::Hash + Send + Sync + 'static {
-    /// The key as people may see it: credentials replaced by `***`.
-    fn redacted(&self) -> String;
-}
+pub use error::AcquireError;
+pub use group::PoolGroup;
+pub use key::PoolKey;
+pub use overflow::Overflow;
+pub use settings::{Acquire, PoolSettings};
+pub use stats::PoolStats;

@@ -6,6 +6,7 @@
 //! lock, and while its backoff delay lasts later callers fail fast with its error
 //! instead of trying again, so 100 callers never cause 100 connects. A background
 //! task keeps reconnecting from the start, so a host whose libvirtd comes up after
+//! the agent becomes ready without waiting for an RPC.
 
 mod call;
 mod connect;

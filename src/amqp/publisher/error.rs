@@ -1,0 +1,37 @@
+//! Why a publish failed: the answer a client gets for one message.
+
+/// Why a publish failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    #[error("no broker is configured under the name {0:?}")]
+    UnknownBroker(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Exhausted(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(
+        "the message was returned unroutable ({code} {text}): no queue is bound to exchange {exchange:?} with routing key {routing_key:?}"
+    )]
+    Unroutable {
+        exchange: String,
+        routing_key: String,
+        code: u16,
+        text: String,
+    },
+    #[error(
+        "the broker refused responsibility for the message (nack); it was not stored: publish it again"
+    )]
+    Nacked,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Denied(String),
+    #[error("{0}")]
+    Rejected(String),
+    /// Not confirmed when the call's deadline came: the broker may or may not have
+    /// stored it.
+    #[error("{0}")]
+    DeadlineExceeded(String),
+}
