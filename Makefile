@@ -23,6 +23,8 @@ test: test-deps lint check-deploy
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
+	python3 scripts/check_layers.py --self-test
+	python3 scripts/check_layers.py src
 
 ## Benchmarks: domain-call latency against direct libvirt calls, idle RSS, time to
 ## SERVING; lifecycle events persisted per second and delivery latency to watchers.

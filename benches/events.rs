@@ -281,7 +281,7 @@ async fn latency(label: &str, database_url: &str) {
 /// Creates the schema and inserts `PRELOAD` events 40 days old in one statement
 /// (a recursive CTE on SQLite, `generate_series` on PostgreSQL).
 async fn preload(database_url: &str) {
-    let store = virtplane::store::Store::connect(&virtplane::config::DatabaseConfig {
+    let store = virtplane::store::Store::connect(&virtplane::store::Settings {
         url: virtplane::secret::Secret::new(database_url.to_owned()),
         max_connections: 1,
     })

@@ -24,7 +24,6 @@ pub mod pool;
 pub mod secret;
 pub mod security;
 pub mod shutdown;
-mod standby;
 pub mod store;
 pub mod telemetry;
 pub mod webhook;

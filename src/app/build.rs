@@ -8,6 +8,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tracing::warn;
 
+use super::standby::Bound;
 use crate::{
     amqp::Publisher,
     config::Config,
@@ -16,7 +17,6 @@ use crate::{
     http::HttpPools,
     hypervisor::{EventSink, Hypervisor, Listeners},
     security::{Authenticator, ReloadableTls},
-    standby::Bound,
     store::{Outbox, Store, WriterLock},
     webhook,
 };
@@ -80,7 +80,7 @@ impl App {
                 api: listener,
                 health: health_listener,
             },
-        ) = crate::standby::take_writer_lock(
+        ) = super::standby::take_writer_lock(
             &config.database,
             &config.hostname,
             config.lock_timeout,

@@ -4,6 +4,7 @@
 mod build;
 mod run;
 mod serve;
+mod standby;
 mod tasks;
 
 pub use build::App;

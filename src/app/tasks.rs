@@ -71,6 +71,9 @@ impl Tasks {
                 },
             ),
         );
+        if let Some(upkeep) = store.maintenance() {
+            feeders.spawn_cancellable("SQLite checkpoints", upkeep);
+        }
         for (name, task) in spawned {
             feeders.adopt_cancellable(name, task);
         }

@@ -34,18 +34,3 @@ pub use error::ConfigError;
 pub use libvirt::DEFAULT_LIBVIRT_URI;
 pub use listen::DEFAULT_LISTEN;
 pub use resolve::Config;
-
-// The names the settings types had while they lived here; the types now belong to
-// their components, these keep the library's public paths working.
-pub use crate::{
-    amqp::{
-        BrokerSettings as BrokerConfig, NotificationSettings as NotificationsConfig, RetryPolicy,
-    },
-    events::Settings as EventsConfig,
-    http::Settings as HttpConfig,
-    hypervisor::Settings as LibvirtConfig,
-    security::{Role, TlsSettings as TlsConfig, TokenSettings as TokenConfig, TokenSource},
-    store::Settings as DatabaseConfig,
-    telemetry::{LogFormat, Settings as TelemetryConfig},
-    webhook::Settings as WebhookConfig,
-};

@@ -10,9 +10,10 @@ use super::{
     values::{is_valid_name, millis, read_secret_file},
 };
 use crate::{
-    http::{HostKey, Scheme, check_ca_file},
+    http::{HostKey, Scheme},
     model::EventType,
     secret::Secret,
+    security::check_ca_file,
     webhook::Settings,
 };
 

@@ -154,7 +154,7 @@ pub(super) fn tls_connector(ca_files: &[std::path::PathBuf]) -> Result<TlsConnec
         }
     } else {
         for path in ca_files {
-            for cert in load_pem_certs(path)? {
+            for cert in crate::security::load_ca_certs(path)? {
                 roots
                     .add(cert)
                     .map_err(|e| format!("{}: not a usable CA certificate: {e}", path.display()))?;
@@ -168,19 +168,4 @@ pub(super) fn tls_connector(ca_files: &[std::path::PathBuf]) -> Result<TlsConnec
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(TlsConnector::from(Arc::new(config)))
-}
-
-/// Every certificate of a PEM file; an error names the file, never its content.
-pub(crate) fn load_pem_certs(
-    path: &std::path::Path,
-) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
-    use rustls::pki_types::pem::PemObject;
-    let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("{}: cannot read certificates: {e}", path.display()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: not PEM certificates: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!("{}: holds no certificate", path.display()));
-    }
-    Ok(certs)
 }

@@ -8,7 +8,6 @@
 //! legacy client is not used: it caps idle connections per host, never open ones, so
 //! it cannot give `maxsize`/`block`.
 
-mod ca;
 mod connection;
 mod error;
 mod exchange;
@@ -19,7 +18,6 @@ mod request;
 mod send;
 mod settings;
 
-pub use ca::{check_ca_file, load_ca_certs};
 pub use connection::{ConnectError, HttpConnection, HttpManager};
 pub use error::HttpError;
 pub use key::{HostKey, Scheme, UrlError, redact_url};

@@ -86,7 +86,7 @@ pub fn server_config(tls: &TlsSettings) -> Result<Arc<ServerConfig>, TlsError> {
     let builder = match &tls.client_ca {
         Some(path) => {
             let mut roots = rustls::RootCertStore::empty();
-            let cas = crate::http::load_ca_certs(path)
+            let cas = super::load_ca_certs(path)
                 .map_err(|message| error("tls.client_ca", path, message))?;
             for ca in cas {
                 roots

@@ -4,11 +4,21 @@ use std::time::Duration;
 
 use sqlx::AnyPool;
 
+use super::{Backend, Store};
+
+impl Store {
+    /// The background upkeep this database needs, for its owner to run: SQLite's
+    /// checkpoints (the service turns SQLite's own off); nothing for PostgreSQL.
+    pub fn maintenance(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        (self.backend == Backend::Sqlite).then(|| checkpoint_periodically(self.pool.clone()))
+    }
+}
+
 /// Moves the SQLite write-ahead log into the database file every ten seconds, beside
 /// the writers rather than inside one of their commits. Its fsync still slows commits
 /// that overlap it, so it runs rarely: the log holds at most ten seconds of writes.
 /// Ends when the pool closes.
-pub(super) async fn checkpoint_periodically(pool: AnyPool) {
+async fn checkpoint_periodically(pool: AnyPool) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -9,7 +9,7 @@ use sqlx::{
 };
 
 use super::Settings;
-use super::{Backend, Store, StoreError, checkpoint::checkpoint_periodically};
+use super::{Backend, Store, StoreError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -39,10 +39,7 @@ impl Store {
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
         match backend {
-            Backend::Sqlite => {
-                SQLITE_MIGRATIONS.run(&pool).await?;
-                tokio::spawn(checkpoint_periodically(pool.clone()));
-            }
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         Ok(Store {

@@ -12,10 +12,10 @@ use std::time::Duration;
 use tokio_stream::StreamExt;
 use tonic::Code;
 use virtplane::{
-    config::DatabaseConfig,
     grpc::pb,
     model::{DomainState, EventType, KnownDomain, NewEvent},
     secret::Secret,
+    store::Settings as DatabaseSettings,
     store::{KnownChanges, Store},
 };
 
@@ -62,7 +62,7 @@ impl Database {
         })
         .await
         .expect("join");
-        let store = Store::connect(&DatabaseConfig {
+        let store = Store::connect(&DatabaseSettings {
             url: Secret::new(self.0.url.clone()),
             max_connections: 1,
         })

@@ -20,9 +20,9 @@ use crate::{
 
 /// The listeners the service bound, handed back once the lock is held.
 #[derive(Debug)]
-pub(crate) struct Bound {
-    pub(crate) api: TcpListener,
-    pub(crate) health: Option<TcpListener>,
+pub(super) struct Bound {
+    pub(super) api: TcpListener,
+    pub(super) health: Option<TcpListener>,
 }
 
 /// Takes this host's writer lock, standing by with health NOT_SERVING while another
@@ -31,7 +31,7 @@ pub(crate) struct Bound {
 /// # Errors
 /// `--lock-timeout` passed (the error names the holder), or the database or the
 /// lock file cannot be reached.
-pub(crate) async fn take_writer_lock(
+pub(super) async fn take_writer_lock(
     database: &store::Settings,
     hostname: &str,
     lock_timeout: Option<Duration>,
