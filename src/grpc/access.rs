@@ -60,6 +60,11 @@ pub const TABLE: &[Rule] = &[
     rule("/virtplane.v1.DomainService/RebootDomain", Access::Admin),
     rule("/virtplane.v1.DomainService/SuspendDomain", Access::Admin),
     rule("/virtplane.v1.DomainService/ResumeDomain", Access::Admin),
+    rule("/virtplane.v1.DomainService/ResetDomain", Access::Admin),
+    rule(
+        "/virtplane.v1.DomainService/SetDomainAutostart",
+        Access::Admin,
+    ),
     Rule {
         method: GET_DOMAIN_XML,
         access: Access::Read,

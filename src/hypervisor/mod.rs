@@ -16,8 +16,9 @@ pub mod uri;
 
 pub use connection::{ConnectionStatus, Hypervisor};
 pub use domain::{
-    DefineDomain, DestroyDomain, GetDomain, GetDomainXml, ListDomains, RebootDomain, ResumeDomain,
-    ShutdownDomain, StartDomain, SuspendDomain, UndefineDomain, XmlOptions,
+    DefineDomain, DestroyDomain, GetDomain, GetDomainXml, ListDomains, RebootDomain, ResetDomain,
+    ResumeDomain, SetDomainAutostart, ShutdownDomain, StartDomain, SuspendDomain, UndefineDomain,
+    XmlOptions,
 };
 pub use error::HypervisorError;
 pub use event_codes::translate;

@@ -37,6 +37,7 @@ pub enum DomainAction {
     Reboot,
     Suspend,
     Resume,
+    Reset,
 }
 
 impl DomainRef {

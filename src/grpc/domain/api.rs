@@ -92,6 +92,19 @@ impl DomainService for DomainApi {
         self.resume(request.into_inner()).await.map(Response::new)
     }
 
+    async fn reset_domain(&self, request: Request<pb::ResetDomainRequest>) -> Reply<pb::Domain> {
+        self.reset(request.into_inner()).await.map(Response::new)
+    }
+
+    async fn set_domain_autostart(
+        &self,
+        request: Request<pb::SetDomainAutostartRequest>,
+    ) -> Reply<pb::Domain> {
+        self.set_autostart(request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn get_domain_xml(
         &self,
         request: Request<pb::GetDomainXmlRequest>,

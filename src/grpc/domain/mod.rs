@@ -1,6 +1,7 @@
 //! `virtplane.v1.DomainService`: the service's dispatch, and its handlers by capability.
 
 mod api;
+mod autostart;
 mod define;
 mod power;
 mod read;

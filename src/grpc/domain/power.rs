@@ -7,8 +7,8 @@ use super::DomainApi;
 use crate::{
     grpc::pb,
     hypervisor::{
-        DestroyDomain, Operation, RebootDomain, ResumeDomain, ShutdownDomain, StartDomain,
-        SuspendDomain,
+        DestroyDomain, Operation, RebootDomain, ResetDomain, ResumeDomain, ShutdownDomain,
+        StartDomain, SuspendDomain,
     },
     model::{DomainRef, DomainSummary},
 };
@@ -52,6 +52,14 @@ impl DomainApi {
     ) -> Result<pb::Domain, Status> {
         let pb::SuspendDomainRequest { domain } = request;
         self.power(&domain, SuspendDomain).await
+    }
+
+    pub(super) async fn reset(
+        &self,
+        request: pb::ResetDomainRequest,
+    ) -> Result<pb::Domain, Status> {
+        let pb::ResetDomainRequest { domain } = request;
+        self.power(&domain, ResetDomain).await
     }
 
     pub(super) async fn resume(

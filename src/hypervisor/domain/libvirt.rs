@@ -121,8 +121,31 @@ pub(super) fn act(
         DomainAction::Reboot => ("reboot domain", dom.reboot(0)),
         DomainAction::Suspend => ("suspend domain", dom.suspend()),
         DomainAction::Resume => ("resume domain", dom.resume()),
+        DomainAction::Reset => ("reset domain", dom.reset()),
     };
     result.map_err(|e| HypervisorError::from_virt(op, &e))?;
+    summarize(&dom)
+}
+
+/// Sets the autostart flag of a persistent domain.
+pub(super) fn set_autostart(
+    conn: &Connect,
+    domain: &DomainRef,
+    autostart: bool,
+) -> Result<DomainSummary, HypervisorError> {
+    let dom = lookup(conn, domain)?;
+    let fail = |e: virt::error::Error| HypervisorError::from_virt("set domain autostart", &e);
+    if !dom.is_persistent().map_err(fail)? {
+        // Drivers differ in how they refuse it (the test driver accepts it); clients
+        // need one answer.
+        return Err(HypervisorError::FailedPrecondition {
+            operation: "set domain autostart",
+            message: format!(
+                "domain {domain} is transient: only a defined (persistent) domain can start with the host"
+            ),
+        });
+    }
+    dom.set_autostart(autostart).map_err(fail)?;
     summarize(&dom)
 }
 
@@ -146,6 +169,7 @@ fn check_transition(dom: &Domain, action: DomainAction) -> Result<(), Hypervisor
         ),
         DomainAction::Suspend => (&[Running, Blocked], "a running domain"),
         DomainAction::Resume => (&[Paused], "a paused domain"),
+        DomainAction::Reset => (&[Running, Blocked, Paused, PmSuspended], "a running domain"),
     };
     if allowed.contains(&state) || state == DomainState::NoState {
         return Ok(());

@@ -64,6 +64,13 @@ power_operation!(
     DomainAction::Suspend
 );
 power_operation!(
+    /// Resets a running domain at once, without asking the guest.
+    ResetDomain,
+    "reset domain",
+    Admission::Always,
+    DomainAction::Reset
+);
+power_operation!(
     /// Resumes a paused domain.
     ResumeDomain,
     "resume domain",

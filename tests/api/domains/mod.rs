@@ -4,3 +4,4 @@
 mod lifecycle;
 mod listing;
 mod refusals;
+mod reset_and_autostart;
