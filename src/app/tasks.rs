@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use tokio::{net::TcpListener, sync::watch, task::JoinHandle, time::Instant};
+use tokio::{net::TcpListener, task::JoinHandle, time::Instant};
 use tonic::transport::server::{Router, TcpIncoming};
 use tracing::warn;
 
@@ -162,18 +162,10 @@ pub(super) fn side_servers(
         });
     }
     if let Some((listener, sources)) = metrics {
-        let mut drain = side.drain();
-        side.spawn("metrics listener", async move {
-            let (stopping, stopped) = watch::channel(false);
-            let serve = metrics::serve(listener, sources, stopped);
-            tokio::pin!(serve);
-            tokio::select! {
-                () = &mut serve => return,
-                _ = drain.requested() => {}
-            }
-            let _ = stopping.send(true);
-            serve.await;
-        });
+        side.spawn(
+            "metrics listener",
+            metrics::serve(listener, sources, side.drain()),
+        );
     }
     side
 }

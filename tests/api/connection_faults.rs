@@ -22,19 +22,10 @@ async fn connects_given_up_against_a_frozen_daemon_leave_nothing_behind_once_it_
     daemon.signal("STOP");
     let mut app = TestApp::spawn(TestOptions::new(daemon.uri()).connect_timeout_ms(2000)).await;
 
-    let client = app.host.clone();
-    eventually(
+    app.host_until(
         Duration::from_secs(20),
         "two connects timed out, a third begun",
-        || {
-            let mut client = client.clone();
-            async move {
-                client
-                    .get_host(pb::GetHostRequest {})
-                    .await
-                    .is_ok_and(|h| h.into_inner().connect_attempts >= 3)
-            }
-        },
+        |h| h.connect_attempts >= 3,
     )
     .await;
     daemon.signal("CONT");
@@ -116,19 +107,10 @@ async fn a_stalled_database_does_not_hold_up_libvirt_calls_at_a_reconnect() {
     app.settled().await;
 
     daemon.kill();
-    let client = app.host.clone();
-    eventually(
+    app.host_until(
         Duration::from_secs(10),
         "the host disabled by itself",
-        || {
-            let mut client = client.clone();
-            async move {
-                client
-                    .get_host(pb::GetHostRequest {})
-                    .await
-                    .is_ok_and(|h| !h.into_inner().enabled)
-            }
-        },
+        |h| !h.enabled,
     )
     .await;
 
@@ -164,15 +146,8 @@ async fn a_stalled_database_does_not_hold_up_libvirt_calls_at_a_reconnect() {
     );
 
     blocker.execute("ROLLBACK").await.expect("rollback");
-    eventually(Duration::from_secs(10), "the host enabled again", || {
-        let client = client.clone();
-        async move {
-            let mut client = client;
-            client
-                .get_host(pb::GetHostRequest {})
-                .await
-                .is_ok_and(|h| h.into_inner().enabled)
-        }
+    app.host_until(Duration::from_secs(10), "the host enabled again", |h| {
+        h.enabled
     })
     .await;
     app.stop().await;

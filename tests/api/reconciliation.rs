@@ -101,15 +101,8 @@ async fn a_periodic_resync_runs_when_nothing_looks_wrong() {
     app.settled().await;
     let first = app.host_info().await.reconciliations;
 
-    let client = app.host.clone();
-    eventually(Duration::from_secs(10), "two more reconciliations", || {
-        let mut client = client.clone();
-        async move {
-            client
-                .get_host(pb::GetHostRequest {})
-                .await
-                .is_ok_and(|h| h.into_inner().reconciliations >= first + 2)
-        }
+    app.host_until(Duration::from_secs(10), "two more reconciliations", |h| {
+        h.reconciliations >= first + 2
     })
     .await;
     let after = app.host_info().await;

@@ -6,17 +6,14 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, Response, StatusCode, body::Incoming, service::service_fn};
 use hyper_util::rt::TokioIo;
-use tokio::{net::TcpListener, sync::watch};
+use tokio::net::TcpListener;
 use tracing::warn;
 
 use super::MetricsSources;
+use crate::workers::Drain;
 
-/// Serves `GET /metrics` on `listener` until `stop` turns true.
-pub async fn serve(
-    listener: TcpListener,
-    sources: MetricsSources,
-    mut stop: watch::Receiver<bool>,
-) {
+/// Serves `GET /metrics` on `listener` until `stop` is requested.
+pub async fn serve(listener: TcpListener, sources: MetricsSources, mut stop: Drain) {
     let sources = Arc::new(sources);
     loop {
         let (stream, _) = tokio::select! {
@@ -28,7 +25,7 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = async { let _ = stop.wait_for(|stopped| *stopped).await; } => break,
+            _ = stop.requested() => break,
         };
         let sources = Arc::clone(&sources);
         tokio::spawn(async move {

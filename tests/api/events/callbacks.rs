@@ -60,15 +60,8 @@ async fn callback_contexts_are_freed_exactly_once_across_reconnects_and_shutdown
     assert_eq!(virtplane::hypervisor::live_callback_contexts(), 2);
 
     daemon.restart();
-    let client = app.host.clone();
-    eventually(Duration::from_secs(10), "reconnected", || {
-        let mut client = client.clone();
-        async move {
-            client
-                .get_host(pb::GetHostRequest {})
-                .await
-                .is_ok_and(|h| h.into_inner().reconnects == 1)
-        }
+    app.host_until(Duration::from_secs(10), "reconnected", |h| {
+        h.reconnects == 1
     })
     .await;
     eventually(

@@ -44,17 +44,8 @@ async fn an_overflowing_event_queue_is_covered_by_a_counted_reconciliation() {
     .await
     .expect("churn");
 
-    let host = app.host.clone();
-    eventually(Duration::from_secs(20), "a resync was counted", || {
-        let mut host = host.clone();
-        async move {
-            let h = host
-                .get_host(pb::GetHostRequest {})
-                .await
-                .expect("host")
-                .into_inner();
-            h.event_resyncs > 0 && h.reconciliations > before.reconciliations
-        }
+    app.host_until(Duration::from_secs(20), "a resync was counted", |h| {
+        h.event_resyncs > 0 && h.reconciliations > before.reconciliations
     })
     .await;
     wait_for_kind(&app, &survivor, Type::Defined, Duration::from_secs(20)).await;

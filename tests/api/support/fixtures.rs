@@ -95,18 +95,31 @@ impl TestApp {
             .into_inner()
     }
 
-    /// Waits until the start-up reconciliation is recorded, so what a test does next
-    /// is reported as itself rather than as part of the first inventory.
-    pub async fn settled(&mut self) {
-        let client = self.host.clone();
-        eventually(Duration::from_secs(10), "the first reconciliation", || {
+    /// Polls GetHost until `ready` holds (or `timeout` passes, failing with `what`).
+    pub async fn host_until(
+        &self,
+        timeout: Duration,
+        what: &str,
+        ready: impl Fn(&pb::Host) -> bool,
+    ) {
+        let (client, ready) = (self.host.clone(), &ready);
+        eventually(timeout, what, || {
             let mut client = client.clone();
             async move {
                 client
                     .get_host(pb::GetHostRequest {})
                     .await
-                    .is_ok_and(|h| h.into_inner().reconciliations > 0)
+                    .is_ok_and(|h| ready(h.get_ref()))
             }
+        })
+        .await;
+    }
+
+    /// Waits until the start-up reconciliation is recorded, so what a test does next
+    /// is reported as itself rather than as part of the first inventory.
+    pub async fn settled(&mut self) {
+        self.host_until(Duration::from_secs(10), "the first reconciliation", |h| {
+            h.reconciliations > 0
         })
         .await;
     }
