@@ -16,6 +16,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     tonic_prost_build::configure()
+        // Ordered maps encode the same request to the same bytes, which the request
+        // fingerprints of safe retries rely on.
+        .btree_map(".")
         .file_descriptor_set_path(out_dir.join("virtplane_descriptor.bin"))
         .compile_protos(
             &[
@@ -23,6 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/virtplane/v1/host.proto",
                 "proto/virtplane/v1/pool.proto",
                 "proto/virtplane/v1/publish.proto",
+                "proto/virtplane/v1/snapshot.proto",
                 "proto/virtplane/v1/webhook.proto",
             ],
             &["proto"],

@@ -246,6 +246,7 @@ async fn service_batch(client: &PublishServiceClient<Channel>, queue: &str) -> f
             .publish_batch(pb::PublishBatchRequest {
                 broker: "main".into(),
                 messages: vec![message.clone(); BATCH_SIZE],
+                ..Default::default()
             })
             .await
             .expect("batch")

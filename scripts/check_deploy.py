@@ -59,6 +59,7 @@ CONFIG_SCHEMA = {
     ("libvirt",): "FileLibvirt",
     ("database",): "FileDatabase",
     ("events",): "FileEvents",
+    ("requests",): "FileRequests",
     ("brokers", "*"): "FileBroker",
     ("amqp",): "FileAmqp",
     ("notifications",): "FileNotifications",

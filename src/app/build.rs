@@ -6,13 +6,14 @@ use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::standby::Bound;
 use crate::{
     amqp::Publisher,
     config::Config,
     events::{EventHub, EventStats, LifecycleRecorder},
+    grpc::Requests,
     host::HostController,
     http::HttpPools,
     hypervisor::{EventSink, Hypervisor, Listeners},
@@ -43,6 +44,8 @@ pub struct App {
     pub(super) outbox: Option<Outbox>,
     pub(super) webhooks: Vec<Outbox>,
     pub(super) http_pools: Arc<HttpPools>,
+    /// Runs mutating requests once per `request_id`: for the services that mutate.
+    pub(super) requests: Requests,
 }
 
 impl App {
@@ -92,6 +95,7 @@ impl App {
             .await
             .context("cannot open the database")?
             .guarded_by(&writer_lock);
+        let requests = open_requests(&store, &config).await?;
         let outbox = config
             .notifications
             .as_ref()
@@ -146,6 +150,7 @@ impl App {
             outbox,
             webhooks,
             http_pools,
+            requests,
         })
     }
 
@@ -170,6 +175,26 @@ impl App {
             .as_ref()
             .and_then(|l| l.local_addr().ok())
     }
+}
+
+/// The request ids of this host, with the claims a previous instance left pending
+/// released: it died while acting, and their retries must act again, not wait.
+async fn open_requests(store: &Store, config: &Config) -> anyhow::Result<Requests> {
+    let released = store
+        .release_pending(&config.hostname)
+        .await
+        .context("cannot release the request ids a previous instance left pending")?;
+    if released > 0 {
+        info!(
+            released,
+            "request ids left pending by a previous instance released; their retries act again"
+        );
+    }
+    Ok(Requests::new(
+        store.clone(),
+        config.hostname.clone(),
+        &config.requests,
+    ))
 }
 
 async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {

@@ -13,7 +13,7 @@ use super::{
     tasks::{Deliveries, Parts, Tasks, side_deadline, side_servers},
 };
 use crate::{
-    grpc::{self, DomainApi, HostApi, PoolApi, PublishApi, RpcLayer, WebhookApi},
+    grpc::{self, DomainApi, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, WebhookApi},
     security,
     telemetry::metrics::{MetricsSources, RpcMetrics},
 };
@@ -54,6 +54,7 @@ impl App {
             outbox,
             webhooks,
             http_pools,
+            requests,
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let (health, health_task) = grpc::serve_health(reporter, host.reachable()).await;
@@ -101,16 +102,24 @@ impl App {
                 (listener, sources)
             }),
         );
+        let domains = DomainApi::new(
+            Arc::clone(&hypervisor),
+            Arc::clone(&host),
+            requests.clone(),
+            config.libvirt.save_dir.clone(),
+        );
         let apis = Apis {
-            domain: DomainApi::new(Arc::clone(&hypervisor), Arc::clone(&host)),
+            snapshot: SnapshotApi::new(domains.clone(), requests.clone()),
+            domain: domains,
             host: HostApi::new(
                 Arc::clone(&hypervisor),
                 Arc::clone(&host),
                 store.clone(),
                 hub,
                 stats,
+                requests.clone(),
             ),
-            publish: PublishApi::new(Arc::clone(&publisher)),
+            publish: PublishApi::new(Arc::clone(&publisher), requests),
             pool: PoolApi::new(Arc::clone(&publisher), Arc::clone(&http_pools)),
             webhook: WebhookApi::new(
                 store.clone(),

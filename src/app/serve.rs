@@ -8,12 +8,13 @@ use tonic::transport::Server;
 use tracing::{info, warn};
 
 use crate::grpc::{
-    DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer, WebhookApi, pb,
+    DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, WebhookApi, pb,
 };
 
 /// The API's services, ready to be routed.
 pub(super) struct Apis {
     pub(super) domain: DomainApi,
+    pub(super) snapshot: SnapshotApi,
     pub(super) host: HostApi,
     pub(super) publish: PublishApi,
     pub(super) pool: PoolApi,
@@ -36,6 +37,9 @@ pub(super) fn router(layer: RpcLayer, apis: Apis) -> anyhow::Result<Router> {
         .layer(layer)
         .add_service(pb::domain_service_server::DomainServiceServer::new(
             apis.domain,
+        ))
+        .add_service(pb::snapshot_service_server::SnapshotServiceServer::new(
+            apis.snapshot,
         ))
         .add_service(pb::host_service_server::HostServiceServer::new(apis.host))
         .add_service(

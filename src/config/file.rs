@@ -15,6 +15,7 @@ use super::{
     libvirt::FileLibvirt,
     listen::FileListen,
     notifications::FileNotifications,
+    requests::FileRequests,
     telemetry::FileTelemetry,
     tls::FileTls,
     webhooks::FileWebhook,
@@ -43,6 +44,8 @@ pub(super) struct FileConfig {
     pub(super) http: FileHttp,
     #[serde(default)]
     pub(super) webhooks: Vec<FileWebhook>,
+    #[serde(default)]
+    pub(super) requests: FileRequests,
     #[serde(default)]
     pub(super) auth: FileAuth,
     #[serde(default)]

@@ -11,6 +11,9 @@ use super::{
 };
 use crate::hypervisor::Settings;
 
+/// Where saved domains go unless configured otherwise.
+const DEFAULT_SAVE_DIR: &str = "/var/lib/virtplane/save";
+
 /// The libvirt URI real hosts use; only the demo points elsewhere.
 pub const DEFAULT_LIBVIRT_URI: &str = "qemu:///system";
 
@@ -28,6 +31,7 @@ pub(super) struct FileLibvirt {
     reconnect_backoff_max_ms: Option<u64>,
     keepalive_interval_s: Option<u32>,
     keepalive_count: Option<u32>,
+    save_dir: Option<PathBuf>,
 }
 
 /// `[libvirt]`, with `--libvirt-uri` and `--libvirt-read-only` over the file.
@@ -44,6 +48,7 @@ pub(super) fn resolve(file: FileLibvirt, cli: &Cli) -> Result<Settings, ConfigEr
         reconnect_backoff_max_ms,
         keepalive_interval_s,
         keepalive_count,
+        save_dir,
     } = file;
     let uri = cli
         .libvirt_uri
@@ -96,7 +101,20 @@ pub(super) fn resolve(file: FileLibvirt, cli: &Cli) -> Result<Settings, ConfigEr
         reconnect_backoff_max,
         keepalive_interval_secs: keepalive_interval_s.unwrap_or(5),
         keepalive_count: keepalive_count.unwrap_or(3),
+        save_dir: save_dir_of(save_dir)?,
     })
+}
+
+/// `libvirt.save_dir`: an absolute path, since libvirtd resolves it, not the service.
+fn save_dir_of(configured: Option<PathBuf>) -> Result<PathBuf, ConfigError> {
+    let dir = configured.unwrap_or_else(|| PathBuf::from(DEFAULT_SAVE_DIR));
+    if !dir.is_absolute() {
+        return Err(ConfigError::invalid(
+            "libvirt.save_dir",
+            "must be an absolute path (libvirtd opens the files, from its own working directory)",
+        ));
+    }
+    Ok(dir)
 }
 
 #[cfg(test)]
@@ -110,5 +128,11 @@ mod tests {
             err.to_string().contains("libvirt.max_concurrent_calls"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_relative_save_dir_is_refused_by_its_key() {
+        let err = Config::from_toml("[libvirt]\nsave_dir = \"save\"").expect_err("relative");
+        assert!(err.to_string().contains("libvirt.save_dir"), "{err}");
     }
 }

@@ -22,6 +22,7 @@ mod http;
 mod libvirt;
 mod listen;
 mod notifications;
+mod requests;
 mod resolve;
 mod telemetry;
 mod tls;

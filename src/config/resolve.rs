@@ -8,13 +8,13 @@ use clap::Parser;
 use super::{
     Cli, ConfigError, auth, brokers, database, events,
     file::{FileConfig, parse_toml, read_file},
-    hostname, http, libvirt, listen, notifications, telemetry, tls,
+    hostname, http, libvirt, listen, notifications, requests, telemetry, tls,
     values::millis,
     webhooks,
 };
 // `events`, `http` and `telemetry` name this module's sections; their components are
 // spelled out below.
-use crate::{amqp, hypervisor, security, store, webhook};
+use crate::{amqp, grpc, hypervisor, security, store, webhook};
 
 /// The validated configuration the service runs with.
 #[derive(Debug, Clone)]
@@ -36,6 +36,8 @@ pub struct Config {
     pub http: crate::http::Settings,
     /// Receivers of lifecycle events, in configuration order.
     pub webhooks: Vec<webhook::Settings>,
+    /// How long replies to requests with a `request_id` are kept for their retries.
+    pub requests: grpc::idempotency::Settings,
     /// Bearer tokens; none means the API asks for no credentials.
     pub tokens: Vec<security::TokenSettings>,
     pub tls: Option<security::TlsSettings>,
@@ -93,6 +95,7 @@ impl Config {
             notifications,
             http,
             webhooks,
+            requests,
             auth,
             tls,
             health,
@@ -118,6 +121,7 @@ impl Config {
             notifications: notifications::resolve(notifications),
             http: http::resolve(http)?,
             webhooks: webhooks::resolve(webhooks)?,
+            requests: requests::resolve(requests)?,
             tokens: auth::resolve(auth)?,
             tls: tls::resolve(tls)?,
             health_listen: listen::resolve_extra("health.listen", health)?,

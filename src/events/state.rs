@@ -158,6 +158,7 @@ fn transition(before: Option<DomainState>, now: DomainState) -> Option<EventType
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Labels;
 
     fn live(uuid: &str, state: DomainState, persistent: bool) -> DomainSummary {
         DomainSummary {
@@ -171,6 +172,8 @@ mod tests {
             max_memory_kib: 1,
             persistent,
             autostart: false,
+            has_managed_save: false,
+            labels: Labels::new(),
         }
     }
 

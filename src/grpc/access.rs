@@ -65,6 +65,38 @@ pub const TABLE: &[Rule] = &[
         "/virtplane.v1.DomainService/SetDomainAutostart",
         Access::Admin,
     ),
+    rule(
+        "/virtplane.v1.DomainService/SetDomainResources",
+        Access::Admin,
+    ),
+    rule("/virtplane.v1.DomainService/SaveDomain", Access::Admin),
+    rule("/virtplane.v1.DomainService/RestoreDomain", Access::Admin),
+    rule(
+        "/virtplane.v1.DomainService/ManagedSaveDomain",
+        Access::Admin,
+    ),
+    rule(
+        "/virtplane.v1.DomainService/RemoveManagedSave",
+        Access::Admin,
+    ),
+    rule(
+        "/virtplane.v1.DomainService/UpdateDomainLabels",
+        Access::Admin,
+    ),
+    rule(
+        "/virtplane.v1.SnapshotService/CreateSnapshot",
+        Access::Admin,
+    ),
+    rule("/virtplane.v1.SnapshotService/ListSnapshots", Access::Read),
+    rule("/virtplane.v1.SnapshotService/GetSnapshot", Access::Read),
+    rule(
+        "/virtplane.v1.SnapshotService/RevertToSnapshot",
+        Access::Admin,
+    ),
+    rule(
+        "/virtplane.v1.SnapshotService/DeleteSnapshot",
+        Access::Admin,
+    ),
     Rule {
         method: GET_DOMAIN_XML,
         access: Access::Read,

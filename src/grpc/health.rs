@@ -9,6 +9,7 @@ pub(crate) const HOST_SERVICE: &str = "virtplane.v1.HostService";
 pub(crate) const PUBLISH_SERVICE: &str = "virtplane.v1.PublishService";
 pub(crate) const POOL_SERVICE: &str = "virtplane.v1.PoolService";
 pub(crate) const WEBHOOK_SERVICE: &str = "virtplane.v1.WebhookService";
+pub(crate) const SNAPSHOT_SERVICE: &str = "virtplane.v1.SnapshotService";
 
 /// Controls the health statuses; dropping it does not change them.
 #[derive(Debug, Clone)]
@@ -31,6 +32,7 @@ impl HealthHandle {
             PUBLISH_SERVICE,
             POOL_SERVICE,
             WEBHOOK_SERVICE,
+            SNAPSHOT_SERVICE,
         ] {
             self.reporter
                 .set_service_status(service, ServingStatus::NotServing)
@@ -39,7 +41,8 @@ impl HealthHandle {
     }
 }
 
-/// Sets the initial statuses and keeps `DomainService` in step with `reachable`:
+/// Sets the initial statuses and keeps the libvirt-backed services (`DomainService`,
+/// `SnapshotService`) in step with `reachable`:
 /// SERVING while libvirt is reachable, NOT_SERVING otherwise.
 pub async fn serve_health(
     reporter: HealthReporter,
@@ -61,7 +64,9 @@ pub async fn serve_health(
             } else {
                 ServingStatus::NotServing
             };
-            follower.set_service_status(DOMAIN_SERVICE, status).await;
+            for service in [DOMAIN_SERVICE, SNAPSHOT_SERVICE] {
+                follower.set_service_status(service, status).await;
+            }
             if reachable.changed().await.is_err() {
                 break;
             }

@@ -22,9 +22,10 @@ impl From<HypervisorError> for Status {
             }
             // Busy with another job: the client may retry the same call later.
             HypervisorError::Busy { .. } => Status::aborted(message),
-            HypervisorError::DomainNotFound { .. } | HypervisorError::DomainGone { .. } => {
-                Status::not_found(message)
-            }
+            HypervisorError::DomainNotFound { .. }
+            | HypervisorError::DomainGone { .. }
+            | HypervisorError::NotFound { .. } => Status::not_found(message),
+            HypervisorError::OutOfRange { .. } => Status::out_of_range(message),
             HypervisorError::InvalidArgument { .. } => Status::invalid_argument(message),
             HypervisorError::DomainState { .. } | HypervisorError::FailedPrecondition { .. } => {
                 Status::failed_precondition(message)

@@ -37,6 +37,19 @@ pub enum HypervisorError {
         operation: &'static str,
         message: String,
     },
+    /// Something else the request names (a snapshot, a save file) does not exist.
+    #[error("{operation}: {message}")]
+    NotFound {
+        operation: &'static str,
+        message: String,
+    },
+    /// A requested value is above a limit the domain has now (its maximum vCPUs or
+    /// memory); the message names the limit.
+    #[error("{operation}: {message}")]
+    OutOfRange {
+        operation: &'static str,
+        message: String,
+    },
     /// The domain's state does not allow the operation.
     #[error("domain {domain:?} is {}; {action:?} needs {needs}", state.word())]
     DomainState {
@@ -90,6 +103,7 @@ pub(crate) enum ErrorClass {
     ConnectionLoss,
     Busy,
     DomainNotFound,
+    NotFound,
     InvalidArgument,
     FailedPrecondition,
     AlreadyExists,
@@ -105,6 +119,7 @@ impl HypervisorError {
             ErrorClass::ConnectionLoss => HypervisorError::ConnectionLost { operation, message },
             ErrorClass::Busy => HypervisorError::Busy { operation, message },
             ErrorClass::DomainNotFound => HypervisorError::DomainGone { operation, message },
+            ErrorClass::NotFound => HypervisorError::NotFound { operation, message },
             ErrorClass::InvalidArgument => HypervisorError::InvalidArgument { operation, message },
             ErrorClass::FailedPrecondition => {
                 HypervisorError::FailedPrecondition { operation, message }
@@ -150,6 +165,7 @@ pub(crate) fn classify(code: sys::virErrorNumber, domain: sys::virErrorDomain) -
         }
         sys::VIR_ERR_OPERATION_TIMEOUT => ErrorClass::Busy,
         sys::VIR_ERR_NO_DOMAIN => ErrorClass::DomainNotFound,
+        sys::VIR_ERR_NO_DOMAIN_SNAPSHOT => ErrorClass::NotFound,
         sys::VIR_ERR_XML_ERROR
         | sys::VIR_ERR_XML_DETAIL
         | sys::VIR_ERR_INVALID_ARG
@@ -194,6 +210,7 @@ mod tests {
             (sys::VIR_ERR_RPC, ConnectionLoss),
             (sys::VIR_ERR_OPERATION_TIMEOUT, Busy),
             (sys::VIR_ERR_NO_DOMAIN, DomainNotFound),
+            (sys::VIR_ERR_NO_DOMAIN_SNAPSHOT, NotFound),
             (sys::VIR_ERR_XML_ERROR, InvalidArgument),
             (sys::VIR_ERR_XML_DETAIL, InvalidArgument),
             (sys::VIR_ERR_INVALID_ARG, InvalidArgument),

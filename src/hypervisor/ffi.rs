@@ -3,6 +3,7 @@
 //! - `virConnectOpenAuth` with credentials the caller owns: `virt`'s callback is a
 //!   plain `fn` and cannot carry the configured user name and passphrase.
 //! - `virConnectClose` with its error returned: `virt`'s `Drop` panics on failure.
+//! - `virDomainSaveFlags`, which `virt` 0.5 does not wrap.
 //! - Lifecycle event and close callback registration, which `virt` 0.5 lacks. Each
 //!   callback's context is a boxed `Arc` handed to libvirt together with a free
 //!   function; libvirt calls that function exactly once, when it drops the callback
@@ -263,4 +264,22 @@ unsafe extern "C" fn free_close_signal(opaque: *mut c_void) {
     // pointer `register_close` boxed.
     drop(unsafe { Box::from_raw(opaque.cast::<Arc<CloseSignal>>()) });
     LIVE_CONTEXTS.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Saves a running domain's memory to `path` and stops it (`virDomainSaveFlags`),
+/// which `virt` 0.5 does not wrap. Blocking for as long as the memory takes to write.
+pub(crate) fn save_domain(
+    dom: &virt::domain::Domain,
+    path: &str,
+    flags: c_uint,
+) -> Result<(), VirtError> {
+    let path = CString::new(path)?;
+    // SAFETY: `dom` holds a valid domain reference for the duration of the call, and
+    // `path` outlives it; libvirt accepts a NULL replacement XML and keeps neither.
+    let rc = unsafe { sys::virDomainSaveFlags(dom.as_ptr(), path.as_ptr(), ptr::null(), flags) };
+    if rc < 0 {
+        Err(VirtError::last_error())
+    } else {
+        Ok(())
+    }
 }

@@ -16,9 +16,11 @@ pub mod uri;
 
 pub use connection::{ConnectionStatus, Hypervisor};
 pub use domain::{
-    DefineDomain, DestroyDomain, GetDomain, GetDomainXml, ListDomains, RebootDomain, ResetDomain,
-    ResumeDomain, SetDomainAutostart, ShutdownDomain, StartDomain, SuspendDomain, UndefineDomain,
-    XmlOptions,
+    CreateSnapshot, DefineDomain, DeleteSnapshot, DestroyDomain, GetDomain, GetDomainXml,
+    GetSnapshot, LABELS_NAMESPACE, ListDomains, ListSnapshots, ManagedSaveDomain, RebootDomain,
+    RemoveManagedSave, ResetDomain, RestoreDomain, ResumeDomain, RevertToSnapshot, SaveDomain,
+    SetDomainAutostart, SetDomainResources, ShutdownDomain, StartDomain, SuspendDomain,
+    UndefineDomain, UndefineOptions, UpdateDomainLabels, XmlOptions,
 };
 pub use error::HypervisorError;
 pub use event_codes::translate;

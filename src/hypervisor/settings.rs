@@ -1,7 +1,7 @@
 //! How the service reaches libvirt: the settings the connection is opened and
 //! repaired with.
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use crate::secret::Secret;
 
@@ -19,4 +19,7 @@ pub struct Settings {
     pub reconnect_backoff_max: Duration,
     pub keepalive_interval_secs: u32,
     pub keepalive_count: u32,
+    /// Where SaveDomain writes memory images and RestoreDomain reads them: clients
+    /// name files in it, never paths.
+    pub save_dir: PathBuf,
 }

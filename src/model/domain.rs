@@ -1,6 +1,6 @@
 //! How a request names a domain, and what the service knows of one.
 
-use super::{DomainState, InvalidArgument};
+use super::{DomainState, InvalidArgument, Labels};
 
 const MAX_REF_LEN: usize = 256;
 
@@ -26,6 +26,10 @@ pub struct DomainSummary {
     pub max_memory_kib: u64,
     pub persistent: bool,
     pub autostart: bool,
+    /// A managed save image exists: the next start resumes from it.
+    pub has_managed_save: bool,
+    /// The labels kept in the domain's metadata.
+    pub labels: Labels,
 }
 
 /// A state-changing operation on one domain.
@@ -38,6 +42,8 @@ pub enum DomainAction {
     Suspend,
     Resume,
     Reset,
+    /// Write the memory out (to a file or a managed save image) and stop.
+    Save,
 }
 
 impl DomainRef {

@@ -4,9 +4,19 @@
 mod argument;
 mod domain;
 mod event;
+pub mod labels;
+mod resources;
+mod save_file;
+mod selector;
+mod snapshot;
 mod state;
 
 pub use argument::InvalidArgument;
 pub use domain::{DomainAction, DomainRef, DomainSummary};
 pub use event::{EventType, KnownDomain, LifecycleEvent, NewEvent, UNKNOWN_DETAIL};
+pub use labels::Labels;
+pub use resources::{ChangeScope, ResourceChange};
+pub use save_file::SaveFile;
+pub use selector::LabelSelector;
+pub use snapshot::{SnapshotInfo, check_snapshot_description, check_snapshot_name};
 pub use state::DomainState;

@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod handle;
 mod hosts;
+mod idempotency;
 mod journal;
 mod outbox;
 mod settings;
@@ -21,6 +22,7 @@ pub use events::{EventQuery, KnownChanges};
 use handle::Backend;
 pub use handle::Store;
 pub use hosts::{AUTO_PREFIX, HostRecord};
+pub use idempotency::Claim;
 pub use journal::Retention;
 pub use outbox::{
     Delivery, DeliveryCounts, DeliveryState, NewNotification, Outbox, OutboxRow, prune_periodically,

@@ -210,6 +210,7 @@ async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
     domains
         .define_domain(pb::DefineDomainRequest {
             xml: crate::support::domain_xml("drained"),
+            ..Default::default()
         })
         .await
         .expect("define");

@@ -18,7 +18,10 @@ async fn an_internal_libvirt_error_answers_an_id_that_finds_libvirts_text_in_the
                <os><type arch='x86_64'>hvm</type></os></domain>";
     let status = app
         .domains
-        .define_domain(pb::DefineDomainRequest { xml: xml.into() })
+        .define_domain(pb::DefineDomainRequest {
+            xml: xml.into(),
+            ..Default::default()
+        })
         .await
         .expect_err("a conflicting definition");
     assert_eq!(status.code(), Code::Internal);
@@ -49,7 +52,10 @@ async fn a_request_over_the_size_limit_is_resource_exhausted() {
     let huge = "x".repeat(5 * 1024 * 1024);
     let status = app
         .domains
-        .define_domain(pb::DefineDomainRequest { xml: huge })
+        .define_domain(pb::DefineDomainRequest {
+            xml: huge,
+            ..Default::default()
+        })
         .await
         .expect_err("over the limit");
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
@@ -76,6 +82,7 @@ async fn publishing_without_a_broker_is_an_invalid_argument_naming_the_field() {
     );
     let status = publish
         .publish_batch(pb::PublishBatchRequest {
+            request_id: String::new(),
             broker: String::new(),
             messages: vec![pb::OutgoingMessage {
                 exchange: "amq.topic".into(),

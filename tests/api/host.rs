@@ -15,6 +15,7 @@ async fn set_enabled(
         .set_host_enabled(pb::SetHostEnabledRequest {
             enabled,
             reason: reason.into(),
+            ..Default::default()
         })
         .await
         .map(tonic::Response::into_inner)

@@ -181,6 +181,7 @@ async fn sigterm_during_a_broker_memory_alarm_exits_in_time_and_the_notification
     domains
         .define_domain(pb::DefineDomainRequest {
             xml: domain_xml(&warmup),
+            ..Default::default()
         })
         .await
         .expect("define");
@@ -195,6 +196,7 @@ async fn sigterm_during_a_broker_memory_alarm_exits_in_time_and_the_notification
         domains
             .define_domain(pb::DefineDomainRequest {
                 xml: domain_xml(name),
+                ..Default::default()
             })
             .await
             .expect("define during the alarm");

@@ -112,6 +112,7 @@ async fn an_operators_disable_survives_an_outage_and_recovery() {
         .set_host_enabled(pb::SetHostEnabledRequest {
             enabled: false,
             reason: "firmware update".into(),
+            ..Default::default()
         })
         .await
         .expect("disable");

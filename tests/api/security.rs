@@ -44,6 +44,7 @@ async fn three_calls(channel: &Channel, token: Option<&str>) -> [Code; 3] {
             pb::SetHostEnabledRequest {
                 enabled: true,
                 reason: String::new(),
+                ..Default::default()
             },
             token,
         ))
@@ -106,6 +107,7 @@ async fn each_role_may_call_what_it_should_and_nothing_else() {
             pb::SetHostEnabledRequest {
                 enabled: false,
                 reason: "maintenance".into(),
+                ..Default::default()
             },
             Some(READER),
         ))

@@ -121,6 +121,7 @@ async fn a_second_instance_stands_by_and_takes_over_when_the_first_stops(postgre
         .set_host_enabled(pb::SetHostEnabledRequest {
             enabled: false,
             reason: "maintenance".into(),
+            ..Default::default()
         })
         .await
         .expect("the new writer writes")
@@ -245,6 +246,7 @@ async fn on_postgres_the_writer_takes_its_lock_again_after_its_connection_drops(
                 .set_host_enabled(pb::SetHostEnabledRequest {
                     enabled: false,
                     reason: "after the blip".into(),
+                    ..Default::default()
                 })
                 .await
                 .is_ok_and(|r| !r.into_inner().enabled)

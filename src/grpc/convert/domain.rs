@@ -53,6 +53,8 @@ impl From<DomainSummary> for pb::Domain {
             max_memory_kib,
             persistent,
             autostart,
+            has_managed_save,
+            labels,
         } = summary;
         pb::Domain {
             uuid,
@@ -65,6 +67,8 @@ impl From<DomainSummary> for pb::Domain {
             max_memory_kib,
             persistent,
             autostart,
+            has_managed_save,
+            labels,
         }
     }
 }

@@ -7,6 +7,7 @@ mod amqp;
 mod domain;
 mod event;
 mod host;
+mod snapshot;
 mod time;
 mod webhook;
 

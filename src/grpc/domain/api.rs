@@ -1,12 +1,16 @@
 //! The service: one line per RPC, dispatching to the handlers; and the one entry
 //! every domain operation goes through.
 
-use std::sync::Arc;
+use std::{path::PathBuf, sync::Arc};
 
 use tonic::{Request, Response, Status};
 
 use crate::{
-    grpc::pb::{self, domain_service_server::DomainService},
+    grpc::{
+        Requests, deadline,
+        pb::{self, domain_service_server::DomainService},
+        retry_safe::{method, once},
+    },
     host::HostController,
     hypervisor::{Admission, Hypervisor, Operation},
 };
@@ -16,16 +20,29 @@ use crate::{
 pub struct DomainApi {
     pub(super) hypervisor: Arc<Hypervisor>,
     host: Arc<HostController>,
+    requests: Requests,
+    /// Where SaveDomain writes and RestoreDomain reads.
+    pub(super) save_dir: Arc<PathBuf>,
 }
 
 impl DomainApi {
-    pub fn new(hypervisor: Arc<Hypervisor>, host: Arc<HostController>) -> Self {
-        DomainApi { hypervisor, host }
+    pub fn new(
+        hypervisor: Arc<Hypervisor>,
+        host: Arc<HostController>,
+        requests: Requests,
+        save_dir: PathBuf,
+    ) -> Self {
+        DomainApi {
+            hypervisor,
+            host,
+            requests,
+            save_dir: Arc::new(save_dir),
+        }
     }
 
     /// Refused on a disabled host when the operation brings new work, then run over
     /// the connection.
-    pub(super) async fn perform<O: Operation>(&self, operation: O) -> Result<O::Output, Status> {
+    pub(crate) async fn perform<O: Operation>(&self, operation: O) -> Result<O::Output, Status> {
         if O::ADMISSION == Admission::EnabledHost {
             self.host.ensure_accepting_work(O::NAME).await?;
         }
@@ -34,6 +51,21 @@ impl DomainApi {
 }
 
 type Reply<T> = Result<Response<T>, Status>;
+
+/// Dispatches a mutation through its request id: `$handler` runs at most once per id.
+macro_rules! mutation {
+    ($self:ident, $request:ident, $method:literal, $handler:ident) => {
+        once(
+            &$self.requests,
+            $self.clone(),
+            method!("DomainService", $method),
+            $request.into_inner(),
+            |api, request| async move { api.$handler(request).await },
+        )
+        .await
+        .map(Response::new)
+    };
+}
 
 #[tonic::async_trait]
 impl DomainService for DomainApi {
@@ -49,60 +81,68 @@ impl DomainService for DomainApi {
     }
 
     async fn define_domain(&self, request: Request<pb::DefineDomainRequest>) -> Reply<pb::Domain> {
-        self.define(request.into_inner()).await.map(Response::new)
+        mutation!(self, request, "DefineDomain", define)
     }
 
     async fn undefine_domain(
         &self,
         request: Request<pb::UndefineDomainRequest>,
     ) -> Reply<pb::UndefineDomainResponse> {
-        self.undefine(request.into_inner()).await.map(Response::new)
+        mutation!(self, request, "UndefineDomain", undefine)
     }
 
     async fn start_domain(&self, request: Request<pb::StartDomainRequest>) -> Reply<pb::Domain> {
-        self.start(request.into_inner()).await.map(Response::new)
+        mutation!(self, request, "StartDomain", start)
     }
 
     async fn shutdown_domain(
         &self,
         request: Request<pb::ShutdownDomainRequest>,
-    ) -> Reply<pb::Domain> {
-        self.shutdown(request.into_inner()).await.map(Response::new)
+    ) -> Reply<pb::ShutdownDomainResponse> {
+        // The wait for the guest ends before the client gives up.
+        let answer_by = deadline::answer_by(request.metadata());
+        once(
+            &self.requests,
+            self.clone(),
+            method!("DomainService", "ShutdownDomain"),
+            request.into_inner(),
+            move |api, request| async move { api.shutdown(request, answer_by).await },
+        )
+        .await
+        .map(Response::new)
     }
 
     async fn destroy_domain(
         &self,
         request: Request<pb::DestroyDomainRequest>,
     ) -> Reply<pb::Domain> {
-        self.destroy(request.into_inner()).await.map(Response::new)
+        mutation!(self, request, "DestroyDomain", destroy)
     }
 
     async fn reboot_domain(&self, request: Request<pb::RebootDomainRequest>) -> Reply<pb::Domain> {
-        self.reboot(request.into_inner()).await.map(Response::new)
+        mutation!(self, request, "RebootDomain", reboot)
     }
 
     async fn suspend_domain(
         &self,
         request: Request<pb::SuspendDomainRequest>,
     ) -> Reply<pb::Domain> {
-        self.suspend(request.into_inner()).await.map(Response::new)
+        mutation!(self, request, "SuspendDomain", suspend)
     }
 
     async fn resume_domain(&self, request: Request<pb::ResumeDomainRequest>) -> Reply<pb::Domain> {
-        self.resume(request.into_inner()).await.map(Response::new)
+        mutation!(self, request, "ResumeDomain", resume)
     }
 
     async fn reset_domain(&self, request: Request<pb::ResetDomainRequest>) -> Reply<pb::Domain> {
-        self.reset(request.into_inner()).await.map(Response::new)
+        mutation!(self, request, "ResetDomain", reset)
     }
 
     async fn set_domain_autostart(
         &self,
         request: Request<pb::SetDomainAutostartRequest>,
     ) -> Reply<pb::Domain> {
-        self.set_autostart(request.into_inner())
-            .await
-            .map(Response::new)
+        mutation!(self, request, "SetDomainAutostart", set_autostart)
     }
 
     async fn get_domain_xml(
@@ -110,5 +150,44 @@ impl DomainService for DomainApi {
         request: Request<pb::GetDomainXmlRequest>,
     ) -> Reply<pb::GetDomainXmlResponse> {
         self.xml(request).await.map(Response::new)
+    }
+
+    async fn set_domain_resources(
+        &self,
+        request: Request<pb::SetDomainResourcesRequest>,
+    ) -> Reply<pb::Domain> {
+        mutation!(self, request, "SetDomainResources", set_resources)
+    }
+
+    async fn save_domain(&self, request: Request<pb::SaveDomainRequest>) -> Reply<pb::Domain> {
+        mutation!(self, request, "SaveDomain", save)
+    }
+
+    async fn restore_domain(
+        &self,
+        request: Request<pb::RestoreDomainRequest>,
+    ) -> Reply<pb::Domain> {
+        mutation!(self, request, "RestoreDomain", restore)
+    }
+
+    async fn managed_save_domain(
+        &self,
+        request: Request<pb::ManagedSaveDomainRequest>,
+    ) -> Reply<pb::Domain> {
+        mutation!(self, request, "ManagedSaveDomain", managed_save)
+    }
+
+    async fn remove_managed_save(
+        &self,
+        request: Request<pb::RemoveManagedSaveRequest>,
+    ) -> Reply<pb::Domain> {
+        mutation!(self, request, "RemoveManagedSave", remove_managed_save)
+    }
+
+    async fn update_domain_labels(
+        &self,
+        request: Request<pb::UpdateDomainLabelsRequest>,
+    ) -> Reply<pb::Domain> {
+        mutation!(self, request, "UpdateDomainLabels", update_labels)
     }
 }

@@ -10,7 +10,11 @@ impl DomainApi {
         &self,
         request: pb::SetDomainAutostartRequest,
     ) -> Result<pb::Domain, Status> {
-        let pb::SetDomainAutostartRequest { domain, autostart } = request;
+        let pb::SetDomainAutostartRequest {
+            domain,
+            autostart,
+            request_id: _,
+        } = request;
         let domain = DomainRef::parse(&domain)?;
         Ok(self
             .perform(SetDomainAutostart { domain, autostart })

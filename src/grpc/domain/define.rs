@@ -5,7 +5,7 @@ use tonic::Status;
 use super::DomainApi;
 use crate::{
     grpc::pb,
-    hypervisor::{DefineDomain, UndefineDomain},
+    hypervisor::{DefineDomain, UndefineDomain, UndefineOptions},
     model::DomainRef,
 };
 
@@ -17,7 +17,11 @@ impl DomainApi {
         &self,
         request: pb::DefineDomainRequest,
     ) -> Result<pb::Domain, Status> {
-        let pb::DefineDomainRequest { xml } = request;
+        let pb::DefineDomainRequest {
+            xml,
+            create_only,
+            request_id: _,
+        } = request;
         if xml.trim().is_empty() {
             return Err(Status::invalid_argument(
                 "`xml` is required: a libvirt domain XML document",
@@ -34,16 +38,34 @@ impl DomainApi {
                 "`xml` must not contain NUL characters",
             ));
         }
-        Ok(self.perform(DefineDomain { xml }).await?.into())
+        Ok(self
+            .perform(DefineDomain { xml, create_only })
+            .await?
+            .into())
     }
 
     pub(super) async fn undefine(
         &self,
         request: pb::UndefineDomainRequest,
     ) -> Result<pb::UndefineDomainResponse, Status> {
-        let pb::UndefineDomainRequest { domain } = request;
-        self.perform(UndefineDomain(DomainRef::parse(&domain)?))
-            .await?;
+        let pb::UndefineDomainRequest {
+            domain,
+            allow_missing,
+            remove_managed_save,
+            remove_snapshots,
+            remove_nvram,
+            request_id: _,
+        } = request;
+        self.perform(UndefineDomain {
+            domain: DomainRef::parse(&domain)?,
+            allow_missing,
+            options: UndefineOptions {
+                managed_save: remove_managed_save,
+                snapshots: remove_snapshots,
+                nvram: remove_nvram,
+            },
+        })
+        .await?;
         Ok(pb::UndefineDomainResponse {})
     }
 }

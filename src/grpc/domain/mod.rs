@@ -3,8 +3,12 @@
 mod api;
 mod autostart;
 mod define;
+mod labels;
 mod power;
 mod read;
+mod resources;
+mod save;
+mod shutdown;
 mod xml;
 
 pub use api::DomainApi;

@@ -1,5 +1,5 @@
-//! A domain's power: start, shut down, destroy, reboot, suspend, resume; each
-//! answers with the domain afterwards.
+//! A domain's power: start, destroy, reboot, suspend, resume, reset; each answers
+//! with the domain afterwards.
 
 use tonic::Status;
 
@@ -7,8 +7,8 @@ use super::DomainApi;
 use crate::{
     grpc::pb,
     hypervisor::{
-        DestroyDomain, Operation, RebootDomain, ResetDomain, ResumeDomain, ShutdownDomain,
-        StartDomain, SuspendDomain,
+        DestroyDomain, Operation, RebootDomain, ResetDomain, ResumeDomain, StartDomain,
+        SuspendDomain,
     },
     model::{DomainRef, DomainSummary},
 };
@@ -18,23 +18,21 @@ impl DomainApi {
         &self,
         request: pb::StartDomainRequest,
     ) -> Result<pb::Domain, Status> {
-        let pb::StartDomainRequest { domain } = request;
+        let pb::StartDomainRequest {
+            domain,
+            request_id: _,
+        } = request;
         self.power(&domain, StartDomain).await
-    }
-
-    pub(super) async fn shutdown(
-        &self,
-        request: pb::ShutdownDomainRequest,
-    ) -> Result<pb::Domain, Status> {
-        let pb::ShutdownDomainRequest { domain } = request;
-        self.power(&domain, ShutdownDomain).await
     }
 
     pub(super) async fn destroy(
         &self,
         request: pb::DestroyDomainRequest,
     ) -> Result<pb::Domain, Status> {
-        let pb::DestroyDomainRequest { domain } = request;
+        let pb::DestroyDomainRequest {
+            domain,
+            request_id: _,
+        } = request;
         self.power(&domain, DestroyDomain).await
     }
 
@@ -42,7 +40,10 @@ impl DomainApi {
         &self,
         request: pb::RebootDomainRequest,
     ) -> Result<pb::Domain, Status> {
-        let pb::RebootDomainRequest { domain } = request;
+        let pb::RebootDomainRequest {
+            domain,
+            request_id: _,
+        } = request;
         self.power(&domain, RebootDomain).await
     }
 
@@ -50,7 +51,10 @@ impl DomainApi {
         &self,
         request: pb::SuspendDomainRequest,
     ) -> Result<pb::Domain, Status> {
-        let pb::SuspendDomainRequest { domain } = request;
+        let pb::SuspendDomainRequest {
+            domain,
+            request_id: _,
+        } = request;
         self.power(&domain, SuspendDomain).await
     }
 
@@ -58,7 +62,10 @@ impl DomainApi {
         &self,
         request: pb::ResetDomainRequest,
     ) -> Result<pb::Domain, Status> {
-        let pb::ResetDomainRequest { domain } = request;
+        let pb::ResetDomainRequest {
+            domain,
+            request_id: _,
+        } = request;
         self.power(&domain, ResetDomain).await
     }
 
@@ -66,7 +73,10 @@ impl DomainApi {
         &self,
         request: pb::ResumeDomainRequest,
     ) -> Result<pb::Domain, Status> {
-        let pb::ResumeDomainRequest { domain } = request;
+        let pb::ResumeDomainRequest {
+            domain,
+            request_id: _,
+        } = request;
         self.power(&domain, ResumeDomain).await
     }
 

@@ -6,7 +6,7 @@ use super::DomainApi;
 use crate::{
     grpc::{convert::state_filter, paging::Paging, pb},
     hypervisor::{GetDomain, ListDomains},
-    model::DomainRef,
+    model::{DomainRef, LabelSelector},
 };
 
 impl DomainApi {
@@ -18,15 +18,22 @@ impl DomainApi {
             page_size,
             page_token,
             state,
+            label_selector,
         } = request;
         let filter = state_filter(state)?;
-        let filter_key = filter.map(|s| format!("{s:?}")).unwrap_or_default();
+        let selector = LabelSelector::parse(&label_selector)?;
+        let filter_key = format!(
+            "{}|{}",
+            filter.map(|s| format!("{s:?}")).unwrap_or_default(),
+            label_selector.trim()
+        );
         let paging = Paging::parse(page_size, &page_token, filter_key)?;
 
         let domains = self.perform(ListDomains).await?;
         let mut page: Vec<pb::Domain> = domains
             .into_iter()
             .filter(|d| filter.is_none_or(|state| d.state == state))
+            .filter(|d| selector.matches(&d.labels))
             .filter(|d| paging.after.as_ref().is_none_or(|after| &d.name > after))
             .take(paging.fetch())
             .map(pb::Domain::from)

@@ -7,7 +7,11 @@ use tonic::{Request, Response, Status};
 use super::{list, watch};
 use crate::{
     events::{EventHub, EventStats},
-    grpc::pb::{self, host_service_server::HostService},
+    grpc::{
+        Requests,
+        pb::{self, host_service_server::HostService},
+        retry_safe::{method, once},
+    },
     host::HostController,
     hypervisor::Hypervisor,
     store::Store,
@@ -21,6 +25,7 @@ pub struct HostApi {
     pub(super) store: Store,
     pub(super) hub: EventHub,
     pub(super) stats: Arc<EventStats>,
+    requests: Requests,
 }
 
 impl HostApi {
@@ -30,6 +35,7 @@ impl HostApi {
         store: Store,
         hub: EventHub,
         stats: Arc<EventStats>,
+        requests: Requests,
     ) -> Self {
         HostApi {
             hypervisor,
@@ -37,6 +43,7 @@ impl HostApi {
             store,
             hub,
             stats,
+            requests,
         }
     }
 }
@@ -55,9 +62,15 @@ impl HostService for HostApi {
         &self,
         request: Request<pb::SetHostEnabledRequest>,
     ) -> Reply<pb::Host> {
-        self.set_enabled(request.into_inner())
-            .await
-            .map(Response::new)
+        once(
+            &self.requests,
+            self.clone(),
+            method!("HostService", "SetHostEnabled"),
+            request.into_inner(),
+            |api, request| async move { api.set_enabled(request).await },
+        )
+        .await
+        .map(Response::new)
     }
 
     async fn list_lifecycle_events(

@@ -20,7 +20,11 @@ impl HostApi {
         &self,
         request: pb::SetHostEnabledRequest,
     ) -> Result<pb::Host, Status> {
-        let pb::SetHostEnabledRequest { enabled, reason } = request;
+        let pb::SetHostEnabledRequest {
+            enabled,
+            reason,
+            request_id: _,
+        } = request;
         let record = self.host.set_enabled(enabled, &reason).await?;
         Ok(convert::host(record, self.hypervisor.status(), &self.stats))
     }

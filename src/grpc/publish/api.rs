@@ -6,18 +6,27 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     amqp::Publisher,
-    grpc::pb::{self, publish_service_server::PublishService},
+    grpc::{
+        Requests,
+        deadline::answer_by,
+        pb::{self, publish_service_server::PublishService},
+        retry_safe::{method, once},
+    },
 };
 
 /// Serves `PublishService`.
 #[derive(Debug, Clone)]
 pub struct PublishApi {
     pub(super) publisher: Arc<Publisher>,
+    requests: Requests,
 }
 
 impl PublishApi {
-    pub fn new(publisher: Arc<Publisher>) -> Self {
-        PublishApi { publisher }
+    pub fn new(publisher: Arc<Publisher>, requests: Requests) -> Self {
+        PublishApi {
+            publisher,
+            requests,
+        }
     }
 }
 
@@ -26,14 +35,32 @@ type Reply<T> = Result<Response<T>, Status>;
 #[tonic::async_trait]
 impl PublishService for PublishApi {
     async fn publish(&self, request: Request<pb::PublishRequest>) -> Reply<pb::PublishResponse> {
-        self.send_one(request).await
+        let deadline = answer_by(request.metadata());
+        once(
+            &self.requests,
+            self.clone(),
+            method!("PublishService", "Publish"),
+            request.into_inner(),
+            move |api, request| async move { api.send_one(request, deadline).await },
+        )
+        .await
+        .map(Response::new)
     }
 
     async fn publish_batch(
         &self,
         request: Request<pb::PublishBatchRequest>,
     ) -> Reply<pb::PublishBatchResponse> {
-        self.send_batch(request).await
+        let deadline = answer_by(request.metadata());
+        once(
+            &self.requests,
+            self.clone(),
+            method!("PublishService", "PublishBatch"),
+            request.into_inner(),
+            move |api, request| async move { api.send_batch(request, deadline).await },
+        )
+        .await
+        .map(Response::new)
     }
 
     async fn list_brokers(

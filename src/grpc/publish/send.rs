@@ -1,11 +1,12 @@
 //! Publishing one message or a batch, each within one deadline.
 
-use tonic::{Request, Response, Status};
+use tokio::time::Instant;
+use tonic::Status;
 
 use super::PublishApi;
 use crate::{
     amqp::Message,
-    grpc::{convert::message_from_pb, deadline::answer_by, pb},
+    grpc::{convert::message_from_pb, pb},
 };
 
 /// Most messages accepted in one `PublishBatch`.
@@ -14,10 +15,9 @@ const MAX_BATCH: usize = 10_000;
 impl PublishApi {
     pub(super) async fn send_one(
         &self,
-        request: Request<pb::PublishRequest>,
-    ) -> Result<Response<pb::PublishResponse>, Status> {
-        let deadline = answer_by(request.metadata());
-        let request = request.into_inner();
+        request: pb::PublishRequest,
+        deadline: Option<Instant>,
+    ) -> Result<pb::PublishResponse, Status> {
         let pb::PublishRequest {
             broker,
             exchange,
@@ -29,6 +29,7 @@ impl PublishApi {
             correlation_id,
             mandatory,
             transient,
+            request_id: _,
         } = request;
         require_broker(&broker)?;
         let message = message_from_pb(pb::OutgoingMessage {
@@ -43,15 +44,19 @@ impl PublishApi {
             transient,
         });
         self.publisher.publish(&broker, &message, deadline).await?;
-        Ok(Response::new(pb::PublishResponse {}))
+        Ok(pb::PublishResponse {})
     }
 
     pub(super) async fn send_batch(
         &self,
-        request: Request<pb::PublishBatchRequest>,
-    ) -> Result<Response<pb::PublishBatchResponse>, Status> {
-        let deadline = answer_by(request.metadata());
-        let pb::PublishBatchRequest { broker, messages } = request.into_inner();
+        request: pb::PublishBatchRequest,
+        deadline: Option<Instant>,
+    ) -> Result<pb::PublishBatchResponse, Status> {
+        let pb::PublishBatchRequest {
+            broker,
+            messages,
+            request_id: _,
+        } = request;
         require_broker(&broker)?;
         if messages.is_empty() {
             return Err(Status::invalid_argument("`messages` is empty"));
@@ -82,7 +87,7 @@ impl PublishApi {
                 }
             })
             .collect();
-        Ok(Response::new(pb::PublishBatchResponse { results }))
+        Ok(pb::PublishBatchResponse { results })
     }
 }
 

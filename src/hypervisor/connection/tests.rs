@@ -33,6 +33,7 @@ fn test_driver() -> Hypervisor {
         reconnect_backoff_max: Duration::from_millis(400),
         keepalive_interval_secs: 5,
         keepalive_count: 3,
+        save_dir: std::env::temp_dir(),
     };
     let (sink, _source) = EventSink::new(16);
     Hypervisor::new(settings, Arc::new(Quiet), sink).expect("hypervisor")

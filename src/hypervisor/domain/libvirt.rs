@@ -57,6 +57,10 @@ pub(super) fn summarize(dom: &Domain) -> Result<DomainSummary, HypervisorError> 
             .is_persistent()
             .map_err(fail("read domain persistence"))?,
         autostart: dom.autostart().map_err(fail("read domain autostart"))?,
+        has_managed_save: dom
+            .has_managed_save(0)
+            .map_err(fail("read domain managed save"))?,
+        labels: super::labels::read(dom)?,
     })
 }
 
@@ -99,22 +103,13 @@ pub(super) fn define(conn: &Connect, xml: &str) -> Result<DomainSummary, Hypervi
     summarize(&dom)
 }
 
-/// Removes a domain's persistent definition.
-pub(super) fn undefine(conn: &Connect, domain: &DomainRef) -> Result<(), HypervisorError> {
-    let dom = lookup(conn, domain)?;
-    dom.undefine()
-        .map_err(|e| HypervisorError::from_virt("undefine domain", &e))
-}
-
 /// Applies `action` and returns the domain's state afterwards.
 pub(super) fn act(
     conn: &Connect,
     domain: &DomainRef,
     action: DomainAction,
 ) -> Result<DomainSummary, HypervisorError> {
-    let dom = lookup(conn, domain)?;
-    check_transition(&dom, action)?;
-    let (op, result) = match action {
+    act_with(conn, domain, action, |dom| match action {
         DomainAction::Start => ("start domain", dom.create()),
         DomainAction::Shutdown => ("shut down domain", dom.shutdown()),
         DomainAction::Destroy => ("destroy domain", dom.destroy()),
@@ -122,7 +117,21 @@ pub(super) fn act(
         DomainAction::Suspend => ("suspend domain", dom.suspend()),
         DomainAction::Resume => ("resume domain", dom.resume()),
         DomainAction::Reset => ("reset domain", dom.reset()),
-    };
+        DomainAction::Save => ("managed save domain", dom.managed_save(0)),
+    })
+}
+
+/// Checks that the domain's state allows `action`, makes `call` (which names its
+/// libvirt operation) and returns the domain's state afterwards.
+pub(super) fn act_with(
+    conn: &Connect,
+    domain: &DomainRef,
+    action: DomainAction,
+    call: impl FnOnce(&Domain) -> (&'static str, Result<(), virt::error::Error>),
+) -> Result<DomainSummary, HypervisorError> {
+    let dom = lookup(conn, domain)?;
+    check_transition(&dom, action)?;
+    let (op, result) = call(&dom);
     result.map_err(|e| HypervisorError::from_virt(op, &e))?;
     summarize(&dom)
 }
@@ -170,6 +179,7 @@ fn check_transition(dom: &Domain, action: DomainAction) -> Result<(), Hypervisor
         DomainAction::Suspend => (&[Running, Blocked], "a running domain"),
         DomainAction::Resume => (&[Paused], "a paused domain"),
         DomainAction::Reset => (&[Running, Blocked, Paused, PmSuspended], "a running domain"),
+        DomainAction::Save => (&[Running, Blocked, Paused], "a running or paused domain"),
     };
     if allowed.contains(&state) || state == DomainState::NoState {
         return Ok(());

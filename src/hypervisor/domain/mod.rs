@@ -2,15 +2,24 @@
 
 mod autostart;
 mod define;
+mod labels;
 mod libvirt;
 mod power;
 mod read;
+mod resources;
+mod save;
+mod snapshot;
+mod snapshot_xml;
 
 pub use autostart::SetDomainAutostart;
-pub use define::{DefineDomain, UndefineDomain};
+pub use define::{DefineDomain, UndefineDomain, UndefineOptions};
+pub use labels::{LABELS_NAMESPACE, UpdateDomainLabels};
 pub use libvirt::XmlOptions;
 pub use power::{
     DestroyDomain, RebootDomain, ResetDomain, ResumeDomain, ShutdownDomain, StartDomain,
     SuspendDomain,
 };
 pub use read::{GetDomain, GetDomainXml, ListDomains};
+pub use resources::SetDomainResources;
+pub use save::{ManagedSaveDomain, RemoveManagedSave, RestoreDomain, SaveDomain};
+pub use snapshot::{CreateSnapshot, DeleteSnapshot, GetSnapshot, ListSnapshots, RevertToSnapshot};

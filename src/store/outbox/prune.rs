@@ -1,9 +1,9 @@
 //! Pruning: delivered and refused notifications removed after their retention,
-//! lifecycle events too when their retention is set.
+//! lifecycle events too when their retention is set, expired request ids.
 
 use tracing::warn;
 
-use crate::store::{Retention, Store, StoreError, journal, now_millis};
+use crate::store::{Retention, Store, StoreError, idempotency, journal, now_millis};
 
 impl Store {
     /// Deletes notifications of `hostname` delivered or refused before `before_millis`;
@@ -31,7 +31,8 @@ impl Store {
 
 /// Prunes the store: delivered and refused notifications older than
 /// `retention.outbox`, hourly; lifecycle events older than `retention.events`, when
-/// set, in small batches (see [`journal`]). Never returns.
+/// set, in small batches (see [`journal`]); request ids past their expiry, hourly.
+/// Never returns.
 pub async fn prune_periodically(store: Store, hostname: String, retention: Retention) {
     let events = async {
         match retention.events {
@@ -43,7 +44,8 @@ pub async fn prune_periodically(store: Store, hostname: String, retention: Reten
     };
     tokio::join!(
         prune_outbox_periodically(&store, &hostname, retention.outbox),
-        events
+        events,
+        idempotency::prune_requests_periodically(&store, &hostname),
     );
 }
 

@@ -14,6 +14,7 @@ async fn define_domain_rejects_malformed_xml_with_libvirts_message() {
         .domains
         .define_domain(pb::DefineDomainRequest {
             xml: "<domain type='test'><name>x</name>".into(),
+            ..Default::default()
         })
         .await
         .expect_err("malformed");
@@ -28,6 +29,7 @@ async fn define_domain_rejects_malformed_xml_with_libvirts_message() {
         .domains
         .define_domain(pb::DefineDomainRequest {
             xml: "<network><name>n</name></network>".into(),
+            ..Default::default()
         })
         .await
         .expect_err("wrong root element");
@@ -57,7 +59,10 @@ async fn a_domain_goes_through_its_whole_lifecycle() {
     let req = || name.clone();
     let suspended = app
         .domains
-        .suspend_domain(pb::SuspendDomainRequest { domain: req() })
+        .suspend_domain(pb::SuspendDomainRequest {
+            domain: req(),
+            ..Default::default()
+        })
         .await
         .expect("suspend")
         .into_inner();
@@ -65,7 +70,10 @@ async fn a_domain_goes_through_its_whole_lifecycle() {
 
     let resumed = app
         .domains
-        .resume_domain(pb::ResumeDomainRequest { domain: req() })
+        .resume_domain(pb::ResumeDomainRequest {
+            domain: req(),
+            ..Default::default()
+        })
         .await
         .expect("resume")
         .into_inner();
@@ -73,7 +81,10 @@ async fn a_domain_goes_through_its_whole_lifecycle() {
 
     let rebooted = app
         .domains
-        .reboot_domain(pb::RebootDomainRequest { domain: req() })
+        .reboot_domain(pb::RebootDomainRequest {
+            domain: req(),
+            ..Default::default()
+        })
         .await
         .expect("reboot")
         .into_inner();
@@ -81,16 +92,30 @@ async fn a_domain_goes_through_its_whole_lifecycle() {
 
     let shut_down = app
         .domains
-        .shutdown_domain(pb::ShutdownDomainRequest { domain: req() })
+        .shutdown_domain(pb::ShutdownDomainRequest {
+            domain: req(),
+            ..Default::default()
+        })
         .await
         .expect("shutdown")
         .into_inner();
-    assert_eq!(state(&shut_down), DomainState::Shutoff);
+    assert_eq!(
+        shut_down.outcome(),
+        pb::ShutdownOutcome::Requested,
+        "without a timeout the call only asks"
+    );
+    assert_eq!(
+        state(shut_down.domain.as_ref().expect("domain")),
+        DomainState::Shutoff
+    );
 
     app.start(&name).await;
     let destroyed = app
         .domains
-        .destroy_domain(pb::DestroyDomainRequest { domain: req() })
+        .destroy_domain(pb::DestroyDomainRequest {
+            domain: req(),
+            ..Default::default()
+        })
         .await
         .expect("destroy")
         .into_inner();
@@ -112,7 +137,10 @@ async fn a_domain_goes_through_its_whole_lifecycle() {
     assert!(xml.contains(&defined.uuid), "{xml}");
 
     app.domains
-        .undefine_domain(pb::UndefineDomainRequest { domain: req() })
+        .undefine_domain(pb::UndefineDomainRequest {
+            domain: req(),
+            ..Default::default()
+        })
         .await
         .expect("undefine");
     let gone = app
@@ -134,35 +162,50 @@ async fn operations_invalid_in_the_domains_state_fail_the_precondition() {
         (
             "suspend",
             app.domains
-                .suspend_domain(pb::SuspendDomainRequest { domain: d() })
+                .suspend_domain(pb::SuspendDomainRequest {
+                    domain: d(),
+                    ..Default::default()
+                })
                 .await
                 .map(drop),
         ),
         (
             "resume",
             app.domains
-                .resume_domain(pb::ResumeDomainRequest { domain: d() })
+                .resume_domain(pb::ResumeDomainRequest {
+                    domain: d(),
+                    ..Default::default()
+                })
                 .await
                 .map(drop),
         ),
         (
             "shutdown",
             app.domains
-                .shutdown_domain(pb::ShutdownDomainRequest { domain: d() })
+                .shutdown_domain(pb::ShutdownDomainRequest {
+                    domain: d(),
+                    ..Default::default()
+                })
                 .await
                 .map(drop),
         ),
         (
             "destroy",
             app.domains
-                .destroy_domain(pb::DestroyDomainRequest { domain: d() })
+                .destroy_domain(pb::DestroyDomainRequest {
+                    domain: d(),
+                    ..Default::default()
+                })
                 .await
                 .map(drop),
         ),
         (
             "reboot",
             app.domains
-                .reboot_domain(pb::RebootDomainRequest { domain: d() })
+                .reboot_domain(pb::RebootDomainRequest {
+                    domain: d(),
+                    ..Default::default()
+                })
                 .await
                 .map(drop),
         ),
@@ -185,13 +228,19 @@ async fn operations_invalid_in_the_domains_state_fail_the_precondition() {
     app.start(&name).await;
     let again = app
         .domains
-        .start_domain(pb::StartDomainRequest { domain: d() })
+        .start_domain(pb::StartDomainRequest {
+            domain: d(),
+            ..Default::default()
+        })
         .await
         .expect_err("start a running domain");
     assert_eq!(again.code(), Code::FailedPrecondition);
     let resume_running = app
         .domains
-        .resume_domain(pb::ResumeDomainRequest { domain: d() })
+        .resume_domain(pb::ResumeDomainRequest {
+            domain: d(),
+            ..Default::default()
+        })
         .await
         .expect_err("resume a running domain");
     assert_eq!(resume_running.code(), Code::FailedPrecondition);

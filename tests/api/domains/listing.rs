@@ -46,6 +46,7 @@ async fn list_domains_pages_through_every_domain_once_in_name_order() {
                 page_size: 2,
                 page_token: page_token.clone(),
                 state: DomainState::Shutoff.into(),
+                ..Default::default()
             })
             .await
             .expect("list page")
@@ -135,6 +136,7 @@ async fn list_domains_rejects_bad_paging_arguments() {
             page_size: 1,
             page_token: first.next_page_token,
             state: DomainState::Paused.into(),
+            ..Default::default()
         })
         .await
         .expect_err("token from another filter");
@@ -222,6 +224,7 @@ async fn unknown_and_empty_domain_references_are_not_found_and_invalid() {
             app.domains
                 .start_domain(pb::StartDomainRequest {
                     domain: "no-such-domain".into(),
+                    ..Default::default()
                 })
                 .await
                 .map(drop),
@@ -231,6 +234,7 @@ async fn unknown_and_empty_domain_references_are_not_found_and_invalid() {
             app.domains
                 .undefine_domain(pb::UndefineDomainRequest {
                     domain: "no-such-domain".into(),
+                    ..Default::default()
                 })
                 .await
                 .map(drop),

@@ -14,6 +14,7 @@ async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
         .set_host_enabled(pb::SetHostEnabledRequest {
             enabled: false,
             reason: "kernel upgrade".into(),
+            ..Default::default()
         })
         .await
         .expect("disable");
@@ -22,6 +23,7 @@ async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
         .domains
         .define_domain(pb::DefineDomainRequest {
             xml: domain_xml(&unique_name("new")),
+            ..Default::default()
         })
         .await
         .expect_err("define on a disabled host");
@@ -29,6 +31,7 @@ async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
         .domains
         .start_domain(pb::StartDomainRequest {
             domain: name.clone(),
+            ..Default::default()
         })
         .await
         .expect_err("start on a disabled host");
@@ -54,6 +57,7 @@ async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
     app.domains
         .suspend_domain(pb::SuspendDomainRequest {
             domain: "test".into(),
+            ..Default::default()
         })
         .await
         .expect("other actions still work");
@@ -62,6 +66,7 @@ async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
         .set_host_enabled(pb::SetHostEnabledRequest {
             enabled: true,
             reason: String::new(),
+            ..Default::default()
         })
         .await
         .expect("enable");
@@ -90,6 +95,7 @@ async fn a_read_only_connection_serves_reads_and_refuses_mutations_clearly() {
         .domains
         .define_domain(pb::DefineDomainRequest {
             xml: domain_xml(&unique_name("ro")),
+            ..Default::default()
         })
         .await
         .expect_err("read-only");

@@ -18,6 +18,7 @@ async fn reset_restarts_a_running_domain_and_refuses_one_that_is_off() {
         .domains
         .reset_domain(pb::ResetDomainRequest {
             domain: name.clone(),
+            ..Default::default()
         })
         .await
         .expect_err("a shut-off domain has nothing to reset");
@@ -33,6 +34,7 @@ async fn reset_restarts_a_running_domain_and_refuses_one_that_is_off() {
         .domains
         .reset_domain(pb::ResetDomainRequest {
             domain: name.clone(),
+            ..Default::default()
         })
         .await
         .expect("reset")
@@ -43,6 +45,7 @@ async fn reset_restarts_a_running_domain_and_refuses_one_that_is_off() {
         .domains
         .reset_domain(pb::ResetDomainRequest {
             domain: unique_name("nowhere"),
+            ..Default::default()
         })
         .await
         .expect_err("unknown domain");
@@ -67,6 +70,7 @@ async fn autostart_is_set_and_cleared_and_another_client_sees_it() {
     let set = |autostart| pb::SetDomainAutostartRequest {
         domain: name.clone(),
         autostart,
+        ..Default::default()
     };
     let on = app
         .domains
@@ -101,6 +105,7 @@ async fn autostart_is_refused_for_a_transient_domain_and_an_unknown_one() {
     app.domains
         .undefine_domain(pb::UndefineDomainRequest {
             domain: name.clone(),
+            ..Default::default()
         })
         .await
         .expect("undefine leaves it running, transient");
@@ -110,6 +115,7 @@ async fn autostart_is_refused_for_a_transient_domain_and_an_unknown_one() {
         .set_domain_autostart(pb::SetDomainAutostartRequest {
             domain: name.clone(),
             autostart: true,
+            ..Default::default()
         })
         .await
         .expect_err("transient");
@@ -125,6 +131,7 @@ async fn autostart_is_refused_for_a_transient_domain_and_an_unknown_one() {
         .set_domain_autostart(pb::SetDomainAutostartRequest {
             domain: unique_name("nowhere"),
             autostart: true,
+            ..Default::default()
         })
         .await
         .expect_err("unknown domain");

@@ -29,22 +29,34 @@ async fn operations_are_watched_and_listed_in_order(database: Option<String>) {
         let result = match call {
             "start" => app
                 .domains
-                .start_domain(pb::StartDomainRequest { domain })
+                .start_domain(pb::StartDomainRequest {
+                    domain,
+                    ..Default::default()
+                })
                 .await
                 .map(drop),
             "suspend" => app
                 .domains
-                .suspend_domain(pb::SuspendDomainRequest { domain })
+                .suspend_domain(pb::SuspendDomainRequest {
+                    domain,
+                    ..Default::default()
+                })
                 .await
                 .map(drop),
             "resume" => app
                 .domains
-                .resume_domain(pb::ResumeDomainRequest { domain })
+                .resume_domain(pb::ResumeDomainRequest {
+                    domain,
+                    ..Default::default()
+                })
                 .await
                 .map(drop),
             _ => app
                 .domains
-                .destroy_domain(pb::DestroyDomainRequest { domain })
+                .destroy_domain(pb::DestroyDomainRequest {
+                    domain,
+                    ..Default::default()
+                })
                 .await
                 .map(drop),
         };

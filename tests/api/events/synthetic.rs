@@ -86,6 +86,7 @@ async fn a_daemon_restart_is_reported_as_synthetic_events(database: Option<Strin
     app.domains
         .destroy_domain(pb::DestroyDomainRequest {
             domain: "test".into(),
+            ..Default::default()
         })
         .await
         .expect("destroy test");

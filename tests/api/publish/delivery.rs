@@ -1,7 +1,7 @@
 //! Publishes and batches land intact, and bad requests and refused messages get
 //! clear errors.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use lapin::types::AMQPValue;
 use tonic::Code;
@@ -21,7 +21,7 @@ async fn publish_and_publish_batch_land_intact_and_persistent() {
 
     publish
         .publish(pb::PublishRequest {
-            headers: HashMap::from([("x-origin".to_owned(), "test".to_owned())]),
+            headers: BTreeMap::from([("x-origin".to_owned(), "test".to_owned())]),
             content_type: "application/json".into(),
             message_id: "m-1".into(),
             correlation_id: "c-1".into(),
@@ -31,6 +31,7 @@ async fn publish_and_publish_batch_land_intact_and_persistent() {
         .expect("publish");
     let batch = publish
         .publish_batch(pb::PublishBatchRequest {
+            request_id: String::new(),
             broker: "main".into(),
             messages: (0..50)
                 .map(|i| pb::OutgoingMessage {
@@ -123,7 +124,7 @@ async fn clients_get_clear_errors_for_bad_requests_and_refused_messages() {
         (
             "bad header",
             pb::PublishRequest {
-                headers: HashMap::from([("bad name".into(), "v".into())]),
+                headers: BTreeMap::from([("bad name".into(), "v".into())]),
                 ..request("q", b"x")
             },
         ),
@@ -199,6 +200,7 @@ async fn a_batch_with_messages_to_a_missing_exchange_fails_only_those_and_lands_
         .publish_batch(pb::PublishBatchRequest {
             broker: "main".into(),
             messages,
+            ..Default::default()
         })
         .await
         .expect("batch")
@@ -236,6 +238,7 @@ async fn a_batch_with_messages_to_a_missing_exchange_fails_only_those_and_lands_
     // NOT_FOUND, and the connection, healthy, is kept.
     let alone = publish
         .publish_batch(pb::PublishBatchRequest {
+            request_id: String::new(),
             broker: "main".into(),
             messages: (0..5)
                 .map(|i| pb::OutgoingMessage {

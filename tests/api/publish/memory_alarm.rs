@@ -123,6 +123,7 @@ async fn a_batch_during_a_memory_alarm_reports_every_message_unconfirmed_at_the_
         .expect("alarm");
 
     let batch = pb::PublishBatchRequest {
+        request_id: String::new(),
         broker: "main".into(),
         messages: (0..200)
             .map(|i| pb::OutgoingMessage {

@@ -144,6 +144,7 @@ async fn a_full_pool_answers_resource_exhausted_and_recovers() {
             .publish_batch(pb::PublishBatchRequest {
                 broker: "main".into(),
                 messages,
+                ..Default::default()
             })
             .await
     });

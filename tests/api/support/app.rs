@@ -17,6 +17,7 @@ use virtplane::{
     grpc::pb::{
         domain_service_client::DomainServiceClient, host_service_client::HostServiceClient,
         pool_service_client::PoolServiceClient, publish_service_client::PublishServiceClient,
+        snapshot_service_client::SnapshotServiceClient,
         webhook_service_client::WebhookServiceClient,
     },
 };
@@ -70,6 +71,7 @@ pub struct TestApp {
     /// The plaintext channel every client below uses.
     pub channel: Channel,
     pub domains: DomainServiceClient<Channel>,
+    pub snapshots: SnapshotServiceClient<Channel>,
     pub host: HostServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     pub publish: PublishServiceClient<Channel>,
@@ -86,8 +88,11 @@ impl TestApp {
     }
 
     /// Starts the app in `scratch`, where an earlier app may have left its database.
-    pub async fn spawn_in(options: TestOptions, scratch: &Scratch) -> TestApp {
+    pub async fn spawn_in(mut options: TestOptions, scratch: &Scratch) -> TestApp {
         init_logs();
+        if options.save_dir.is_none() {
+            options.save_dir = Some(scratch.join("save"));
+        }
         let database_url = options
             .database_url
             .clone()
@@ -115,6 +120,7 @@ impl TestApp {
             hostname: options.hostname.clone(),
             scratch: scratch.clone(),
             domains: DomainServiceClient::new(channel.clone()),
+            snapshots: SnapshotServiceClient::new(channel.clone()),
             host: HostServiceClient::new(channel.clone()),
             health: HealthClient::new(channel.clone()),
             publish: PublishServiceClient::new(channel.clone()),

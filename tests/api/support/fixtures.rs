@@ -68,6 +68,7 @@ impl TestApp {
         self.domains
             .define_domain(pb::DefineDomainRequest {
                 xml: domain_xml(name),
+                ..Default::default()
             })
             .await
             .expect("define")
@@ -79,6 +80,7 @@ impl TestApp {
         self.domains
             .start_domain(pb::StartDomainRequest {
                 domain: name.into(),
+                ..Default::default()
             })
             .await
             .expect("start")

@@ -224,6 +224,8 @@ pub struct TestOptions {
     brokers: Vec<Broker>,
     notifications: Option<(String, String)>,
     webhooks: Vec<Webhook>,
+    /// `libvirt.save_dir`; `None`: `save` in the app's scratch folder.
+    pub save_dir: Option<std::path::PathBuf>,
 }
 
 impl TestOptions {
@@ -244,6 +246,7 @@ impl TestOptions {
             brokers: Vec::new(),
             notifications: None,
             webhooks: Vec::new(),
+            save_dir: None,
         }
     }
 
@@ -367,13 +370,17 @@ impl TestOptions {
              [libvirt]\nuri = \"{}\"\nread_only = {}\nconnect_timeout_ms = {}\n\
              call_timeout_ms = {}\nreconnect_backoff_initial_ms = 100\n\
              reconnect_backoff_max_ms = 400\nkeepalive_interval_s = {}\nkeepalive_count = 2\n\
-             [database]\nurl = \"{database_url}\"\n",
+             save_dir = \"{}\"\n[database]\nurl = \"{database_url}\"\n",
             self.hostname,
             self.libvirt_uri,
             self.read_only,
             self.connect_timeout_ms,
             self.call_timeout_ms,
             self.keepalive_interval_s,
+            self.save_dir
+                .as_deref()
+                .unwrap_or_else(|| std::path::Path::new("/var/lib/virtplane/save"))
+                .display(),
         );
         self.render_events(&mut out);
         self.render_security(&mut out);

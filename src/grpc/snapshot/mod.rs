@@ -1,0 +1,6 @@
+//! `virtplane.v1.SnapshotService`: the service's dispatch and its handlers.
+
+mod api;
+mod handlers;
+
+pub use api::SnapshotApi;
