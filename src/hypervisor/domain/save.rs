@@ -71,10 +71,12 @@ impl Operation for RestoreDomain {
         }
         let path = text(&path)?;
         let uuid = saved_domain_uuid(&conn.save_image_xml_desc(path, 0).map_err(fail)?)?;
+        // Without `paused`, the domain comes back as it was saved (running or paused);
+        // not every driver takes VIR_DOMAIN_SAVE_RUNNING (the test driver refuses it).
         let flags = if self.paused {
             sys::VIR_DOMAIN_SAVE_PAUSED
         } else {
-            sys::VIR_DOMAIN_SAVE_RUNNING
+            0
         };
         conn.restore_domain_flags(path, None, flags).map_err(fail)?;
         libvirt::summarize(&libvirt::lookup(conn, &DomainRef::Uuid(uuid))?)

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod options;
 pub mod pki;
 pub mod postgres;
+pub mod qemu;
 pub mod rabbitmq;
 pub mod receiver;
 pub mod wait;

@@ -1,0 +1,10 @@
+//! DomainService against a real QEMU (TCG): a private root libvirtd per test, isolated
+//! in its own mount namespace (support::qemu), with a BIOS-only domain and a busybox
+//! guest booted from Debian's kernel. Run in the nextest group `qemu`.
+
+mod guest;
+mod power;
+mod resources;
+mod save_restore;
+mod smoke;
+mod snapshots;
