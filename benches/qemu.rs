@@ -1,8 +1,9 @@
 //! QEMU operations through the service against the same calls made directly with the
 //! `virt` crate, on one private QEMU libvirtd (TCG), in the same run:
 //! `StartDomain`, `SaveDomain`, `RestoreDomain` and `CreateSnapshot` of a BIOS-only
-//! domain with a qcow2 disk. Rounds alternate which side goes first, so drift in the
-//! machine's load falls on both.
+//! domain with a qcow2 disk. Each operation runs on both sides back to back, the
+//! first side alternating by round, so the machine's load at that moment falls on
+//! both; QEMU's own times vary a lot under TCG (a restore takes 0.5 s or 1 s).
 //!
 //! Run with `make bench` (or `cargo bench --bench qemu`). The target is the service
 //! within 1.1x the direct call plus 1 ms; printed, not asserted.
@@ -31,7 +32,7 @@ use virtplane::{
     },
 };
 
-const ROUNDS: usize = 8;
+const ROUNDS: usize = 15;
 const OPERATIONS: [&str; 4] = [
     "StartDomain",
     "CreateSnapshot",
@@ -57,26 +58,37 @@ fn main() {
             .connect()
             .await
             .expect("connect");
+        let conn = Connect::open(Some(&daemon.uri())).expect("direct connection");
         let mut service = Service {
             domains: DomainServiceClient::new(channel.clone()),
             snapshots: SnapshotServiceClient::new(channel),
+            name: define(&conn, &daemon, "bench-service"),
         };
-        let direct = Connect::open(Some(&daemon.uri())).expect("direct connection");
-        let service_name = define(&direct, &daemon, "bench-service");
-        let direct_name = define(&direct, &daemon, "bench-direct");
+        let direct = Direct {
+            name: define(&conn, &daemon, "bench-direct"),
+            conn,
+            dir: daemon.dir().to_path_buf(),
+        };
         let (mut via_service, mut via_direct) = (Timings::default(), Timings::default());
-        // One unmeasured round each: QEMU's first start pays for caches.
-        service.round(&service_name, 0).await;
-        direct_round(&direct, &direct_name, daemon.dir(), 0).await;
-        for round in 1..=ROUNDS {
-            let service_first = round % 2 == 0;
-            if service_first {
-                via_service.add(service.round(&service_name, round).await);
+        // Round 0 is not counted: QEMU's first start pays for its caches.
+        for round in 0..=ROUNDS {
+            // Each operation on both sides back to back, the first side alternating,
+            // so the machine's load at that moment falls on both.
+            for (op, _) in OPERATIONS.iter().enumerate() {
+                let (s, d) = if round % 2 == 0 {
+                    let s = service.op(op, round).await;
+                    (s, direct.op(op, round).await)
+                } else {
+                    let d = direct.op(op, round).await;
+                    (service.op(op, round).await, d)
+                };
+                if round > 0 {
+                    via_service.0[op].push(s);
+                    via_direct.0[op].push(d);
+                }
             }
-            via_direct.add(direct_round(&direct, &direct_name, daemon.dir(), round).await);
-            if !service_first {
-                via_service.add(service.round(&service_name, round).await);
-            }
+            service.undo(round).await;
+            direct.undo(round).await;
         }
         report(&via_service, &via_direct);
         let _ = stop.send(());
@@ -123,41 +135,64 @@ fn define(conn: &Connect, daemon: &qemu::QemuDaemon, name: &str) -> String {
     name.to_owned()
 }
 
+/// The calls through the service's gRPC API.
 struct Service {
     domains: DomainServiceClient<Channel>,
     snapshots: SnapshotServiceClient<Channel>,
+    name: String,
 }
 
 impl Service {
-    /// Start, snapshot, save, restore through gRPC; then undo (unmeasured).
-    async fn round(&mut self, name: &str, round: usize) -> [Duration; 4] {
-        let domain = || name.to_owned();
+    /// Operation `op` of `OPERATIONS`, timed.
+    async fn op(&mut self, op: usize, round: usize) -> Duration {
+        let domain = self.name.clone();
         let file = format!("round-{round}.save");
-        let start = timed(self.domains.start_domain(pb::StartDomainRequest {
-            domain: domain(),
-            ..Default::default()
-        }))
-        .await;
-        let snapshot = timed(self.snapshots.create_snapshot(pb::CreateSnapshotRequest {
-            domain: domain(),
-            name: format!("s{round}"),
-            ..Default::default()
-        }))
-        .await;
-        let save = timed(self.domains.save_domain(pb::SaveDomainRequest {
-            domain: domain(),
-            file: file.clone(),
-            ..Default::default()
-        }))
-        .await;
-        let restore = timed(self.domains.restore_domain(pb::RestoreDomainRequest {
-            file,
-            ..Default::default()
-        }))
-        .await;
+        let clock = Instant::now();
+        let done = match op {
+            0 => self
+                .domains
+                .start_domain(pb::StartDomainRequest {
+                    domain,
+                    ..Default::default()
+                })
+                .await
+                .map(drop),
+            1 => self
+                .snapshots
+                .create_snapshot(pb::CreateSnapshotRequest {
+                    domain,
+                    name: format!("s{round}"),
+                    ..Default::default()
+                })
+                .await
+                .map(drop),
+            2 => self
+                .domains
+                .save_domain(pb::SaveDomainRequest {
+                    domain,
+                    file,
+                    ..Default::default()
+                })
+                .await
+                .map(drop),
+            _ => self
+                .domains
+                .restore_domain(pb::RestoreDomainRequest {
+                    file,
+                    ..Default::default()
+                })
+                .await
+                .map(drop),
+        };
+        done.expect("service call");
+        clock.elapsed()
+    }
+
+    /// Deletes the round's snapshot and stops the domain (not timed).
+    async fn undo(&mut self, round: usize) {
         self.snapshots
             .delete_snapshot(pb::DeleteSnapshotRequest {
-                domain: domain(),
+                domain: self.name.clone(),
                 name: format!("s{round}"),
                 ..Default::default()
             })
@@ -165,47 +200,55 @@ impl Service {
             .expect("delete snapshot");
         self.domains
             .destroy_domain(pb::DestroyDomainRequest {
-                domain: domain(),
+                domain: self.name.clone(),
                 ..Default::default()
             })
             .await
             .expect("destroy");
-        [start, snapshot, save, restore]
     }
 }
 
-async fn timed<T>(call: impl std::future::Future<Output = Result<T, tonic::Status>>) -> Duration {
-    let clock = Instant::now();
-    call.await.expect("service call");
-    clock.elapsed()
+/// The same calls made directly with the `virt` crate, each on a blocking thread as
+/// the service makes them.
+struct Direct {
+    conn: Connect,
+    name: String,
+    dir: std::path::PathBuf,
 }
 
-/// The same four calls made directly, each on a blocking thread as the service does.
-async fn direct_round(conn: &Connect, name: &str, dir: &Path, round: usize) -> [Duration; 4] {
-    let (conn, name) = (conn.clone(), name.to_owned());
-    let file = dir.join(format!("direct-{round}.save"));
-    tokio::task::spawn_blocking(move || {
-        let dom = conn.lookup_domain_by_name(&name).expect("lookup");
-        let start = blocking(|| dom.create().map(drop));
-        let snapshot_xml = format!("<domainsnapshot><name>s{round}</name></domainsnapshot>");
-        let snapshot = blocking(|| dom.create_snapshot_xml(&snapshot_xml, 0).map(drop));
-        let save = blocking(|| save(&dom, &file));
-        let restore = blocking(|| conn.restore_domain(path_str(&file)));
-        let dom = conn.lookup_domain_by_name(&name).expect("lookup");
-        Domain::lookup_snapshot_by_name(&dom, &format!("s{round}"), 0)
-            .and_then(|s| s.delete(0))
-            .expect("delete snapshot");
-        dom.destroy().expect("destroy");
-        [start, snapshot, save, restore]
-    })
-    .await
-    .expect("direct round")
-}
+impl Direct {
+    async fn op(&self, op: usize, round: usize) -> Duration {
+        let (conn, name) = (self.conn.clone(), self.name.clone());
+        let file = self.dir.join(format!("direct-{round}.save"));
+        tokio::task::spawn_blocking(move || {
+            let dom = conn.lookup_domain_by_name(&name).expect("lookup");
+            let xml = format!("<domainsnapshot><name>s{round}</name></domainsnapshot>");
+            let clock = Instant::now();
+            let done = match op {
+                0 => dom.create().map(drop),
+                1 => dom.create_snapshot_xml(&xml, 0).map(drop),
+                2 => save(&dom, &file),
+                _ => conn.restore_domain(path_str(&file)),
+            };
+            done.expect("direct call");
+            clock.elapsed()
+        })
+        .await
+        .expect("direct call")
+    }
 
-fn blocking(call: impl FnOnce() -> Result<(), virt::error::Error>) -> Duration {
-    let clock = Instant::now();
-    call().expect("direct call");
-    clock.elapsed()
+    async fn undo(&self, round: usize) {
+        let (conn, name) = (self.conn.clone(), self.name.clone());
+        tokio::task::spawn_blocking(move || {
+            let dom = conn.lookup_domain_by_name(&name).expect("lookup");
+            Domain::lookup_snapshot_by_name(&dom, &format!("s{round}"), 0)
+                .and_then(|s| s.delete(0))
+                .expect("delete snapshot");
+            dom.destroy().expect("destroy");
+        })
+        .await
+        .expect("undo");
+    }
 }
 
 fn path_str(path: &Path) -> &str {
@@ -228,14 +271,6 @@ fn save(dom: &Domain, path: &Path) -> Result<(), virt::error::Error> {
     }
 }
 
-impl Timings {
-    fn add(&mut self, round: [Duration; 4]) {
-        for (samples, sample) in self.0.iter_mut().zip(round) {
-            samples.push(sample);
-        }
-    }
-}
-
 fn median(samples: &[Duration]) -> Duration {
     let mut sorted = samples.to_vec();
     sorted.sort();
@@ -244,19 +279,28 @@ fn median(samples: &[Duration]) -> Duration {
 
 fn report(service: &Timings, direct: &Timings) {
     println!(
-        "virtplane QEMU benchmark: {ROUNDS} rounds, medians (TCG, BIOS-only domain with a qcow2 disk)\n"
+        "virtplane QEMU benchmark: {ROUNDS} rounds, each operation paired in time \
+         (TCG, BIOS-only domain with a qcow2 disk)\n"
     );
     println!(
-        "{:<16} {:>12} {:>12} {:>8} {:>14}  target <= 1.1x + 1 ms",
-        "", "service", "direct", "ratio", "added"
+        "{:<16} {:>12} {:>12} {:>10} {:>12} {:>12}  target <= 1.1x + 1 ms",
+        "", "service p50", "direct p50", "p50 ratio", "pair ratio", "added p50"
     );
     for (i, operation) in OPERATIONS.iter().enumerate() {
         let (s, d) = (median(&service.0[i]), median(&direct.0[i]));
         let ratio = s.as_secs_f64() / d.as_secs_f64();
+        // The median of each pair's ratio: the machine's drift cancels within a pair.
+        let mut pairs: Vec<f64> = service.0[i]
+            .iter()
+            .zip(&direct.0[i])
+            .map(|(s, d)| s.as_secs_f64() / d.as_secs_f64())
+            .collect();
+        pairs.sort_by(f64::total_cmp);
+        let pair_ratio = pairs[pairs.len() / 2];
         let added_ms = (s.as_secs_f64() - d.as_secs_f64()) * 1e3;
         let met = s.as_secs_f64() <= d.as_secs_f64() * 1.1 + 0.001;
         println!(
-            "{operation:<16} {:>10.1}ms {:>10.1}ms {ratio:>7.3}x {added_ms:>12.2}ms  {}",
+            "{operation:<16} {:>10.1}ms {:>10.1}ms {ratio:>9.3}x {pair_ratio:>11.3}x {added_ms:>10.2}ms  {}",
             s.as_secs_f64() * 1e3,
             d.as_secs_f64() * 1e3,
             if met { "met" } else { "MISSED" }

@@ -13,9 +13,11 @@ use super::{
     tasks::{Deliveries, Parts, Tasks, side_deadline, side_servers},
 };
 use crate::{
-    grpc::{self, DomainApi, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, WebhookApi},
+    grpc::{
+        self, DomainApi, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, StatsApi, WebhookApi,
+    },
     security,
-    telemetry::metrics::{MetricsSources, RpcMetrics},
+    telemetry::metrics::{DomainSeries, MetricsSources, RpcMetrics},
 };
 
 /// Why serving ended.
@@ -98,6 +100,7 @@ impl App {
                     sinks,
                     publisher: Arc::clone(&publisher),
                     http: Arc::clone(&http_pools),
+                    domains: Arc::new(DomainSeries::new(Arc::clone(&hypervisor))),
                 };
                 (listener, sources)
             }),
@@ -110,6 +113,7 @@ impl App {
         );
         let apis = Apis {
             snapshot: SnapshotApi::new(domains.clone(), requests.clone()),
+            stats: StatsApi::new(domains.clone()),
             domain: domains,
             host: HostApi::new(
                 Arc::clone(&hypervisor),

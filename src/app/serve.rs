@@ -8,13 +8,15 @@ use tonic::transport::Server;
 use tracing::{info, warn};
 
 use crate::grpc::{
-    DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, WebhookApi, pb,
+    DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, StatsApi,
+    WebhookApi, pb,
 };
 
 /// The API's services, ready to be routed.
 pub(super) struct Apis {
     pub(super) domain: DomainApi,
     pub(super) snapshot: SnapshotApi,
+    pub(super) stats: StatsApi,
     pub(super) host: HostApi,
     pub(super) publish: PublishApi,
     pub(super) pool: PoolApi,
@@ -40,6 +42,9 @@ pub(super) fn router(layer: RpcLayer, apis: Apis) -> anyhow::Result<Router> {
         ))
         .add_service(pb::snapshot_service_server::SnapshotServiceServer::new(
             apis.snapshot,
+        ))
+        .add_service(pb::stats_service_server::StatsServiceServer::new(
+            apis.stats,
         ))
         .add_service(pb::host_service_server::HostServiceServer::new(apis.host))
         .add_service(

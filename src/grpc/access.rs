@@ -87,6 +87,8 @@ pub const TABLE: &[Rule] = &[
         "/virtplane.v1.SnapshotService/CreateSnapshot",
         Access::Admin,
     ),
+    rule("/virtplane.v1.StatsService/GetDomainStats", Access::Read),
+    rule("/virtplane.v1.StatsService/ListDomainStats", Access::Read),
     rule("/virtplane.v1.SnapshotService/ListSnapshots", Access::Read),
     rule("/virtplane.v1.SnapshotService/GetSnapshot", Access::Read),
     rule(
@@ -107,6 +109,7 @@ pub const TABLE: &[Rule] = &[
         }],
     },
     rule("/virtplane.v1.HostService/GetHost", Access::Read),
+    rule("/virtplane.v1.HostService/GetHostCapacity", Access::Read),
     rule("/virtplane.v1.HostService/SetHostEnabled", Access::Admin),
     rule(
         "/virtplane.v1.HostService/ListLifecycleEvents",

@@ -10,6 +10,7 @@ pub(crate) const PUBLISH_SERVICE: &str = "virtplane.v1.PublishService";
 pub(crate) const POOL_SERVICE: &str = "virtplane.v1.PoolService";
 pub(crate) const WEBHOOK_SERVICE: &str = "virtplane.v1.WebhookService";
 pub(crate) const SNAPSHOT_SERVICE: &str = "virtplane.v1.SnapshotService";
+pub(crate) const STATS_SERVICE: &str = "virtplane.v1.StatsService";
 
 /// Controls the health statuses; dropping it does not change them.
 #[derive(Debug, Clone)]
@@ -33,6 +34,7 @@ impl HealthHandle {
             POOL_SERVICE,
             WEBHOOK_SERVICE,
             SNAPSHOT_SERVICE,
+            STATS_SERVICE,
         ] {
             self.reporter
                 .set_service_status(service, ServingStatus::NotServing)
@@ -42,7 +44,7 @@ impl HealthHandle {
 }
 
 /// Sets the initial statuses and keeps the libvirt-backed services (`DomainService`,
-/// `SnapshotService`) in step with `reachable`:
+/// `SnapshotService`, `StatsService`) in step with `reachable`:
 /// SERVING while libvirt is reachable, NOT_SERVING otherwise.
 pub async fn serve_health(
     reporter: HealthReporter,
@@ -64,7 +66,7 @@ pub async fn serve_health(
             } else {
                 ServingStatus::NotServing
             };
-            for service in [DOMAIN_SERVICE, SNAPSHOT_SERVICE] {
+            for service in [DOMAIN_SERVICE, SNAPSHOT_SERVICE, STATS_SERVICE] {
                 follower.set_service_status(service, status).await;
             }
             if reachable.changed().await.is_err() {

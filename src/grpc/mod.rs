@@ -15,6 +15,7 @@ mod pool;
 mod publish;
 mod retry_safe;
 mod snapshot;
+mod stats;
 mod status;
 mod webhook;
 
@@ -26,4 +27,5 @@ pub use layer::RpcLayer;
 pub use pool::PoolApi;
 pub use publish::PublishApi;
 pub use snapshot::SnapshotApi;
+pub use stats::StatsApi;
 pub use webhook::WebhookApi;

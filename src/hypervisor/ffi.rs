@@ -3,7 +3,8 @@
 //! - `virConnectOpenAuth` with credentials the caller owns: `virt`'s callback is a
 //!   plain `fn` and cannot carry the configured user name and passphrase.
 //! - `virConnectClose` with its error returned: `virt`'s `Drop` panics on failure.
-//! - `virDomainSaveFlags`, which `virt` 0.5 does not wrap.
+//! - `virDomainSaveFlags`, which `virt` 0.5 does not wrap, and
+//!   `virConnectGetAllDomainStats`, whose records `virt` 0.5 neither reads nor frees.
 //! - Lifecycle event and close callback registration, which `virt` 0.5 lacks. Each
 //!   callback's context is a boxed `Arc` handed to libvirt together with a free
 //!   function; libvirt calls that function exactly once, when it drops the callback
@@ -211,27 +212,8 @@ unsafe extern "C" fn on_lifecycle(
     // SAFETY: `opaque` is the boxed Arc registered with this callback, alive until
     // libvirt calls `free_event_sink`, which it never does during a callback.
     let sink = unsafe { &*opaque.cast::<Arc<EventSink>>() };
-    let mut uuid = [0 as c_char; sys::VIR_UUID_STRING_BUFLEN as usize];
-    // SAFETY: `dom` is valid for the callback's duration; the buffer has the size
-    // libvirt documents (VIR_UUID_STRING_BUFLEN) and is NUL-terminated on success.
-    let domain_uuid = if unsafe { sys::virDomainGetUUIDString(dom, uuid.as_mut_ptr()) } == 0 {
-        // SAFETY: filled with a NUL-terminated string above.
-        unsafe { CStr::from_ptr(uuid.as_ptr()) }
-            .to_string_lossy()
-            .into_owned()
-    } else {
-        String::new()
-    };
-    // SAFETY: `dom` is valid; the name belongs to it and is only read here.
-    let name = unsafe { sys::virDomainGetName(dom) };
-    let domain_name = if name.is_null() {
-        String::new()
-    } else {
-        // SAFETY: non-null names are NUL-terminated C strings owned by `dom`.
-        unsafe { CStr::from_ptr(name) }
-            .to_string_lossy()
-            .into_owned()
-    };
+    // SAFETY: `dom` is valid for the callback's duration.
+    let (domain_uuid, domain_name) = unsafe { domain_identity(dom) };
     sink.push(RawLifecycleEvent {
         domain_uuid,
         domain_name,
@@ -282,4 +264,143 @@ pub(crate) fn save_domain(
     } else {
         Ok(())
     }
+}
+
+/// One value of a typed parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ParamValue {
+    Int(i64),
+    UInt(u64),
+    Double(f64),
+    Bool(bool),
+    Text(String),
+}
+
+/// One domain's record from the bulk stats API: who, and its `field = value` pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StatsRecord {
+    pub(crate) uuid: String,
+    pub(crate) name: String,
+    pub(crate) params: Vec<(String, ParamValue)>,
+}
+
+/// `virConnectGetAllDomainStats`: the `stats` groups of every domain in one round
+/// trip. `virt` 0.5 returns raw records and never frees them; this copies each into
+/// owned values and frees the list.
+pub(crate) fn all_domain_stats(
+    conn: &Connect,
+    stats: c_uint,
+    flags: c_uint,
+) -> Result<Vec<StatsRecord>, VirtError> {
+    let mut list: *mut sys::virDomainStatsRecordPtr = ptr::null_mut();
+    // SAFETY: `conn` is a valid connection for the call; libvirt allocates `list`, a
+    // NULL-terminated array this function owns afterwards.
+    let count = unsafe { sys::virConnectGetAllDomainStats(conn.as_ptr(), stats, &mut list, flags) };
+    if count < 0 {
+        return Err(VirtError::last_error());
+    }
+    let mut records = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    for i in 0..usize::try_from(count).unwrap_or(0) {
+        // SAFETY: `list` holds `count` valid record pointers (then NULL).
+        let record = unsafe { &**list.add(i) };
+        records.push(copy_record(record));
+    }
+    // SAFETY: `list` came from virConnectGetAllDomainStats and is freed once, here;
+    // nothing borrowed from it outlives this point (every value was copied).
+    unsafe { sys::virDomainStatsRecordListFree(list) };
+    Ok(records)
+}
+
+/// `virDomainListGetStats` for one domain: its record, or `None` when libvirt
+/// returned none.
+pub(crate) fn domain_stats(
+    dom: &virt::domain::Domain,
+    stats: c_uint,
+    flags: c_uint,
+) -> Result<Option<StatsRecord>, VirtError> {
+    let mut list: *mut sys::virDomainStatsRecordPtr = ptr::null_mut();
+    // SAFETY: a NULL-terminated array of one valid domain pointer, alive across the call.
+    let mut doms = [unsafe { dom.as_ptr() }, ptr::null_mut()];
+    // SAFETY: as for virConnectGetAllDomainStats: `list` is allocated by libvirt and
+    // owned (and freed) here.
+    let count = unsafe { sys::virDomainListGetStats(doms.as_mut_ptr(), stats, &mut list, flags) };
+    if count < 0 {
+        return Err(VirtError::last_error());
+    }
+    let record = if count > 0 {
+        // SAFETY: at least one valid record pointer.
+        Some(copy_record(unsafe { &**list }))
+    } else {
+        None
+    };
+    // SAFETY: freed once; every value was copied.
+    unsafe { sys::virDomainStatsRecordListFree(list) };
+    Ok(record)
+}
+
+/// Copies one record's domain identity and parameters into owned values.
+fn copy_record(record: &sys::_virDomainStatsRecord) -> StatsRecord {
+    // SAFETY: `record.dom` is a valid domain for the record's life.
+    let (uuid, name) = unsafe { domain_identity(record.dom) };
+    let count = usize::try_from(record.nparams).unwrap_or(0);
+    let params = (0..count)
+        .map(|i| {
+            // SAFETY: `params` holds `nparams` initialised parameters.
+            let param = unsafe { &*record.params.add(i) };
+            copy_param(param)
+        })
+        .collect();
+    StatsRecord { uuid, name, params }
+}
+
+fn copy_param(param: &sys::virTypedParameter) -> (String, ParamValue) {
+    // SAFETY: `field` is a NUL-terminated name within its 80 bytes (VIR_TYPED_PARAM_FIELD_LENGTH).
+    let field = unsafe { CStr::from_ptr(param.field.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    // SAFETY: each arm reads the union member that `type_` says is set.
+    let value = unsafe {
+        match param.type_ as u32 {
+            sys::VIR_TYPED_PARAM_INT => ParamValue::Int(i64::from(param.value.i)),
+            sys::VIR_TYPED_PARAM_UINT => ParamValue::UInt(u64::from(param.value.ui)),
+            sys::VIR_TYPED_PARAM_LLONG => ParamValue::Int(param.value.l),
+            sys::VIR_TYPED_PARAM_ULLONG => ParamValue::UInt(param.value.ul),
+            sys::VIR_TYPED_PARAM_DOUBLE => ParamValue::Double(param.value.d),
+            sys::VIR_TYPED_PARAM_BOOLEAN => ParamValue::Bool(param.value.b != 0),
+            sys::VIR_TYPED_PARAM_STRING if !param.value.s.is_null() => {
+                ParamValue::Text(CStr::from_ptr(param.value.s).to_string_lossy().into_owned())
+            }
+            _ => ParamValue::Text(String::new()),
+        }
+    };
+    (field, value)
+}
+
+/// A domain's UUID and name, copied (empty when libvirt cannot say).
+///
+/// # Safety
+/// `dom` must be a valid domain pointer for the duration of the call.
+unsafe fn domain_identity(dom: sys::virDomainPtr) -> (String, String) {
+    let mut uuid = [0 as c_char; sys::VIR_UUID_STRING_BUFLEN as usize];
+    // SAFETY: `dom` is valid (the caller's promise); the buffer has the size libvirt
+    // documents (VIR_UUID_STRING_BUFLEN) and is NUL-terminated on success.
+    let uuid = if unsafe { sys::virDomainGetUUIDString(dom, uuid.as_mut_ptr()) } == 0 {
+        // SAFETY: filled with a NUL-terminated string above.
+        unsafe { CStr::from_ptr(uuid.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        String::new()
+    };
+    // SAFETY: `dom` is valid; the name belongs to it and is only read here.
+    let name = unsafe { sys::virDomainGetName(dom) };
+    let name = if name.is_null() {
+        String::new()
+    } else {
+        // SAFETY: non-null names are NUL-terminated C strings owned by `dom`.
+        unsafe { CStr::from_ptr(name) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    (uuid, name)
 }

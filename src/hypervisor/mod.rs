@@ -1,6 +1,7 @@
 //! The hypervisor: one lazily reconnecting libvirt connection and the domain
 //! operations made over it. The only place that talks to libvirt.
 
+mod capacity;
 mod connection;
 mod domain;
 mod error;
@@ -12,8 +13,10 @@ mod listener;
 mod open;
 mod operation;
 mod settings;
+mod stats;
 pub mod uri;
 
+pub use capacity::GetHostCapacity;
 pub use connection::{ConnectionStatus, Hypervisor};
 pub use domain::{
     CreateSnapshot, DefineDomain, DeleteSnapshot, DestroyDomain, GetDomain, GetDomainXml,
@@ -30,3 +33,4 @@ pub use listener::{BoxFuture, ConnectionListener, Listeners};
 pub use open::HypervisorInfo;
 pub use operation::{Admission, Operation, Retry};
 pub use settings::Settings;
+pub use stats::{GetDomainStats, ListDomainStats, Sampled};

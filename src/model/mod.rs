@@ -2,6 +2,7 @@
 //! the database; adapters convert at their edges.
 
 mod argument;
+mod capacity;
 mod domain;
 mod event;
 pub mod labels;
@@ -10,8 +11,10 @@ mod save_file;
 mod selector;
 mod snapshot;
 mod state;
+mod stats;
 
 pub use argument::InvalidArgument;
+pub use capacity::{GuestCapability, HostCapacity, NumaCell};
 pub use domain::{DomainAction, DomainRef, DomainSummary};
 pub use event::{EventType, KnownDomain, LifecycleEvent, NewEvent, UNKNOWN_DETAIL};
 pub use labels::Labels;
@@ -20,3 +23,6 @@ pub use save_file::SaveFile;
 pub use selector::LabelSelector;
 pub use snapshot::{SnapshotInfo, check_snapshot_description, check_snapshot_name};
 pub use state::DomainState;
+pub use stats::{
+    BalloonStats, BlockStats, CpuStats, DomainStats, GuestMemory, InterfaceStats, VcpuStats,
+};

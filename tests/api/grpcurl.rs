@@ -61,3 +61,43 @@ async fn grpcurl_lists_the_services_and_calls_list_domains_without_proto_files()
     assert!(listed.contains("\"name\": \"test\""), "{listed}");
     assert!(listed.contains("DOMAIN_STATE_RUNNING"), "{listed}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grpcurl_takes_snapshots_and_labels_in_their_json_form() {
+    let app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
+    let addr = app.addr.to_string();
+    let call = |body: &'static str, method: &'static str| {
+        let addr = addr.clone();
+        tokio::task::spawn_blocking(move || grpcurl(&["-plaintext", "-d", body, &addr, method]))
+    };
+
+    let labelled = call(
+        r#"{"domain": "test", "set": {"app": "web"}, "request_id": "label-1"}"#,
+        "virtplane.v1.DomainService/UpdateDomainLabels",
+    )
+    .await
+    .expect("grpcurl labels");
+    assert!(labelled.contains(r#""app": "web""#), "{labelled}");
+    let selected = call(
+        r#"{"label_selector": "app in (web)"}"#,
+        "virtplane.v1.DomainService/ListDomains",
+    )
+    .await
+    .expect("grpcurl select");
+    assert!(selected.contains(r#""name": "test""#), "{selected}");
+
+    let snapshot = call(
+        r#"{"domain": "test", "name": "by-grpcurl", "description": "from the README"}"#,
+        "virtplane.v1.SnapshotService/CreateSnapshot",
+    )
+    .await
+    .expect("grpcurl snapshot");
+    assert!(snapshot.contains(r#""current": true"#), "{snapshot}");
+    let shutdown = call(
+        r#"{"domain": "test", "timeout_s": 10, "force_after_timeout": true}"#,
+        "virtplane.v1.DomainService/ShutdownDomain",
+    )
+    .await
+    .expect("grpcurl shutdown");
+    assert!(shutdown.contains("SHUTDOWN_OUTCOME_SHUT_OFF"), "{shutdown}");
+}

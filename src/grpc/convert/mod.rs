@@ -4,10 +4,12 @@
 //! than a silent omission on the wire.
 
 mod amqp;
+mod capacity;
 mod domain;
 mod event;
 mod host;
 mod snapshot;
+mod stats;
 mod time;
 mod webhook;
 

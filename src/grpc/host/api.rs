@@ -58,6 +58,13 @@ impl HostService for HostApi {
         self.get(request.into_inner()).await.map(Response::new)
     }
 
+    async fn get_host_capacity(
+        &self,
+        request: Request<pb::GetHostCapacityRequest>,
+    ) -> Reply<pb::HostCapacity> {
+        self.capacity(request.into_inner()).await.map(Response::new)
+    }
+
     async fn set_host_enabled(
         &self,
         request: Request<pb::SetHostEnabledRequest>,

@@ -20,7 +20,7 @@ pub struct XmlOptions {
 }
 
 /// Finds a domain; a UUID-shaped reference falls back to a name lookup.
-pub(super) fn lookup(conn: &Connect, domain: &DomainRef) -> Result<Domain, HypervisorError> {
+pub(crate) fn lookup(conn: &Connect, domain: &DomainRef) -> Result<Domain, HypervisorError> {
     let found = match domain {
         DomainRef::Uuid(uuid) => conn
             .lookup_domain_by_uuid_string(uuid)
@@ -44,10 +44,17 @@ pub(super) fn summarize(dom: &Domain) -> Result<DomainSummary, HypervisorError> 
         Enum::Known(reason) => reason.to_string(),
         Enum::Unknown(_) => "unknown".to_owned(),
     };
+    let state = state_from_virt(state);
+    // Starting or restoring a domain uses its image up: only an inactive one can have
+    // one, and an active one costs no round trip to ask.
+    let has_managed_save = matches!(state, DomainState::Shutoff | DomainState::Crashed)
+        && dom
+            .has_managed_save(0)
+            .map_err(fail("read domain managed save"))?;
     Ok(DomainSummary {
         uuid: dom.uuid_string().map_err(fail("read domain uuid"))?,
         name: dom.name().map_err(fail("read domain name"))?,
-        state: state_from_virt(state),
+        state,
         state_reason,
         id: dom.id(),
         vcpus: info.nr_virt_cpu,
@@ -57,9 +64,7 @@ pub(super) fn summarize(dom: &Domain) -> Result<DomainSummary, HypervisorError> 
             .is_persistent()
             .map_err(fail("read domain persistence"))?,
         autostart: dom.autostart().map_err(fail("read domain autostart"))?,
-        has_managed_save: dom
-            .has_managed_save(0)
-            .map_err(fail("read domain managed save"))?,
+        has_managed_save,
         labels: super::labels::read(dom)?,
     })
 }

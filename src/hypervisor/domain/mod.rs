@@ -15,6 +15,7 @@ pub use autostart::SetDomainAutostart;
 pub use define::{DefineDomain, UndefineDomain, UndefineOptions};
 pub use labels::{LABELS_NAMESPACE, UpdateDomainLabels};
 pub use libvirt::XmlOptions;
+pub(crate) use libvirt::lookup;
 pub use power::{
     DestroyDomain, RebootDomain, ResetDomain, ResumeDomain, ShutdownDomain, StartDomain,
     SuspendDomain,

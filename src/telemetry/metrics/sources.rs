@@ -1,4 +1,4 @@
-//! Everything a scrape reads from its owner at scrape time: libvirt, the host,
+//! Everything a scrape reads from its owner at scrape time: libvirt, the domains, the host,
 //! lifecycle events, the outbox and the pools.
 
 use std::{
@@ -10,7 +10,7 @@ use std::{
 use tracing::debug;
 
 use super::{
-    RpcMetrics,
+    DomainSeries, RpcMetrics,
     pools::render_pools,
     text::{counter, escape, gauge, header},
 };
@@ -31,6 +31,8 @@ pub struct MetricsSources {
     pub sinks: Vec<String>,
     pub publisher: Arc<Publisher>,
     pub http: Arc<HttpPools>,
+    /// Per-domain series from the bulk stats API.
+    pub domains: Arc<DomainSeries>,
 }
 
 impl MetricsSources {
@@ -39,6 +41,7 @@ impl MetricsSources {
         let mut out = String::with_capacity(16 * 1024);
         self.rpc.render(&mut out);
         self.render_libvirt(&mut out);
+        self.domains.render(&mut out).await;
         self.render_host_and_events(&mut out).await;
         self.render_backlog(&mut out).await;
         let pools: Vec<PoolStats> = self

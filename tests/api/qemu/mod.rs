@@ -2,9 +2,11 @@
 //! in its own mount namespace (support::qemu), with a BIOS-only domain and a busybox
 //! guest booted from Debian's kernel. Run in the nextest group `qemu`.
 
+mod capacity;
 mod guest;
 mod power;
 mod resources;
 mod save_restore;
 mod smoke;
 mod snapshots;
+mod stats;

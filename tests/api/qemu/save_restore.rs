@@ -4,10 +4,14 @@
 
 use std::time::Duration;
 
-use virtplane::grpc::pb::{self, DomainState, ShutdownOutcome};
+use virtplane::grpc::pb::{self, DomainState, LifecycleEventType as Type, ShutdownOutcome};
 
 use super::guest::{Guest, app_on, busybox, start};
-use crate::support::{fixtures::state, qemu::QemuDaemon};
+use crate::support::{
+    events::{events_of, wait_for_kind},
+    fixtures::state,
+    qemu::QemuDaemon,
+};
 
 /// The guest's init is alive (not booting): it powers off on the ACPI button.
 async fn still_running_its_init(app: &mut crate::support::TestApp, guest: &Guest) {
@@ -64,6 +68,17 @@ async fn a_saved_guest_is_restored_where_it_was() {
         .expect("restore")
         .into_inner();
     assert_eq!(state(&restored), DomainState::Paused);
+    wait_for_kind(&app, &guest.name, Type::Started, Duration::from_secs(10)).await;
+    let details: Vec<(i32, String)> = events_of(&app, &guest.name)
+        .await
+        .into_iter()
+        .map(|e| (e.r#type, e.detail))
+        .collect();
+    assert!(
+        details.contains(&(Type::Stopped.into(), "saved".into()))
+            && details.contains(&(Type::Started.into(), "restored".into())),
+        "{details:?}"
+    );
     app.domains
         .resume_domain(pb::ResumeDomainRequest {
             domain: guest.name.clone(),

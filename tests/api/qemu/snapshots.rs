@@ -1,10 +1,16 @@
 //! Snapshots of a running QEMU guest with a qcow2 disk: disk and memory, so a revert
 //! brings the guest back running where it was, without booting.
 
-use virtplane::grpc::pb::{self, DomainState};
+use std::time::Duration;
+
+use virtplane::grpc::pb::{self, DomainState, LifecycleEventType as Type};
 
 use super::guest::{app_on, busybox};
-use crate::support::{fixtures::state, qemu::QemuDaemon};
+use crate::support::{
+    events::{events_of, wait_for_kind},
+    fixtures::state,
+    qemu::QemuDaemon,
+};
 
 #[tokio::test]
 async fn a_snapshot_of_a_running_guest_holds_its_memory_and_a_revert_resumes_it() {
@@ -51,6 +57,18 @@ async fn a_snapshot_of_a_running_guest_holds_its_memory_and_a_revert_resumes_it(
         guest.boots(),
         0,
         "running from the snapshot's memory, not booting"
+    );
+    wait_for_kind(&app, &guest.name, Type::Started, Duration::from_secs(10)).await;
+    let started: Vec<String> = events_of(&app, &guest.name)
+        .await
+        .into_iter()
+        .filter(|e| e.r#type == i32::from(Type::Started))
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(
+        started.last().map(String::as_str),
+        Some("from_snapshot"),
+        "{started:?}"
     );
 
     app.snapshots

@@ -17,7 +17,7 @@ use virtplane::{
     grpc::pb::{
         domain_service_client::DomainServiceClient, host_service_client::HostServiceClient,
         pool_service_client::PoolServiceClient, publish_service_client::PublishServiceClient,
-        snapshot_service_client::SnapshotServiceClient,
+        snapshot_service_client::SnapshotServiceClient, stats_service_client::StatsServiceClient,
         webhook_service_client::WebhookServiceClient,
     },
 };
@@ -72,6 +72,7 @@ pub struct TestApp {
     pub channel: Channel,
     pub domains: DomainServiceClient<Channel>,
     pub snapshots: SnapshotServiceClient<Channel>,
+    pub stats: StatsServiceClient<Channel>,
     pub host: HostServiceClient<Channel>,
     pub health: HealthClient<Channel>,
     pub publish: PublishServiceClient<Channel>,
@@ -121,6 +122,7 @@ impl TestApp {
             scratch: scratch.clone(),
             domains: DomainServiceClient::new(channel.clone()),
             snapshots: SnapshotServiceClient::new(channel.clone()),
+            stats: StatsServiceClient::new(channel.clone()),
             host: HostServiceClient::new(channel.clone()),
             health: HealthClient::new(channel.clone()),
             publish: PublishServiceClient::new(channel.clone()),

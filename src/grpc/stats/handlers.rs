@@ -1,0 +1,59 @@
+//! One domain's sample, and every domain's (optionally by label selector).
+
+use std::collections::HashSet;
+
+use tonic::Status;
+
+use super::StatsApi;
+use crate::{
+    grpc::pb,
+    hypervisor::{GetDomainStats, ListDomainStats, ListDomains},
+    model::{DomainRef, LabelSelector},
+};
+
+impl StatsApi {
+    pub(super) async fn get(
+        &self,
+        request: pb::GetDomainStatsRequest,
+    ) -> Result<pb::DomainStats, Status> {
+        let pb::GetDomainStatsRequest { domain } = request;
+        let domain = DomainRef::parse(&domain)?;
+        let sampled = self.domains.perform(GetDomainStats(domain)).await?;
+        let stats = self.last_good.settle(vec![sampled], false);
+        Ok(stats.into_iter().next().map(Into::into).unwrap_or_default())
+    }
+
+    pub(super) async fn list(
+        &self,
+        request: pb::ListDomainStatsRequest,
+    ) -> Result<pb::ListDomainStatsResponse, Status> {
+        let pb::ListDomainStatsRequest { label_selector } = request;
+        let selector = LabelSelector::parse(&label_selector)?;
+        // Labels live in each domain's metadata, which the bulk call does not return.
+        let selected: Option<HashSet<String>> = if selector.is_empty() {
+            None
+        } else {
+            let domains = self.domains.perform(ListDomains).await?;
+            Some(
+                domains
+                    .into_iter()
+                    .filter(|d| selector.matches(&d.labels))
+                    .map(|d| d.uuid)
+                    .collect(),
+            )
+        };
+        let sampled = self.domains.perform(ListDomainStats).await?;
+        let domains = self
+            .last_good
+            .settle(sampled, true)
+            .into_iter()
+            .filter(|s| {
+                selected
+                    .as_ref()
+                    .is_none_or(|uuids| uuids.contains(&s.uuid))
+            })
+            .map(Into::into)
+            .collect();
+        Ok(pb::ListDomainStatsResponse { domains })
+    }
+}
