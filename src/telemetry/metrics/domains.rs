@@ -106,7 +106,15 @@ fn render(out: &mut String, sampled: &[Sampled]) {
     let all = || sampled.iter().map(|s| &s.stats);
     // Counters only where libvirt sampled them: a busy domain's series pause rather
     // than fall to zero (which Prometheus would read as a counter reset).
-    let live = || sampled.iter().filter(|s| s.sampled).map(|s| &s.stats);
+    // An inactive domain has no counters to speak of (libvirt still reports its
+    // configured vCPUs): only its info and state.
+    let live = || {
+        sampled
+            .iter()
+            .filter(|s| s.sampled)
+            .filter(|s| !matches!(s.stats.state, DomainState::Shutoff | DomainState::Crashed))
+            .map(|s| &s.stats)
+    };
     family(
         out,
         "virtplane_domain_info",

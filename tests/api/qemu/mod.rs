@@ -4,6 +4,7 @@
 
 mod capacity;
 mod guest;
+mod metrics;
 mod power;
 mod resources;
 mod save_restore;

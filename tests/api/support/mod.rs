@@ -10,6 +10,7 @@ pub mod fixtures;
 pub mod http_server;
 pub mod libvirtd;
 pub mod logs;
+pub mod metrics;
 pub mod options;
 pub mod pki;
 pub mod postgres;
