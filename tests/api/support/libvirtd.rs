@@ -27,7 +27,11 @@ impl Libvirtd {
     /// A daemon's folder and configuration, not yet started: its URI is known, and
     /// nothing answers on it until [`Libvirtd::launch`].
     pub fn prepare() -> Libvirtd {
-        let dir = super::app::temp_dir();
+        // Self-contained (no other support module): the benches include this file.
+        let dir = tempfile::Builder::new()
+            .prefix("virtplane-test-")
+            .tempdir()
+            .expect("scratch folder");
         std::fs::create_dir_all(dir.path().join("drivers")).expect("drivers dir");
         std::fs::create_dir_all(dir.path().join("sock")).expect("socket dir");
         std::fs::write(
