@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/virtplane/v1/publish.proto",
                 "proto/virtplane/v1/snapshot.proto",
                 "proto/virtplane/v1/stats.proto",
+                "proto/virtplane/v1/guest.proto",
                 "proto/virtplane/v1/webhook.proto",
             ],
             &["proto"],

@@ -14,7 +14,8 @@ use super::{
 };
 use crate::{
     grpc::{
-        self, DomainApi, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, StatsApi, WebhookApi,
+        self, DomainApi, GuestApi, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, StatsApi,
+        WebhookApi,
     },
     security,
     telemetry::metrics::{DomainSeries, MetricsSources, RpcMetrics},
@@ -114,6 +115,7 @@ impl App {
         let apis = Apis {
             snapshot: SnapshotApi::new(domains.clone(), requests.clone()),
             stats: StatsApi::new(domains.clone()),
+            guest: GuestApi::new(domains.clone()),
             domain: domains,
             host: HostApi::new(
                 Arc::clone(&hypervisor),

@@ -8,8 +8,8 @@ use tonic::transport::Server;
 use tracing::{info, warn};
 
 use crate::grpc::{
-    DomainApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, StatsApi,
-    WebhookApi, pb,
+    DomainApi, GuestApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi,
+    StatsApi, WebhookApi, pb,
 };
 
 /// The API's services, ready to be routed.
@@ -17,6 +17,7 @@ pub(super) struct Apis {
     pub(super) domain: DomainApi,
     pub(super) snapshot: SnapshotApi,
     pub(super) stats: StatsApi,
+    pub(super) guest: GuestApi,
     pub(super) host: HostApi,
     pub(super) publish: PublishApi,
     pub(super) pool: PoolApi,
@@ -45,6 +46,9 @@ pub(super) fn router(layer: RpcLayer, apis: Apis) -> anyhow::Result<Router> {
         ))
         .add_service(pb::stats_service_server::StatsServiceServer::new(
             apis.stats,
+        ))
+        .add_service(pb::guest_service_server::GuestServiceServer::new(
+            apis.guest,
         ))
         .add_service(pb::host_service_server::HostServiceServer::new(apis.host))
         .add_service(

@@ -88,6 +88,7 @@ pub const TABLE: &[Rule] = &[
         Access::Admin,
     ),
     rule("/virtplane.v1.StatsService/GetDomainStats", Access::Read),
+    rule("/virtplane.v1.GuestService/GetGuestInfo", Access::Read),
     rule("/virtplane.v1.StatsService/ListDomainStats", Access::Read),
     rule("/virtplane.v1.SnapshotService/ListSnapshots", Access::Read),
     rule("/virtplane.v1.SnapshotService/GetSnapshot", Access::Read),

@@ -11,6 +11,7 @@ pub(crate) const POOL_SERVICE: &str = "virtplane.v1.PoolService";
 pub(crate) const WEBHOOK_SERVICE: &str = "virtplane.v1.WebhookService";
 pub(crate) const SNAPSHOT_SERVICE: &str = "virtplane.v1.SnapshotService";
 pub(crate) const STATS_SERVICE: &str = "virtplane.v1.StatsService";
+pub(crate) const GUEST_SERVICE: &str = "virtplane.v1.GuestService";
 
 /// Controls the health statuses; dropping it does not change them.
 #[derive(Debug, Clone)]
@@ -35,6 +36,7 @@ impl HealthHandle {
             WEBHOOK_SERVICE,
             SNAPSHOT_SERVICE,
             STATS_SERVICE,
+            GUEST_SERVICE,
         ] {
             self.reporter
                 .set_service_status(service, ServingStatus::NotServing)
@@ -44,7 +46,7 @@ impl HealthHandle {
 }
 
 /// Sets the initial statuses and keeps the libvirt-backed services (`DomainService`,
-/// `SnapshotService`, `StatsService`) in step with `reachable`:
+/// `SnapshotService`, `StatsService`, `GuestService`) in step with `reachable`:
 /// SERVING while libvirt is reachable, NOT_SERVING otherwise.
 pub async fn serve_health(
     reporter: HealthReporter,
@@ -66,7 +68,12 @@ pub async fn serve_health(
             } else {
                 ServingStatus::NotServing
             };
-            for service in [DOMAIN_SERVICE, SNAPSHOT_SERVICE, STATS_SERVICE] {
+            for service in [
+                DOMAIN_SERVICE,
+                SNAPSHOT_SERVICE,
+                STATS_SERVICE,
+                GUEST_SERVICE,
+            ] {
                 follower.set_service_status(service, status).await;
             }
             if reachable.changed().await.is_err() {

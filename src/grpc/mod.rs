@@ -5,6 +5,7 @@ pub mod access;
 mod convert;
 mod deadline;
 mod domain;
+mod guest;
 mod health;
 mod host;
 pub mod idempotency;
@@ -20,6 +21,7 @@ mod status;
 mod webhook;
 
 pub use domain::DomainApi;
+pub use guest::GuestApi;
 pub use health::{HealthHandle, serve_health};
 pub use host::HostApi;
 pub use idempotency::Requests;

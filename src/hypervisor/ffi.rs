@@ -404,3 +404,28 @@ unsafe fn domain_identity(dom: sys::virDomainPtr) -> (String, String) {
     };
     (uuid, name)
 }
+
+/// `virDomainGetGuestInfo`: what the guest agent reports, as `field = value` pairs,
+/// copied and freed. `virt` 0.5 does not wrap it.
+pub(crate) fn guest_info(
+    dom: &virt::domain::Domain,
+    types: c_uint,
+    flags: c_uint,
+) -> Result<Vec<(String, ParamValue)>, VirtError> {
+    let mut params: sys::virTypedParameterPtr = ptr::null_mut();
+    let mut count: c_int = 0;
+    // SAFETY: a valid domain for the call; libvirt allocates `params` (`count` of
+    // them), owned and freed here.
+    let rc =
+        unsafe { sys::virDomainGetGuestInfo(dom.as_ptr(), types, &mut params, &mut count, flags) };
+    if rc < 0 {
+        return Err(VirtError::last_error());
+    }
+    let copied = (0..usize::try_from(count).unwrap_or(0))
+        // SAFETY: `params` holds `count` initialised parameters.
+        .map(|i| copy_param(unsafe { &*params.add(i) }))
+        .collect();
+    // SAFETY: allocated by virDomainGetGuestInfo, freed once; every value was copied.
+    unsafe { sys::virTypedParamsFree(params, count) };
+    Ok(copied)
+}

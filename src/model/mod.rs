@@ -5,6 +5,7 @@ mod argument;
 mod capacity;
 mod domain;
 mod event;
+mod guest;
 pub mod labels;
 mod resources;
 mod save_file;
@@ -17,6 +18,10 @@ pub use argument::InvalidArgument;
 pub use capacity::{GuestCapability, HostCapacity, NumaCell};
 pub use domain::{DomainAction, DomainRef, DomainSummary};
 pub use event::{EventType, KnownDomain, LifecycleEvent, NewEvent, UNKNOWN_DETAIL};
+pub use guest::{
+    AddressSource, GuestAddress, GuestFilesystem, GuestInfo, GuestInterface, GuestOs,
+    GuestTimezone, GuestUser,
+};
 pub use labels::Labels;
 pub use resources::{ChangeScope, ResourceChange};
 pub use save_file::SaveFile;

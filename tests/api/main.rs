@@ -12,6 +12,7 @@ mod domains;
 mod error_messages;
 mod events;
 mod grpcurl;
+mod guest_info;
 mod host;
 mod host_capacity;
 mod http_pools;

@@ -7,6 +7,7 @@ mod amqp;
 mod capacity;
 mod domain;
 mod event;
+mod guest;
 mod host;
 mod snapshot;
 mod stats;

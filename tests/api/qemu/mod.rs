@@ -3,7 +3,9 @@
 //! guest booted from Debian's kernel. Run in the nextest group `qemu`.
 
 mod capacity;
+mod definition;
 mod guest;
+mod guest_info;
 mod metrics;
 mod power;
 mod resources;
