@@ -75,9 +75,11 @@ impl Operation for GetDomainStats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sampled {
     pub stats: DomainStats,
-    /// The record holds CPU or vCPU figures. A domain busy with another job comes back
-    /// from a `NOWAIT` call with its state only; so do an inactive domain, and every
-    /// domain of a driver that samples nothing more (the test driver).
+    /// The record holds every group libvirt samples for this domain. A domain whose
+    /// monitor is busy with another job comes back from a `NOWAIT` call without its
+    /// block counters and balloon RSS; an inactive domain, and every domain of a
+    /// driver that samples nothing more (the test driver: state only), never hold
+    /// them.
     pub sampled: bool,
 }
 
@@ -159,8 +161,21 @@ fn parse(record: StatsRecord) -> Sampled {
         stale: false,
         age_ms: 0,
     };
-    let sampled = p.contains_key("cpu.time") || p.contains_key("vcpu.current");
-    Sampled { stats, sampled }
+    Sampled {
+        sampled: sampled_in_full(&p, &stats),
+        stats,
+    }
+}
+
+/// Whether the record holds the groups a busy domain lacks: with `NOWAIT`, QEMU
+/// answers a domain whose monitor is taken by another job with what it reads outside
+/// the monitor (CPU times, vCPUs), without block counters or the balloon's RSS.
+fn sampled_in_full(p: &BTreeMap<String, ParamValue>, stats: &DomainStats) -> bool {
+    p.contains_key("cpu.time")
+        // Any disk: an empty CD-ROM drive has no counters even when sampled.
+        && (stats.blocks.is_empty()
+            || (0..stats.blocks.len()).any(|i| p.contains_key(&format!("block.{i}.rd.reqs"))))
+        && (!p.contains_key("balloon.current") || p.contains_key("balloon.rss"))
 }
 
 /// `state.state` is libvirt's `virDomainState` number.
@@ -198,6 +213,7 @@ mod tests {
         let sampled = parse(record(&[
             ("state.state", UInt(1)),
             ("cpu.time", UInt(5_000)),
+            ("block.0.rd.reqs", UInt(2)),
             ("vcpu.current", UInt(1)),
             ("vcpu.maximum", UInt(2)),
             ("vcpu.0.time", UInt(7)),
@@ -218,6 +234,19 @@ mod tests {
         );
         assert_eq!(stats.interfaces[0].tx_packets, 3);
         assert_eq!(stats.balloon.guest, None);
+    }
+
+    #[test]
+    fn a_busy_domain_without_block_counters_or_rss_is_not_sampled_in_full() {
+        use ParamValue::{Text, UInt};
+        let busy = parse(record(&[
+            ("state.state", UInt(1)),
+            ("cpu.time", UInt(5_000)),
+            ("balloon.current", UInt(1024)),
+            ("block.count", UInt(1)),
+            ("block.0.name", Text("vda".into())),
+        ]));
+        assert!(!busy.sampled);
     }
 
     #[test]

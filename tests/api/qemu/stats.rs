@@ -63,3 +63,62 @@ async fn a_running_guests_cpu_time_grows_and_its_disk_counters_move() {
     assert_eq!(vda.capacity_bytes, 64 * 1024 * 1024);
     app.stop().await;
 }
+
+/// A guest whose monitor is busy with a save job is answered with its last full
+/// sample, marked stale and aged, never dropped. The busy moment is short (the start
+/// of the job), so the save is tried a few times, restoring in between.
+#[tokio::test]
+async fn a_busy_guest_is_answered_stale_with_its_last_full_sample() {
+    let daemon = QemuDaemon::start();
+    let mut app = app_on(&daemon).await;
+    let guest = busybox(&mut app, &daemon, "stats-busy", true).await;
+    let full = stats_of(&mut app, &guest.name).await;
+    let read_bytes = |s: &pb::DomainStats| s.blocks.first().map_or(0, |b| b.read_bytes);
+    assert!(!full.stale && read_bytes(&full) > 0, "{full:?}");
+
+    let mut seen = None;
+    for attempt in 0..4 {
+        let mut saver = app.domains.clone();
+        let (name, file) = (guest.name.clone(), format!("busy-{attempt}.save"));
+        let save = tokio::spawn(async move {
+            saver
+                .save_domain(pb::SaveDomainRequest {
+                    domain: name,
+                    file,
+                    ..Default::default()
+                })
+                .await
+        });
+        while !save.is_finished() && seen.is_none() {
+            let all = app
+                .stats
+                .list_domain_stats(pb::ListDomainStatsRequest::default())
+                .await
+                .expect("list")
+                .into_inner()
+                .domains;
+            seen = all.into_iter().find(|d| d.name == guest.name && d.stale);
+        }
+        save.await.expect("save task").expect("save");
+        if seen.is_some() {
+            break;
+        }
+        app.domains
+            .restore_domain(pb::RestoreDomainRequest {
+                file: format!("busy-{attempt}.save"),
+                ..Default::default()
+            })
+            .await
+            .expect("restore");
+    }
+    let stale = seen.expect("a sample taken while the save job held the monitor");
+    assert!(
+        read_bytes(&stale) >= read_bytes(&full) && read_bytes(&stale) > 0,
+        "the last full sample's counters, not zeros: {stale:?}"
+    );
+    assert!(
+        stale.age_ms > 0 || stale.cpu.is_some_and(|c| c.time_ns > 0),
+        "{stale:?}"
+    );
+    app.stop().await;
+}
