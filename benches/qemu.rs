@@ -123,14 +123,7 @@ async fn serve(
 fn define(conn: &Connect, daemon: &qemu::QemuDaemon, name: &str) -> String {
     let disk = daemon.dir().join(format!("{name}.qcow2"));
     qemu::create_qcow2(&disk, 16);
-    let xml = qemu::bios_domain_xml(name).replace(
-        "<devices>",
-        &format!(
-            "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
-             <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
-            disk.display()
-        ),
-    );
+    let xml = qemu::bios_with_disk_xml(name, &disk);
     conn.define_domain_xml(&xml).expect("define");
     name.to_owned()
 }

@@ -56,6 +56,23 @@ macro_rules! method {
 }
 pub(crate) use method;
 
+/// Dispatches a mutation of `$service` through its request id: the api's `$handler`
+/// runs at most once per id (the api must be `Clone` and hold `requests`).
+macro_rules! mutation {
+    ($self:ident, $service:literal, $request:ident, $method:literal, $handler:ident) => {
+        $crate::grpc::retry_safe::once(
+            &$self.requests,
+            $self.clone(),
+            $crate::grpc::retry_safe::method!($service, $method),
+            $request.into_inner(),
+            |api, request| async move { api.$handler(request).await },
+        )
+        .await
+        .map(tonic::Response::new)
+    };
+}
+pub(crate) use mutation;
+
 /// Runs `handler` on `api` for `request`, once per `request_id`: a repeat gets the
 /// first reply.
 ///

@@ -98,7 +98,7 @@ fn parse(record: StatsRecord) -> Sampled {
         _ => String::new(),
     };
     let count = |key: &str| usize::try_from(num(key)).unwrap_or(0);
-    let state = state_of(num("state.state"));
+    let state = DomainState::from_number(num("state.state"));
     let vcpu_max = u32::try_from(num("vcpu.maximum")).unwrap_or(0);
     let stats = DomainStats {
         uuid,
@@ -176,20 +176,6 @@ fn sampled_in_full(p: &BTreeMap<String, ParamValue>, stats: &DomainStats) -> boo
         && (stats.blocks.is_empty()
             || (0..stats.blocks.len()).any(|i| p.contains_key(&format!("block.{i}.rd.reqs"))))
         && (!p.contains_key("balloon.current") || p.contains_key("balloon.rss"))
-}
-
-/// `state.state` is libvirt's `virDomainState` number.
-fn state_of(raw: u64) -> DomainState {
-    match raw {
-        1 => DomainState::Running,
-        2 => DomainState::Blocked,
-        3 => DomainState::Paused,
-        4 => DomainState::Shutdown,
-        5 => DomainState::Shutoff,
-        6 => DomainState::Crashed,
-        7 => DomainState::PmSuspended,
-        _ => DomainState::NoState,
-    }
 }
 
 #[cfg(test)]

@@ -63,6 +63,20 @@ impl DomainState {
         self.row().2
     }
 
+    /// libvirt's `virDomainState` number, which is also the state's row.
+    pub const fn number(self) -> u32 {
+        self.index() as u32
+    }
+
+    /// The state with libvirt's `virDomainState` number `n` (NoState for one this
+    /// service does not know).
+    pub fn from_number(n: u64) -> Self {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| TABLE.get(i))
+            .map_or(DomainState::NoState, |row| row.0)
+    }
+
     /// Whether the domain is running in any form (libvirt's "active").
     pub fn is_active(self) -> bool {
         !matches!(self, DomainState::Shutoff | DomainState::NoState)

@@ -10,29 +10,13 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
     trace_service_server::{TraceService, TraceServiceServer},
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::{Request, Response, Status};
 use virtplane::grpc::pb::{self, host_service_client::HostServiceClient};
 
 use crate::support::{
     Binary, Scratch, TEST_DRIVER, TestApp, TestOptions, Webhook, eventually,
-    http_server::TestHttpServer, unique_name,
+    http_server::TestHttpServer, metrics::scrape, unique_name,
 };
-
-async fn scrape(addr: std::net::SocketAddr) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("request");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .await
-        .expect("response");
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    response
-}
 
 /// Whether no HTTP pool has served a request yet (nothing delivered).
 fn receiver_is_empty(metrics: &str) -> bool {

@@ -9,7 +9,7 @@ use crate::{
     grpc::{
         Requests, deadline,
         pb::{self, domain_service_server::DomainService},
-        retry_safe::{method, once},
+        retry_safe::{method, mutation, once},
     },
     host::HostController,
     hypervisor::{Admission, Hypervisor, Operation},
@@ -52,21 +52,6 @@ impl DomainApi {
 
 type Reply<T> = Result<Response<T>, Status>;
 
-/// Dispatches a mutation through its request id: `$handler` runs at most once per id.
-macro_rules! mutation {
-    ($self:ident, $request:ident, $method:literal, $handler:ident) => {
-        once(
-            &$self.requests,
-            $self.clone(),
-            method!("DomainService", $method),
-            $request.into_inner(),
-            |api, request| async move { api.$handler(request).await },
-        )
-        .await
-        .map(Response::new)
-    };
-}
-
 #[tonic::async_trait]
 impl DomainService for DomainApi {
     async fn list_domains(
@@ -81,18 +66,18 @@ impl DomainService for DomainApi {
     }
 
     async fn define_domain(&self, request: Request<pb::DefineDomainRequest>) -> Reply<pb::Domain> {
-        mutation!(self, request, "DefineDomain", define)
+        mutation!(self, "DomainService", request, "DefineDomain", define)
     }
 
     async fn undefine_domain(
         &self,
         request: Request<pb::UndefineDomainRequest>,
     ) -> Reply<pb::UndefineDomainResponse> {
-        mutation!(self, request, "UndefineDomain", undefine)
+        mutation!(self, "DomainService", request, "UndefineDomain", undefine)
     }
 
     async fn start_domain(&self, request: Request<pb::StartDomainRequest>) -> Reply<pb::Domain> {
-        mutation!(self, request, "StartDomain", start)
+        mutation!(self, "DomainService", request, "StartDomain", start)
     }
 
     async fn shutdown_domain(
@@ -116,33 +101,39 @@ impl DomainService for DomainApi {
         &self,
         request: Request<pb::DestroyDomainRequest>,
     ) -> Reply<pb::Domain> {
-        mutation!(self, request, "DestroyDomain", destroy)
+        mutation!(self, "DomainService", request, "DestroyDomain", destroy)
     }
 
     async fn reboot_domain(&self, request: Request<pb::RebootDomainRequest>) -> Reply<pb::Domain> {
-        mutation!(self, request, "RebootDomain", reboot)
+        mutation!(self, "DomainService", request, "RebootDomain", reboot)
     }
 
     async fn suspend_domain(
         &self,
         request: Request<pb::SuspendDomainRequest>,
     ) -> Reply<pb::Domain> {
-        mutation!(self, request, "SuspendDomain", suspend)
+        mutation!(self, "DomainService", request, "SuspendDomain", suspend)
     }
 
     async fn resume_domain(&self, request: Request<pb::ResumeDomainRequest>) -> Reply<pb::Domain> {
-        mutation!(self, request, "ResumeDomain", resume)
+        mutation!(self, "DomainService", request, "ResumeDomain", resume)
     }
 
     async fn reset_domain(&self, request: Request<pb::ResetDomainRequest>) -> Reply<pb::Domain> {
-        mutation!(self, request, "ResetDomain", reset)
+        mutation!(self, "DomainService", request, "ResetDomain", reset)
     }
 
     async fn set_domain_autostart(
         &self,
         request: Request<pb::SetDomainAutostartRequest>,
     ) -> Reply<pb::Domain> {
-        mutation!(self, request, "SetDomainAutostart", set_autostart)
+        mutation!(
+            self,
+            "DomainService",
+            request,
+            "SetDomainAutostart",
+            set_autostart
+        )
     }
 
     async fn get_domain_xml(
@@ -156,38 +147,62 @@ impl DomainService for DomainApi {
         &self,
         request: Request<pb::SetDomainResourcesRequest>,
     ) -> Reply<pb::Domain> {
-        mutation!(self, request, "SetDomainResources", set_resources)
+        mutation!(
+            self,
+            "DomainService",
+            request,
+            "SetDomainResources",
+            set_resources
+        )
     }
 
     async fn save_domain(&self, request: Request<pb::SaveDomainRequest>) -> Reply<pb::Domain> {
-        mutation!(self, request, "SaveDomain", save)
+        mutation!(self, "DomainService", request, "SaveDomain", save)
     }
 
     async fn restore_domain(
         &self,
         request: Request<pb::RestoreDomainRequest>,
     ) -> Reply<pb::Domain> {
-        mutation!(self, request, "RestoreDomain", restore)
+        mutation!(self, "DomainService", request, "RestoreDomain", restore)
     }
 
     async fn managed_save_domain(
         &self,
         request: Request<pb::ManagedSaveDomainRequest>,
     ) -> Reply<pb::Domain> {
-        mutation!(self, request, "ManagedSaveDomain", managed_save)
+        mutation!(
+            self,
+            "DomainService",
+            request,
+            "ManagedSaveDomain",
+            managed_save
+        )
     }
 
     async fn remove_managed_save(
         &self,
         request: Request<pb::RemoveManagedSaveRequest>,
     ) -> Reply<pb::Domain> {
-        mutation!(self, request, "RemoveManagedSave", remove_managed_save)
+        mutation!(
+            self,
+            "DomainService",
+            request,
+            "RemoveManagedSave",
+            remove_managed_save
+        )
     }
 
     async fn update_domain_labels(
         &self,
         request: Request<pb::UpdateDomainLabelsRequest>,
     ) -> Reply<pb::Domain> {
-        mutation!(self, request, "UpdateDomainLabels", update_labels)
+        mutation!(
+            self,
+            "DomainService",
+            request,
+            "UpdateDomainLabels",
+            update_labels
+        )
     }
 }

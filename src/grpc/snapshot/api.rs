@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 use crate::grpc::{
     DomainApi, Requests,
     pb::{self, snapshot_service_server::SnapshotService},
-    retry_safe::{method, once},
+    retry_safe::mutation,
 };
 
 /// Serves `SnapshotService`, through the domain service's one entry to libvirt.
@@ -23,28 +23,13 @@ impl SnapshotApi {
 
 type Reply<T> = Result<Response<T>, Status>;
 
-/// Dispatches a mutation through its request id: `$handler` runs at most once per id.
-macro_rules! mutation {
-    ($self:ident, $request:ident, $method:literal, $handler:ident) => {
-        once(
-            &$self.requests,
-            $self.clone(),
-            method!("SnapshotService", $method),
-            $request.into_inner(),
-            |api, request| async move { api.$handler(request).await },
-        )
-        .await
-        .map(Response::new)
-    };
-}
-
 #[tonic::async_trait]
 impl SnapshotService for SnapshotApi {
     async fn create_snapshot(
         &self,
         request: Request<pb::CreateSnapshotRequest>,
     ) -> Reply<pb::Snapshot> {
-        mutation!(self, request, "CreateSnapshot", create)
+        mutation!(self, "SnapshotService", request, "CreateSnapshot", create)
     }
 
     async fn list_snapshots(
@@ -62,13 +47,13 @@ impl SnapshotService for SnapshotApi {
         &self,
         request: Request<pb::RevertToSnapshotRequest>,
     ) -> Reply<pb::Domain> {
-        mutation!(self, request, "RevertToSnapshot", revert)
+        mutation!(self, "SnapshotService", request, "RevertToSnapshot", revert)
     }
 
     async fn delete_snapshot(
         &self,
         request: Request<pb::DeleteSnapshotRequest>,
     ) -> Reply<pb::DeleteSnapshotResponse> {
-        mutation!(self, request, "DeleteSnapshot", delete)
+        mutation!(self, "SnapshotService", request, "DeleteSnapshot", delete)
     }
 }

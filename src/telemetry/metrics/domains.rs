@@ -127,7 +127,7 @@ fn render(out: &mut String, sampled: &[Sampled]) {
         "virtplane_domain_state",
         "gauge",
         "The domain's state, as libvirt's virDomainState number (1 running, 3 paused, 5 shut off).",
-        all().map(|s| (labels(s), f64::from(state_number(s.state)))),
+        all().map(|s| (labels(s), f64::from(s.state.number()))),
     );
     render_cpu(out, &live);
     render_memory(out, &live);
@@ -353,19 +353,5 @@ fn render_interfaces<'a, I: Iterator<Item = &'a DomainStats>>(
                 })
             }),
         );
-    }
-}
-
-/// libvirt's `virDomainState` number.
-fn state_number(state: DomainState) -> u8 {
-    match state {
-        DomainState::NoState => 0,
-        DomainState::Running => 1,
-        DomainState::Blocked => 2,
-        DomainState::Paused => 3,
-        DomainState::Shutdown => 4,
-        DomainState::Shutoff => 5,
-        DomainState::Crashed => 6,
-        DomainState::PmSuspended => 7,
     }
 }

@@ -17,14 +17,7 @@ async fn a_domain_with_a_managed_save_and_snapshots_is_undefined_in_one_call() {
     let name = unique_name("undefine");
     let disk = daemon.dir().join(format!("{name}.qcow2"));
     qemu::create_qcow2(&disk, 16);
-    let xml = qemu::bios_domain_xml(&name).replace(
-        "<devices>",
-        &format!(
-            "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
-             <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
-            disk.display()
-        ),
-    );
+    let xml = qemu::bios_with_disk_xml(&name, &disk);
     define(&mut app, xml.clone()).await;
 
     let again = app

@@ -25,14 +25,7 @@ async fn domains_and_their_devices_have_bounded_series() {
     let running = unique_name("metrics-run");
     let disk = daemon.dir().join("metrics.qcow2");
     qemu::create_qcow2(&disk, 16);
-    let xml = qemu::bios_domain_xml(&running).replace(
-        "<devices>",
-        &format!(
-            "<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
-             <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
-            disk.display()
-        ),
-    );
+    let xml = qemu::bios_with_disk_xml(&running, &disk);
     define(&mut app, xml).await;
     start(&mut app, &running).await;
     let off = unique_name("metrics-off");
