@@ -87,7 +87,8 @@ impl Requests {
     /// answers with that one's reply. An empty `request_id` just runs `act`.
     ///
     /// `method` names the RPC (e.g. `"/virtplane.v1.DomainService/StartDomain"`): the
-    /// same id with another method, or with other fields, is refused. `act` runs in a
+    /// same id with another method, or with other fields, is refused. `act` is handed
+    /// the request once its fingerprint is taken (no copy of a large batch), and runs in a
     /// task of its own and to its end, even when the caller is dropped (see the module
     /// documentation); hence `'static`.
     ///
@@ -99,8 +100,8 @@ impl Requests {
         &self,
         method: &'static str,
         request_id: &str,
-        request: &Req,
-        act: impl FnOnce() -> Fut,
+        request: Req,
+        act: impl FnOnce(Req) -> Fut,
     ) -> Result<Resp, Status>
     where
         Req: Message,
@@ -108,12 +109,12 @@ impl Requests {
         Fut: Future<Output = Result<Resp, Status>> + Send + 'static,
     {
         if request_id.is_empty() {
-            return act().await;
+            return act(request).await;
         }
         check_request_id(request_id)?;
         let key = Key {
             id: request_id.to_owned(),
-            fingerprint: fingerprint(method, request),
+            fingerprint: fingerprint(method, &request),
         };
         match self.take_turn(method, &key).await? {
             Turn::Replay(reply) => {
@@ -122,7 +123,7 @@ impl Requests {
                     StoreError::Corrupt(format!("stored reply of {method}: {e}")).into()
                 })
             }
-            Turn::Act => self.act_and_settle(key, act()).await,
+            Turn::Act => self.act_and_settle(key, act(request)).await,
         }
     }
 

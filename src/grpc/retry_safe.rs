@@ -9,7 +9,7 @@ use tonic::Status;
 use super::{Requests, pb};
 
 /// A mutating request, safe to retry under its `request_id`.
-pub(crate) trait RetrySafe: Message + Clone + Send + 'static {
+pub(crate) trait RetrySafe: Message + Send + 'static {
     fn request_id(&self) -> &str;
 }
 
@@ -94,8 +94,7 @@ where
         return handler(api, request).await;
     }
     let id = request.request_id().to_owned();
-    let fingerprinted = request.clone();
     requests
-        .once(method, &id, &fingerprinted, move || handler(api, request))
+        .once(method, &id, request, move |request| handler(api, request))
         .await
 }

@@ -4,7 +4,10 @@
 use virt::connect::Connect;
 
 use crate::{
-    hypervisor::{Admission, HypervisorError, Operation, Retry},
+    hypervisor::{
+        Admission, HypervisorError, Operation, Retry,
+        xml::{self, child as find},
+    },
     model::{GuestCapability, HostCapacity, NumaCell},
 };
 
@@ -89,11 +92,7 @@ fn parse(xml: &str) -> Result<Capabilities, HypervisorError> {
                         .attribute("id")
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(0);
-                    let memory = find(cell, "memory")
-                        .and_then(|m| {
-                            Some(kib(m.text()?.trim().parse().ok()?, m.attribute("unit")))
-                        })
-                        .unwrap_or(0);
+                    let memory = find(cell, "memory").and_then(xml::memory_kib).unwrap_or(0);
                     let cpus = find(cell, "cpus")
                         .and_then(|c| c.attribute("num")?.parse().ok())
                         .unwrap_or(0);
@@ -114,7 +113,7 @@ fn parse(xml: &str) -> Result<Capabilities, HypervisorError> {
                 .collect();
             machines.dedup();
             Some(GuestCapability {
-                os_type: text(find(guest, "os_type")).unwrap_or_default(),
+                os_type: xml::child_text(guest, "os_type").unwrap_or_default(),
                 arch: arch.attribute("name").unwrap_or_default().to_owned(),
                 domain_types: arch
                     .children()
@@ -126,34 +125,13 @@ fn parse(xml: &str) -> Result<Capabilities, HypervisorError> {
         })
         .collect();
     Ok(Capabilities {
-        arch: text(cpu.and_then(|c| find(c, "arch"))).unwrap_or_default(),
-        cpu_model: text(cpu.and_then(|c| find(c, "model"))),
+        arch: cpu
+            .and_then(|c| xml::child_text(c, "arch"))
+            .unwrap_or_default(),
+        cpu_model: cpu.and_then(|c| xml::child_text(c, "model")),
         cells,
         guests,
     })
-}
-
-/// The first child of `node` named `tag`.
-fn find<'a, 'input>(
-    node: roxmltree::Node<'a, 'input>,
-    tag: &str,
-) -> Option<roxmltree::Node<'a, 'input>> {
-    node.children().find(|n| n.has_tag_name(tag))
-}
-
-/// A node's trimmed text.
-fn text(node: Option<roxmltree::Node<'_, '_>>) -> Option<String> {
-    node.and_then(|n| n.text()).map(|t| t.trim().to_owned())
-}
-
-/// A capabilities memory value in `unit` (KiB when absent), in KiB.
-fn kib(value: u64, unit: Option<&str>) -> u64 {
-    match unit.unwrap_or("KiB") {
-        "b" | "bytes" => value / 1024,
-        "M" | "MiB" => value * 1024,
-        "G" | "GiB" => value * 1024 * 1024,
-        _ => value,
-    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod operation;
 mod settings;
 mod stats;
 pub mod uri;
+mod xml;
 
 pub use capacity::GetHostCapacity;
 pub use connection::{ConnectionStatus, Hypervisor};

@@ -77,6 +77,12 @@ impl DomainState {
             .map_or(DomainState::NoState, |row| row.0)
     }
 
+    /// Whether the domain is off: shut off, or crashed and not restarted. An off
+    /// domain has no counters, and only an off one can have a managed save image.
+    pub fn is_off(self) -> bool {
+        matches!(self, DomainState::Shutoff | DomainState::Crashed)
+    }
+
     /// Whether the domain is running in any form (libvirt's "active").
     pub fn is_active(self) -> bool {
         !matches!(self, DomainState::Shutoff | DomainState::NoState)

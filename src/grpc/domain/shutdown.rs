@@ -44,7 +44,7 @@ impl DomainApi {
         let last = self
             .wait_until_off(&domain, asked, until, answer_by)
             .await?;
-        if is_off(last.state) {
+        if last.state.is_off() {
             return Ok(reply(last, pb::ShutdownOutcome::ShutOff, started));
         }
         if answer_by.is_some_and(|by| by < until) {
@@ -78,7 +78,7 @@ impl DomainApi {
         answer_by: Option<Instant>,
     ) -> Result<DomainSummary, Status> {
         let stop = answer_by.map_or(until, |by| by.min(until));
-        while !is_off(last.state) && Instant::now() < stop {
+        while !last.state.is_off() && Instant::now() < stop {
             tokio::time::sleep_until((Instant::now() + POLL).min(stop)).await;
             last = match self.hypervisor.run(GetDomain(domain.clone())).await {
                 Ok(summary) => summary,
@@ -113,10 +113,6 @@ fn wait_timeout(
         )),
         Some(secs) => Ok(Some(Duration::from_secs(u64::from(secs)))),
     }
-}
-
-fn is_off(state: DomainState) -> bool {
-    matches!(state, DomainState::Shutoff | DomainState::Crashed)
 }
 
 fn reply(

@@ -52,7 +52,7 @@ async fn run(
 ) -> Result<Answer, Status> {
     let acts = Arc::clone(acts);
     requests
-        .once(METHOD, &ask.request_id, ask, move || async move {
+        .once(METHOD, &ask.request_id, ask.clone(), move |_| async move {
             tokio::time::sleep(delay).await;
             let count = acts.fetch_add(1, Ordering::SeqCst) + 1;
             if fail {
@@ -99,7 +99,7 @@ async fn the_same_id_with_another_request_or_method_is_refused() {
     );
     let request = ask("a", "x");
     let method = requests
-        .once("/test.Service/Other", "a", &request, || async {
+        .once("/test.Service/Other", "a", request, |_| async {
             Ok(Answer::default())
         })
         .await

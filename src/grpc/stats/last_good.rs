@@ -8,10 +8,7 @@ use std::{
     time::Instant,
 };
 
-use crate::{
-    hypervisor::Sampled,
-    model::{DomainState, DomainStats},
-};
+use crate::{hypervisor::Sampled, model::DomainStats};
 
 /// Each running domain's last full sample and when it was taken, by UUID.
 #[derive(Debug, Default)]
@@ -36,7 +33,7 @@ impl LastGood {
         sampled
             .into_iter()
             .map(|Sampled { stats, sampled }| {
-                if matches!(stats.state, DomainState::Shutoff | DomainState::Crashed) {
+                if stats.state.is_off() {
                     // Counters start again with the next boot.
                     samples.remove(&stats.uuid);
                     return stats;
@@ -63,6 +60,7 @@ impl LastGood {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DomainState;
 
     fn sample(uuid: &str, cpu: u64, sampled: bool) -> Sampled {
         let mut stats = DomainStats {

@@ -4,7 +4,7 @@ use virt::{connect::Connect, sys};
 
 use super::libvirt;
 use crate::{
-    hypervisor::{Admission, HypervisorError, Operation, Retry},
+    hypervisor::{Admission, HypervisorError, Operation, Retry, xml},
     model::{DomainRef, DomainSummary},
 };
 
@@ -91,19 +91,13 @@ fn refuse_existing(conn: &Connect, xml: &str) -> Result<(), HypervisorError> {
     let Ok(doc) = roxmltree::Document::parse(xml) else {
         return Ok(());
     };
-    let field = |tag: &str| {
-        doc.root_element()
-            .children()
-            .find(|n| n.has_tag_name(tag))
-            .and_then(|n| n.text())
-            .map(str::trim)
-    };
+    let field = |tag: &str| xml::child_text(doc.root_element(), tag);
     let exists = |message: String| HypervisorError::AlreadyExists {
         operation: "define domain",
         message,
     };
     if let Some(name) = field("name")
-        && let Ok(dom) = conn.lookup_domain_by_name(name)
+        && let Ok(dom) = conn.lookup_domain_by_name(&name)
     {
         let uuid = dom.uuid_string().unwrap_or_default();
         return Err(exists(format!(
@@ -111,7 +105,7 @@ fn refuse_existing(conn: &Connect, xml: &str) -> Result<(), HypervisorError> {
         )));
     }
     if let Some(uuid) = field("uuid")
-        && let Ok(dom) = conn.lookup_domain_by_uuid_string(uuid)
+        && let Ok(dom) = conn.lookup_domain_by_uuid_string(&uuid)
     {
         let name = dom.name().unwrap_or_default();
         return Err(exists(format!(

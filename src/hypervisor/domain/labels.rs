@@ -7,7 +7,7 @@ use virt::{connect::Connect, domain::Domain, sys};
 
 use super::libvirt;
 use crate::{
-    hypervisor::{Admission, HypervisorError, Operation, Retry},
+    hypervisor::{Admission, HypervisorError, Operation, Retry, xml},
     model::{DomainRef, DomainSummary, Labels, labels::MAX_LABELS},
 };
 
@@ -96,16 +96,16 @@ fn write(dom: &Domain, labels: &Labels) -> Result<(), HypervisorError> {
 /// The metadata element: `<labels><label key="k">v</label>...</labels>`; libvirt
 /// puts it in the service's namespace.
 fn render(labels: &Labels) -> String {
-    let mut xml = String::from("<labels>");
+    let mut out = String::from("<labels>");
     for (key, value) in labels {
-        xml.push_str(&format!(
+        out.push_str(&format!(
             "<label key=\"{}\">{}</label>",
-            escape(key),
-            escape(value)
+            xml::escape(key),
+            xml::escape(value)
         ));
     }
-    xml.push_str("</labels>");
-    xml
+    out.push_str("</labels>");
+    out
 }
 
 /// Reads labels back; entries another client wrote malformed are skipped.
@@ -121,13 +121,6 @@ fn parse(xml: &str) -> Labels {
             Some((key.to_owned(), n.text().unwrap_or_default().to_owned()))
         })
         .collect()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub(super) fn summarize(dom: &Domain) -> Result<DomainSummary, HypervisorError> 
     let state = state_from_virt(state);
     // Starting or restoring a domain uses its image up: only an inactive one can have
     // one, and an active one costs no round trip to ask.
-    let has_managed_save = matches!(state, DomainState::Shutoff | DomainState::Crashed)
+    let has_managed_save = state.is_off()
         && dom
             .has_managed_save(0)
             .map_err(fail("read domain managed save"))?;

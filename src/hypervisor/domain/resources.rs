@@ -4,6 +4,7 @@
 use virt::{connect::Connect, domain::Domain, sys};
 
 use super::libvirt;
+use crate::hypervisor::xml;
 use crate::{
     hypervisor::{Admission, HypervisorError, Operation, Retry},
     model::{ChangeScope, DomainRef, DomainSummary, ResourceChange},
@@ -156,26 +157,9 @@ fn config_max_memory(dom: &Domain) -> Result<u64, HypervisorError> {
         .map_err(|e| HypervisorError::from_virt(NAME, &e))?;
     let doc = roxmltree::Document::parse(&xml)
         .map_err(|e| HypervisorError::internal(NAME, format!("domain XML unreadable: {e}")))?;
-    doc.root_element()
-        .children()
-        .find(|n| n.has_tag_name("memory"))
-        .and_then(|n| Some(kib(n.text()?.trim().parse().ok()?, n.attribute("unit"))))
+    xml::child(doc.root_element(), "memory")
+        .and_then(xml::memory_kib)
         .ok_or_else(|| HypervisorError::internal(NAME, "domain XML has no <memory>"))
-}
-
-/// A libvirt memory value in `unit` (KiB when absent), in KiB.
-fn kib(value: u64, unit: Option<&str>) -> u64 {
-    let factor: u64 = match unit.unwrap_or("KiB") {
-        "b" | "bytes" => return value / 1024,
-        "KB" => return value * 1000 / 1024,
-        "MB" => return value * 1_000_000 / 1024,
-        "GB" => return value * 1_000_000_000 / 1024,
-        "M" | "MiB" => 1024,
-        "G" | "GiB" => 1024 * 1024,
-        "T" | "TiB" => 1024 * 1024 * 1024,
-        _ => 1,
-    };
-    value * factor
 }
 
 fn set(result: Result<(), virt::error::Error>, what: &'static str) -> Result<(), HypervisorError> {
@@ -193,18 +177,5 @@ fn out_of_range(message: String) -> HypervisorError {
     HypervisorError::OutOfRange {
         operation: NAME,
         message,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn libvirt_memory_units_convert_to_kib() {
-        assert_eq!(kib(262_144, None), 262_144);
-        assert_eq!(kib(256, Some("MiB")), 262_144);
-        assert_eq!(kib(1, Some("GiB")), 1_048_576);
-        assert_eq!(kib(2048, Some("bytes")), 2);
     }
 }

@@ -7,7 +7,7 @@ use virt::{connect::Connect, sys};
 
 use super::libvirt;
 use crate::{
-    hypervisor::{Admission, HypervisorError, Operation, Retry, ffi},
+    hypervisor::{Admission, HypervisorError, Operation, Retry, ffi, xml},
     model::{DomainAction, DomainRef, DomainSummary, SaveFile},
 };
 
@@ -145,10 +145,7 @@ fn saved_domain_uuid(xml: &str) -> Result<String, HypervisorError> {
     let doc = roxmltree::Document::parse(xml).map_err(|e| {
         HypervisorError::internal("restore domain", format!("save image XML unreadable: {e}"))
     })?;
-    doc.root_element()
-        .children()
-        .find(|n| n.has_tag_name("uuid"))
-        .and_then(|n| n.text())
-        .map(|uuid| uuid.trim().to_ascii_lowercase())
+    xml::child_text(doc.root_element(), "uuid")
+        .map(|uuid| uuid.to_ascii_lowercase())
         .ok_or_else(|| HypervisorError::internal("restore domain", "save image XML has no <uuid>"))
 }

@@ -2,24 +2,24 @@
 //! model.
 
 use crate::{
-    hypervisor::HypervisorError,
+    hypervisor::{HypervisorError, xml},
     model::{DomainState, SnapshotInfo},
 };
 
 /// The XML that asks for a snapshot; without a name libvirt picks one (the time).
 pub(super) fn render(name: Option<&str>, description: &str) -> String {
-    let mut xml = String::from("<domainsnapshot>");
+    let mut out = String::from("<domainsnapshot>");
     if let Some(name) = name {
-        xml.push_str(&format!("<name>{}</name>", escape(name)));
+        out.push_str(&format!("<name>{}</name>", xml::escape(name)));
     }
     if !description.is_empty() {
-        xml.push_str(&format!(
+        out.push_str(&format!(
             "<description>{}</description>",
-            escape(description)
+            xml::escape(description)
         ));
     }
-    xml.push_str("</domainsnapshot>");
-    xml
+    out.push_str("</domainsnapshot>");
+    out
 }
 
 /// Reads a snapshot's description.
@@ -32,12 +32,8 @@ pub(super) fn parse(
         HypervisorError::internal("read snapshot", format!("snapshot XML unreadable: {e}"))
     })?;
     let root = doc.root_element();
-    let child = |tag: &str| root.children().find(|n| n.has_tag_name(tag));
-    let text = |tag: &str| {
-        child(tag)
-            .and_then(|n| n.text())
-            .map(|t| t.trim().to_owned())
-    };
+    let child = |tag: &str| xml::child(root, tag);
+    let text = |tag: &str| xml::child_text(root, tag);
     let state_word = text("state").unwrap_or_default();
     let memory = child("memory").and_then(|n| n.attribute("snapshot"));
     Ok(SnapshotInfo {
@@ -51,10 +47,7 @@ pub(super) fn parse(
         created_at_s: text("creationTime")
             .and_then(|t| t.parse().ok())
             .unwrap_or(0),
-        parent: child("parent")
-            .and_then(|p| p.children().find(|n| n.has_tag_name("name")))
-            .and_then(|n| n.text())
-            .map(|t| t.trim().to_owned()),
+        parent: child("parent").and_then(|p| xml::child_text(p, "name")),
         current,
         // Older libvirt writes no <memory> element: an active state implies memory.
         has_memory: match memory {
@@ -76,12 +69,6 @@ fn state(word: &str) -> DomainState {
         "pmsuspended" => DomainState::PmSuspended,
         _ => DomainState::NoState,
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use tracing::debug;
 use super::text::{escape, header};
 use crate::{
     hypervisor::{Hypervisor, ListDomainStats, Sampled},
-    model::{DomainState, DomainStats},
+    model::DomainStats,
 };
 
 /// Scrapes within this time of a sample share it: one bulk call per interval at most.
@@ -112,7 +112,7 @@ fn render(out: &mut String, sampled: &[Sampled]) {
         sampled
             .iter()
             .filter(|s| s.sampled)
-            .filter(|s| !matches!(s.stats.state, DomainState::Shutoff | DomainState::Crashed))
+            .filter(|s| !s.stats.state.is_off())
             .map(|s| &s.stats)
     };
     family(

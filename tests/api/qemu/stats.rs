@@ -116,9 +116,8 @@ async fn a_busy_guest_is_answered_stale_with_its_last_full_sample() {
         read_bytes(&stale) >= read_bytes(&full) && read_bytes(&stale) > 0,
         "the last full sample's counters, not zeros: {stale:?}"
     );
-    assert!(
-        stale.age_ms > 0 || stale.cpu.is_some_and(|c| c.time_ns > 0),
-        "{stale:?}"
-    );
+    // The sample the service kept is the one taken before the job, by this call or
+    // by the listing that ran just before the busy moment: never older than the test.
+    assert!(stale.age_ms < 60_000, "{stale:?}");
     app.stop().await;
 }
