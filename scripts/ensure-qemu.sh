@@ -35,7 +35,15 @@ pkg_missing libvirt-daemon-driver-qemu && missing+=(libvirt-daemon-driver-qemu)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing ${missing[*]}"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    # A qemu-utils from a newer release (a backport installed by hand) breaks the
+    # distribution's qemu-system-x86, and apt never downgrades on its own: take the
+    # qemu-utils of qemu-system-x86's own release, so the two match.
+    candidate=$(apt-cache policy qemu-system-x86 | awk '/Candidate:/ {print $2}')
+    echo "==> retrying with qemu-utils=$candidate, to match qemu-system-x86"
+    $SUDO apt-get install -y -qq --no-install-recommends --allow-downgrades \
+      "${missing[@]/#qemu-utils/qemu-utils=$candidate}" >/dev/null
+  fi
 fi
 
 # --- the user and group a root QEMU driver resolves before reading qemu.conf --------
