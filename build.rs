@@ -29,6 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/virtplane/v1/snapshot.proto",
                 "proto/virtplane/v1/stats.proto",
                 "proto/virtplane/v1/guest.proto",
+                "proto/virtplane/v1/console.proto",
                 "proto/virtplane/v1/webhook.proto",
             ],
             &["proto"],

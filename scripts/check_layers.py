@@ -23,7 +23,7 @@ LAYERS = [
     ["pool", "delivery"],
     ["hypervisor", "store", "security"],
     ["http", "amqp", "events", "host"],
-    ["webhook", "telemetry"],
+    ["webhook", "telemetry", "console"],
     ["grpc"],
     ["config"],
     ["app"],

@@ -6,12 +6,14 @@
 //! call; [`events`] records, reconciles and fans out domain lifecycle events;
 //! [`host`] decides whether the host accepts work; [`store`] persists state;
 //! [`pool`] is the keyed-pool mechanism under [`amqp`] (brokers) and [`http`] (webhook
-//! hosts); [`webhook`] delivers lifecycle events over HTTP.
+//! hosts); [`webhook`] delivers lifecycle events over HTTP; [`console`] runs serial
+//! console sessions.
 
 pub mod amqp;
 pub mod app;
 mod backoff;
 pub mod config;
+pub mod console;
 pub mod delivery;
 pub mod events;
 pub mod grpc;

@@ -12,6 +12,7 @@ use super::standby::Bound;
 use crate::{
     amqp::Publisher,
     config::Config,
+    console::Consoles,
     events::{EventHub, EventStats, LifecycleRecorder},
     grpc::Requests,
     host::HostController,
@@ -46,6 +47,8 @@ pub struct App {
     pub(super) http_pools: Arc<HttpPools>,
     /// Runs mutating requests once per `request_id`: for the services that mutate.
     pub(super) requests: Requests,
+    /// The serial consoles open through the API.
+    pub(super) consoles: Consoles,
 }
 
 impl App {
@@ -123,7 +126,13 @@ impl App {
         .await
         .context("cannot load the known domain states")?;
         // The host state first: a reconciliation then runs on an enabled host.
-        let listeners = Listeners(vec![host.clone(), Arc::new(reconcile)]);
+        // Consoles last: a lost connection ends them after the host state is stored.
+        let consoles = Consoles::default();
+        let listeners = Listeners(vec![
+            host.clone(),
+            Arc::new(reconcile),
+            Arc::new(consoles.clone()),
+        ]);
         let hypervisor = Arc::new(
             Hypervisor::new(config.libvirt.clone(), Arc::new(listeners), sink)
                 .context("cannot prepare the libvirt connection")?,
@@ -151,6 +160,7 @@ impl App {
             webhooks,
             http_pools,
             requests,
+            consoles,
         })
     }
 

@@ -14,8 +14,8 @@ use super::{
 };
 use crate::{
     grpc::{
-        self, DomainApi, GuestApi, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi, StatsApi,
-        WebhookApi,
+        self, ConsoleApi, DomainApi, GuestApi, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi,
+        StatsApi, WebhookApi,
     },
     security,
     telemetry::metrics::{DomainSeries, MetricsSources, RpcMetrics},
@@ -58,6 +58,7 @@ impl App {
             webhooks,
             http_pools,
             requests,
+            consoles,
         } = self;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         let (health, health_task) = grpc::serve_health(reporter, host.reachable()).await;
@@ -116,6 +117,7 @@ impl App {
             snapshot: SnapshotApi::new(domains.clone(), requests.clone()),
             stats: StatsApi::new(domains.clone()),
             guest: GuestApi::new(domains.clone()),
+            console: ConsoleApi::new(Arc::clone(&hypervisor), hub.clone(), consoles.clone()),
             domain: domains,
             host: HostApi::new(
                 Arc::clone(&hypervisor),
@@ -168,6 +170,8 @@ impl App {
         };
         // One deadline for every stage from here on.
         let deadline = Instant::now() + grace;
+        // A console never ends by itself: told now, its client hears why.
+        consoles.end_all(&crate::console::Ending::ServiceStopping);
         if !matches!(ended, Ended::ServerStopped) {
             drain(&health, stop_tx, server, rpc_deadline(deadline, grace)).await?;
         }

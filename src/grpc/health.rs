@@ -12,6 +12,18 @@ pub(crate) const WEBHOOK_SERVICE: &str = "virtplane.v1.WebhookService";
 pub(crate) const SNAPSHOT_SERVICE: &str = "virtplane.v1.SnapshotService";
 pub(crate) const STATS_SERVICE: &str = "virtplane.v1.StatsService";
 pub(crate) const GUEST_SERVICE: &str = "virtplane.v1.GuestService";
+pub(crate) const CONSOLE_SERVICE: &str = "virtplane.v1.ConsoleService";
+
+/// The services that need libvirt: NOT_SERVING while it is unreachable.
+const LIBVIRT_SERVICES: [&str; 5] = [
+    DOMAIN_SERVICE,
+    SNAPSHOT_SERVICE,
+    STATS_SERVICE,
+    GUEST_SERVICE,
+    CONSOLE_SERVICE,
+];
+/// The services that do not.
+const OTHER_SERVICES: [&str; 4] = [HOST_SERVICE, PUBLISH_SERVICE, POOL_SERVICE, WEBHOOK_SERVICE];
 
 /// Controls the health statuses; dropping it does not change them.
 #[derive(Debug, Clone)]
@@ -27,17 +39,10 @@ impl HealthHandle {
 
     /// Reports every service NOT_SERVING: the first step of a graceful shutdown.
     pub async fn shutting_down(&self) {
-        for service in [
-            "",
-            DOMAIN_SERVICE,
-            HOST_SERVICE,
-            PUBLISH_SERVICE,
-            POOL_SERVICE,
-            WEBHOOK_SERVICE,
-            SNAPSHOT_SERVICE,
-            STATS_SERVICE,
-            GUEST_SERVICE,
-        ] {
+        for service in std::iter::once("")
+            .chain(LIBVIRT_SERVICES)
+            .chain(OTHER_SERVICES)
+        {
             self.reporter
                 .set_service_status(service, ServingStatus::NotServing)
                 .await;
@@ -46,7 +51,7 @@ impl HealthHandle {
 }
 
 /// Sets the initial statuses and keeps the libvirt-backed services (`DomainService`,
-/// `SnapshotService`, `StatsService`, `GuestService`) in step with `reachable`:
+/// `SnapshotService`, `StatsService`, `GuestService`, `ConsoleService`) in step with `reachable`:
 /// SERVING while libvirt is reachable, NOT_SERVING otherwise.
 pub async fn serve_health(
     reporter: HealthReporter,
@@ -55,7 +60,7 @@ pub async fn serve_health(
     reporter
         .set_service_status("", ServingStatus::Serving)
         .await;
-    for service in [HOST_SERVICE, PUBLISH_SERVICE, POOL_SERVICE, WEBHOOK_SERVICE] {
+    for service in OTHER_SERVICES {
         reporter
             .set_service_status(service, ServingStatus::Serving)
             .await;
@@ -68,12 +73,7 @@ pub async fn serve_health(
             } else {
                 ServingStatus::NotServing
             };
-            for service in [
-                DOMAIN_SERVICE,
-                SNAPSHOT_SERVICE,
-                STATS_SERVICE,
-                GUEST_SERVICE,
-            ] {
+            for service in LIBVIRT_SERVICES {
                 follower.set_service_status(service, status).await;
             }
             if reachable.changed().await.is_err() {

@@ -2,6 +2,7 @@
 //! conversions, the one error-to-status map, the access table, paging and the per-RPC layer.
 
 pub mod access;
+mod console;
 mod convert;
 mod deadline;
 mod domain;
@@ -20,6 +21,7 @@ mod stats;
 mod status;
 mod webhook;
 
+pub use console::ConsoleApi;
 pub use domain::DomainApi;
 pub use guest::GuestApi;
 pub use health::{HealthHandle, serve_health};

@@ -9,7 +9,11 @@ use tonic::Status;
 use tracing::error;
 
 use crate::{
-    amqp::PublishError, host::HostError, hypervisor::HypervisorError, model::InvalidArgument,
+    amqp::PublishError,
+    console::{Ending, OpenError},
+    host::HostError,
+    hypervisor::HypervisorError,
+    model::InvalidArgument,
     store::StoreError,
 };
 
@@ -36,6 +40,31 @@ impl From<HypervisorError> for Status {
             HypervisorError::Internal { .. } => {
                 internal("libvirt call failed", &message, "libvirt")
             }
+        }
+    }
+}
+
+impl From<OpenError> for Status {
+    fn from(err: OpenError) -> Self {
+        match err {
+            OpenError::Hypervisor(e) => e.into(),
+            held @ OpenError::Held { .. } => Status::failed_precondition(held.to_string()),
+        }
+    }
+}
+
+/// How a console stream ends: the code tells a client whether to reopen (UNAVAILABLE),
+/// give up on a stopped domain (FAILED_PRECONDITION) or on a console someone else
+/// took (ABORTED).
+impl From<Ending> for Status {
+    fn from(ending: Ending) -> Self {
+        let message = ending.to_string();
+        match ending {
+            Ending::TakenOver { .. } | Ending::StreamClosed { .. } => Status::aborted(message),
+            Ending::DomainStopped { .. } => Status::failed_precondition(message),
+            Ending::ConnectionLost { .. } | Ending::ServiceStopping => Status::unavailable(message),
+            Ending::BadInput(_) => Status::invalid_argument(message),
+            Ending::ClientGone => Status::cancelled(message),
         }
     }
 }

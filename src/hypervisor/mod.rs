@@ -3,6 +3,7 @@
 
 mod capacity;
 mod connection;
+mod console;
 mod domain;
 mod error;
 mod event_codes;
@@ -20,6 +21,9 @@ mod xml;
 
 pub use capacity::GetHostCapacity;
 pub use connection::{ConnectionStatus, Hypervisor};
+pub use console::{
+    ConsoleDevice, ConsoleStream, ConsoleTarget, OpenConsole, ResolveConsole, StreamEnd, Taken,
+};
 pub use domain::{
     CreateSnapshot, DefineDomain, DeleteSnapshot, DestroyDomain, GetDomain, GetDomainXml,
     GetSnapshot, LABELS_NAMESPACE, ListDomains, ListSnapshots, ManagedSaveDomain, RebootDomain,

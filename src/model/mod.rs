@@ -13,6 +13,7 @@ mod selector;
 mod snapshot;
 mod state;
 mod stats;
+mod time;
 
 pub use argument::InvalidArgument;
 pub use capacity::{GuestCapability, HostCapacity, NumaCell};
@@ -31,3 +32,4 @@ pub use state::DomainState;
 pub use stats::{
     BalloonStats, BlockStats, CpuStats, DomainStats, GuestMemory, InterfaceStats, VcpuStats,
 };
+pub use time::rfc3339;

@@ -8,6 +8,7 @@
 mod access;
 mod binary;
 mod connection_faults;
+mod console;
 mod domains;
 mod error_messages;
 mod events;

@@ -94,8 +94,10 @@ impl Hypervisor {
                     signal,
                     calls: Arc::new(Semaphore::new(self.settings.max_concurrent_calls)),
                     registrations,
+                    generation: slot.successes,
                 });
                 slot.live = Some(Arc::clone(&live));
+                self.generation.store(slot.successes, Ordering::Release);
                 info!(uri = %self.redacted_uri, hypervisor = %info.hypervisor_type, reconnect, "connected to libvirt");
                 self.set_status(|s| {
                     s.connected = true;
@@ -134,6 +136,12 @@ impl Hypervisor {
     }
 
     pub(super) fn mark_lost(&self, live: &LiveConnection, reason: &str) {
+        let _ = self.generation.compare_exchange(
+            live.generation,
+            0,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
         if live.signal.reported.swap(true, Ordering::AcqRel) {
             return;
         }

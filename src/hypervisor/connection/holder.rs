@@ -45,6 +45,9 @@ pub struct Hypervisor {
     pub(super) closed: Arc<Notify>,
     /// Set by [`Hypervisor::close`]: no connection is opened after it.
     pub(super) shut_down: std::sync::atomic::AtomicBool,
+    /// The generation of the live connection (its number among successful connects),
+    /// 0 while none is live.
+    pub(super) generation: std::sync::atomic::AtomicU64,
 }
 
 pub(super) struct Slot {
@@ -64,6 +67,8 @@ pub(super) struct LiveConnection {
     pub(super) signal: Arc<CloseSignal>,
     pub(super) calls: Arc<Semaphore>,
     pub(super) registrations: Registrations,
+    /// Its number among successful connects.
+    pub(super) generation: u64,
 }
 
 pub(super) enum CallError {
@@ -123,6 +128,7 @@ impl Hypervisor {
             events,
             closed: Arc::new(Notify::new()),
             shut_down: std::sync::atomic::AtomicBool::new(false),
+            generation: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -170,6 +176,13 @@ impl Hypervisor {
             .clone()
     }
 
+    /// Which connection is live: its number among successful connects, `None` while
+    /// none is. What lives on one connection (a console's stream) dies with it: a
+    /// different number means it is gone.
+    pub fn live_generation(&self) -> Option<u64> {
+        Some(self.generation.load(Ordering::Acquire)).filter(|g| *g > 0)
+    }
+
     /// Makes sure a live connection exists, connecting if needed.
     ///
     /// # Errors
@@ -184,6 +197,7 @@ impl Hypervisor {
     pub async fn close(&self) {
         let mut slot = self.slot.lock().await;
         self.shut_down.store(true, Ordering::Release);
+        self.generation.store(0, Ordering::Release);
         if let Some(live) = slot.live.take() {
             close_in_background(live).await;
         }

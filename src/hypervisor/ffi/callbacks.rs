@@ -15,7 +15,8 @@ use crate::hypervisor::event_sink::{CloseSignal, EventSink, RawLifecycleEvent, n
 /// Callback contexts handed to libvirt and not yet freed by it: a diagnostic that
 /// proves each is freed exactly once (a leak stays above zero, a double free would
 /// go below).
-static LIVE_CONTEXTS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+pub(super) static LIVE_CONTEXTS: std::sync::atomic::AtomicI64 =
+    std::sync::atomic::AtomicI64::new(0);
 
 /// How many callback contexts libvirt currently holds.
 pub fn live_callback_contexts() -> i64 {

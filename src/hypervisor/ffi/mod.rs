@@ -14,6 +14,8 @@
 //!   does not wrap.
 //! - `stats`: `virConnectGetAllDomainStats` and `virDomainListGetStats`, whose
 //!   records `virt` 0.5 neither reads nor frees; `params`: typed parameters copied.
+//! - `stream`: non-blocking streams driven by the event loop (consoles), whose
+//!   `virt` 0.5 wrapper hands libvirt a context that dangles once it moves.
 #![allow(
     unsafe_code,
     reason = "FFI to libvirt; every block states why it is sound"
@@ -24,6 +26,7 @@ mod connect;
 mod domain;
 mod params;
 mod stats;
+mod stream;
 
 pub use callbacks::live_callback_contexts;
 pub(crate) use callbacks::{
@@ -33,3 +36,6 @@ pub(crate) use connect::{Credentials, close, open_auth};
 pub(crate) use domain::{guest_info, save_domain};
 pub(crate) use params::ParamValue;
 pub(crate) use stats::{StatsRecord, all_domain_stats, domain_stats};
+pub(crate) use stream::{
+    ERROR, EventStream, HANGUP, Io, READABLE, StreamEvents, StreamIo, WRITABLE,
+};

@@ -186,6 +186,39 @@ impl QemuDaemon {
             .unwrap_or_else(|| panic!("virsh {args:?} still running after 120 s"))
     }
 
+    /// Drops every client connection of the daemon through its admin interface
+    /// (`virt-admin client-disconnect`), as a daemon restart would, while its domains
+    /// keep running.
+    pub fn disconnect_clients(&self) {
+        let admin = format!(
+            "libvirtd:///system?socket={}",
+            self.dir.path().join("sock/libvirt-admin-sock").display()
+        );
+        let virt_admin = |args: &[&str]| {
+            let out = Command::new("virt-admin")
+                .args(["-c", &admin])
+                .args(args)
+                .output()
+                .expect("virt-admin runs");
+            assert!(
+                out.status.success(),
+                "virt-admin {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let listed = virt_admin(&["client-list", "libvirtd"]);
+        let ids: Vec<String> = listed
+            .lines()
+            .filter(|line| line.contains("unix"))
+            .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+            .collect();
+        assert!(!ids.is_empty(), "no client to disconnect:\n{listed}");
+        for id in ids {
+            virt_admin(&["client-disconnect", "libvirtd", &id]);
+        }
+    }
+
     fn virsh_output_within(&self, args: &[&str], timeout: Duration) -> Option<Output> {
         let mut virsh = Command::new("virsh");
         virsh.arg("-c").arg(self.uri()).args(args);

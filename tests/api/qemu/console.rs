@@ -1,0 +1,324 @@
+//! OpenConsole against the busybox guest: its boot banner, a command typed and its
+//! answer read back, one client per console unless `force`, and the stream's end
+//! when the domain stops or the libvirt connection drops.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Status, Streaming};
+use virtplane::grpc::pb::{
+    self, console_input::Input, console_output::Output,
+    console_service_client::ConsoleServiceClient,
+};
+
+use super::guest::{BOOT, app_on, busybox, define, start};
+use crate::support::{
+    TestApp,
+    qemu::{self, QemuDaemon, READY_LINE},
+    unique_name,
+};
+
+/// How long a command typed into the guest may take to answer under TCG.
+const ANSWER: Duration = Duration::from_secs(60);
+
+/// One OpenConsole stream, as a client holds it.
+struct Console {
+    input: mpsc::Sender<pb::ConsoleInput>,
+    output: Streaming<pb::ConsoleOutput>,
+    opened: pb::ConsoleOpened,
+    /// Everything the guest wrote so far.
+    seen: String,
+}
+
+impl Console {
+    async fn open(
+        app: &TestApp,
+        domain: &str,
+        device: &str,
+        force: bool,
+    ) -> Result<Console, Status> {
+        let (input, rx) = mpsc::channel(16);
+        input
+            .send(pb::ConsoleInput {
+                input: Some(Input::Open(pb::ConsoleOpen {
+                    domain: domain.into(),
+                    device: device.into(),
+                    force,
+                })),
+            })
+            .await
+            .expect("queued");
+        let mut output = ConsoleServiceClient::new(app.channel.clone())
+            .open_console(ReceiverStream::new(rx))
+            .await?
+            .into_inner();
+        let first = output.message().await?.expect("a first message");
+        let Some(Output::Opened(opened)) = first.output else {
+            panic!("the first message is `opened`: {first:?}");
+        };
+        Ok(Console {
+            input,
+            output,
+            opened,
+            seen: String::new(),
+        })
+    }
+
+    async fn type_line(&self, line: &str) {
+        self.input
+            .send(pb::ConsoleInput {
+                input: Some(Input::Data(format!("{line}\n").into_bytes())),
+            })
+            .await
+            .expect("the session takes input");
+    }
+
+    /// Reads until `needle` appears in what the guest wrote.
+    async fn read_until(&mut self, needle: &str, within: Duration) {
+        let read = tokio::time::timeout(within, async {
+            while !self.seen.contains(needle) {
+                match self.output.message().await {
+                    Ok(Some(pb::ConsoleOutput {
+                        output: Some(Output::Data(data)),
+                    })) => self.seen.push_str(&String::from_utf8_lossy(&data)),
+                    other => panic!("the console ended before {needle:?}: {other:?}"),
+                }
+            }
+        })
+        .await;
+        assert!(
+            read.is_ok(),
+            "{needle:?} not read within {within:?}; read so far:\n{}",
+            self.seen
+        );
+    }
+
+    /// Reads to the end of the stream and returns the status it ended with.
+    async fn ended(mut self, within: Duration) -> Status {
+        tokio::time::timeout(within, async {
+            loop {
+                match self.output.message().await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => panic!("the console ended without a status"),
+                    Err(status) => return status,
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the console did not end within {within:?}"))
+    }
+}
+
+#[tokio::test]
+async fn the_console_shows_the_boot_banner_and_answers_a_typed_command() {
+    let daemon = QemuDaemon::start();
+    let mut app = app_on(&daemon).await;
+    let guest = busybox(&mut app, &daemon, "console", false).await;
+    let mut console = Console::open(&app, &guest.name, "", false)
+        .await
+        .expect("opens");
+    assert_eq!(console.opened.domain_name, guest.name);
+    assert_eq!(console.opened.device, "serial0");
+
+    // A reset boots the guest again with the console attached: its banner shows.
+    app.domains
+        .reset_domain(pb::ResetDomainRequest {
+            domain: guest.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("ResetDomain");
+    console.read_until(READY_LINE, BOOT).await;
+
+    // The arithmetic happens in the guest's shell: the answer is not an echo.
+    console.type_line("").await;
+    console.type_line("echo hi-$((6*7))").await;
+    console.read_until("hi-42", ANSWER).await;
+
+    // The domain stops: the stream ends saying so.
+    app.domains
+        .destroy_domain(pb::DestroyDomainRequest {
+            domain: guest.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("DestroyDomain");
+    let status = console.ended(ANSWER).await;
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status.message().contains("stopped") && status.message().contains(&guest.name),
+        "{}",
+        status.message()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_client_per_console_unless_force_takes_it_over() {
+    let daemon = QemuDaemon::start();
+    let mut app = app_on(&daemon).await;
+    let guest = busybox(&mut app, &daemon, "takeover", false).await;
+    let first = Console::open(&app, &guest.name, "", false)
+        .await
+        .expect("opens");
+
+    // Through the console's other name too: console0 mirrors serial0.
+    for device in ["", "serial0"] {
+        let refused = Console::open(&app, &guest.name, device, false)
+            .await
+            .err()
+            .expect("held by the first client");
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+        assert!(refused.message().contains("force"), "{}", refused.message());
+    }
+
+    let mut second = Console::open(&app, &guest.name, "", true)
+        .await
+        .expect("force takes it over");
+    let status = first.ended(ANSWER).await;
+    assert_eq!(status.code(), Code::Aborted, "{status:?}");
+    assert!(
+        status.message().contains("taken over"),
+        "{}",
+        status.message()
+    );
+
+    second.type_line("").await;
+    second.type_line("echo over-$((40+2))").await;
+    second.read_until("over-42", ANSWER).await;
+
+    // A client that goes away lets the console go.
+    drop(second);
+    let mut third = None;
+    for _ in 0..50 {
+        match Console::open(&app, &guest.name, "", false).await {
+            Ok(console) => {
+                third = Some(console);
+                break;
+            }
+            Err(status) if status.code() == Code::FailedPrecondition => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("{status:?}"),
+        }
+    }
+    let third = third.expect("the console was not released by a closed client");
+
+    // Only the first message opens: a second `open` ends the stream, saying why.
+    third
+        .input
+        .send(pb::ConsoleInput {
+            input: Some(Input::Open(pb::ConsoleOpen {
+                domain: guest.name.clone(),
+                ..Default::default()
+            })),
+        })
+        .await
+        .expect("queued");
+    let status = third.ended(ANSWER).await;
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains("twice"), "{}", status.message());
+
+    let unknown = Console::open(&app, &guest.name, "serial9", false)
+        .await
+        .err()
+        .expect("no such device");
+    assert_eq!(unknown.code(), Code::NotFound, "{unknown:?}");
+    assert!(
+        unknown.message().contains("serial0"),
+        "{}",
+        unknown.message()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_console_ends_when_the_libvirt_connection_drops() {
+    let daemon = QemuDaemon::start();
+    let mut app = app_on(&daemon).await;
+    let guest = busybox(&mut app, &daemon, "reconnect", false).await;
+    let console = Console::open(&app, &guest.name, "", false)
+        .await
+        .expect("opens");
+    daemon.disconnect_clients();
+    let status = console.ended(ANSWER).await;
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(
+        status.message().contains("connection"),
+        "{}",
+        status.message()
+    );
+    // Once the service has reconnected, the console opens again.
+    let mut reopened = None;
+    for _ in 0..100 {
+        match Console::open(&app, &guest.name, "", false).await {
+            Ok(console) => {
+                reopened = Some(console);
+                break;
+            }
+            Err(status) if status.code() == Code::Unavailable => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("{status:?}"),
+        }
+    }
+    let mut reopened = reopened.expect("the console opens after the reconnect");
+    reopened.type_line("").await;
+    reopened.type_line("echo back-$((2*21))").await;
+    reopened.read_until("back-42", ANSWER).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_console_that_cannot_open_is_refused_saying_why() {
+    let daemon = QemuDaemon::start();
+    let mut app = app_on(&daemon).await;
+    // A serial port that writes to a file is no terminal to attach to.
+    let name = unique_name("file-serial");
+    let log = daemon.dir().join(format!("{name}.serial.log"));
+    let xml = qemu::bios_domain_xml(&name).replace(
+        "<serial type='pty'/>",
+        &format!(
+            "<serial type='file'><source path='{}'/></serial>",
+            log.display()
+        ),
+    );
+    define(&mut app, xml).await;
+    start(&mut app, &name).await;
+    let refused = Console::open(&app, &name, "", false)
+        .await
+        .err()
+        .expect("no pty");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(
+        refused.message().contains("only a pty"),
+        "{}",
+        refused.message()
+    );
+
+    app.domains
+        .destroy_domain(pb::DestroyDomainRequest {
+            domain: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("DestroyDomain");
+    let stopped = Console::open(&app, &name, "", false)
+        .await
+        .err()
+        .expect("not running");
+    assert_eq!(stopped.code(), Code::FailedPrecondition, "{stopped:?}");
+    assert!(
+        stopped.message().contains("not running"),
+        "{}",
+        stopped.message()
+    );
+
+    let unknown = Console::open(&app, "no-such-domain", "", false)
+        .await
+        .err()
+        .expect("no domain");
+    assert_eq!(unknown.code(), Code::NotFound, "{unknown:?}");
+    app.stop().await;
+}
