@@ -63,7 +63,9 @@ impl Session {
         let mut pending: VecDeque<Bytes> = VecDeque::new();
         let mut input_open = true;
         loop {
-            let taken = self.stream.take();
+            // Output is taken only once the client took the last: what it has not read
+            // stays in the bounded pipe, and the guest waits.
+            let taken = self.stream.take(pending.is_empty());
             pending.extend(taken.output);
             // What was read before the end still reaches the client.
             let ended = taken.ended.is_some();

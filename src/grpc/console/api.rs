@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Guest output buffered between a session and its HTTP/2 stream.
-const OUTPUT_BUFFER: usize = 64;
+const OUTPUT_BUFFER: usize = 16;
 
 /// The stream type of `OpenConsole`.
 pub(super) type ConsoleOutputStream =

@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use crate::hypervisor::ffi::{ERROR, HANGUP, Io, READABLE, StreamEvents, StreamIo, WRITABLE};
 
 /// Guest output held for the client before reads pause.
-const INBOX_LIMIT: usize = 256 * 1024;
+const INBOX_LIMIT: usize = 64 * 1024;
 /// Client input held for the guest before the client is no longer read from.
 pub(super) const OUTBOX_LIMIT: usize = 64 * 1024;
 /// One read from the stream.
@@ -73,6 +73,9 @@ impl State {
     fn update_events(&mut self, io: &StreamIo<'_>) {
         let wanted = self.wanted_events();
         if wanted != self.events {
+            if wanted & READABLE == 0 {
+                eprintln!("PIPE-PAUSED {}", self.inbox_bytes);
+            }
             if let Err(e) = io.set_events(wanted) {
                 self.ended = Some(StreamEnd::Failed(e.message().to_owned()));
                 self.events = 0;
@@ -138,12 +141,16 @@ impl Pipe {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes the output read so far, and says whether the stream ended and whether
-    /// more input fits; reads resume if they had paused.
-    pub(super) fn take(&self, io: &StreamIo<'_>) -> Taken {
+    /// Takes the output read so far (none unless `output`), and says whether the
+    /// stream ended and whether more input fits; reads resume if they had paused.
+    pub(super) fn take(&self, io: &StreamIo<'_>, output: bool) -> Taken {
         let mut state = self.lock();
-        let output: Vec<Bytes> = state.inbox.drain(..).collect();
-        state.inbox_bytes = 0;
+        let output: Vec<Bytes> = if output {
+            state.inbox_bytes = 0;
+            state.inbox.drain(..).collect()
+        } else {
+            Vec::new()
+        };
         state.update_events(io);
         Taken {
             output,

@@ -27,9 +27,11 @@ impl ConsoleStream {
         self.stream.as_ref().expect("present until dropped")
     }
 
-    /// The guest's output so far, whether the stream ended, and whether input fits.
-    pub fn take(&self) -> super::Taken {
-        self.pipe.take(&self.stream().io())
+    /// The guest's output so far (none unless `output`: a client that has not taken
+    /// the last output leaves the rest in the pipe, which bounds it), whether the
+    /// stream ended, and whether input fits.
+    pub fn take(&self, output: bool) -> super::Taken {
+        self.pipe.take(&self.stream().io(), output)
     }
 
     /// Queues `data` for the guest. Call only when the last [`ConsoleStream::take`]
