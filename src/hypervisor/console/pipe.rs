@@ -73,9 +73,6 @@ impl State {
     fn update_events(&mut self, io: &StreamIo<'_>) {
         let wanted = self.wanted_events();
         if wanted != self.events {
-            if wanted & READABLE == 0 {
-                eprintln!("PIPE-PAUSED {}", self.inbox_bytes);
-            }
             if let Err(e) = io.set_events(wanted) {
                 self.ended = Some(StreamEnd::Failed(e.message().to_owned()));
                 self.events = 0;
