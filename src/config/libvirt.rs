@@ -14,6 +14,10 @@ use crate::hypervisor::Settings;
 /// Where saved domains go unless configured otherwise.
 const DEFAULT_SAVE_DIR: &str = "/var/lib/virtplane/save";
 
+/// Where clients may name storage paths unless configured otherwise: libvirt's own
+/// default pool.
+const DEFAULT_STORAGE_ROOT: &str = "/var/lib/libvirt/images";
+
 /// The libvirt URI real hosts use; only the demo points elsewhere.
 pub const DEFAULT_LIBVIRT_URI: &str = "qemu:///system";
 
@@ -32,6 +36,7 @@ pub(super) struct FileLibvirt {
     keepalive_interval_s: Option<u32>,
     keepalive_count: Option<u32>,
     save_dir: Option<PathBuf>,
+    storage_roots: Option<Vec<PathBuf>>,
 }
 
 /// `[libvirt]`, with `--libvirt-uri` and `--libvirt-read-only` over the file.
@@ -49,6 +54,7 @@ pub(super) fn resolve(file: FileLibvirt, cli: &Cli) -> Result<Settings, ConfigEr
         keepalive_interval_s,
         keepalive_count,
         save_dir,
+        storage_roots,
     } = file;
     let uri = cli
         .libvirt_uri
@@ -102,7 +108,33 @@ pub(super) fn resolve(file: FileLibvirt, cli: &Cli) -> Result<Settings, ConfigEr
         keepalive_interval_secs: keepalive_interval_s.unwrap_or(5),
         keepalive_count: keepalive_count.unwrap_or(3),
         save_dir: save_dir_of(save_dir)?,
+        storage_roots: storage_roots_of(storage_roots)?,
     })
+}
+
+/// `libvirt.storage_roots`: absolute directories, `/` excepted (it would allow any
+/// path); an empty list allows none.
+fn storage_roots_of(configured: Option<Vec<PathBuf>>) -> Result<Vec<PathBuf>, ConfigError> {
+    let roots = configured.unwrap_or_else(|| vec![PathBuf::from(DEFAULT_STORAGE_ROOT)]);
+    for root in &roots {
+        let plain = root.is_absolute()
+            && root.components().all(|c| {
+                matches!(
+                    c,
+                    std::path::Component::RootDir | std::path::Component::Normal(_)
+                )
+            });
+        if !plain || root.parent().is_none() {
+            return Err(ConfigError::invalid(
+                "libvirt.storage_roots",
+                format!(
+                    "{} is not allowed: each root must be an absolute directory without '.' or '..', and not '/'",
+                    root.display()
+                ),
+            ));
+        }
+    }
+    Ok(roots)
 }
 
 /// `libvirt.save_dir`: an absolute path, since libvirtd resolves it, not the service.
@@ -128,6 +160,20 @@ mod tests {
             err.to_string().contains("libvirt.max_concurrent_calls"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn storage_roots_default_to_libvirts_images_and_must_be_plain_absolute_directories() {
+        let config = Config::from_toml("").expect("defaults");
+        assert_eq!(
+            config.libvirt.storage_roots,
+            vec![std::path::PathBuf::from("/var/lib/libvirt/images")]
+        );
+        for bad in ["\"images\"", "\"/\"", "\"/srv/../etc\""] {
+            let err =
+                Config::from_toml(&format!("[libvirt]\nstorage_roots = [{bad}]")).expect_err(bad);
+            assert!(err.to_string().contains("libvirt.storage_roots"), "{err}");
+        }
     }
 
     #[test]

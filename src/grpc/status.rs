@@ -13,7 +13,7 @@ use crate::{
     console::{Ending, OpenError},
     host::HostError,
     hypervisor::HypervisorError,
-    model::InvalidArgument,
+    model::{InvalidArgument, PathRefusal},
     store::StoreError,
 };
 
@@ -65,6 +65,19 @@ impl From<Ending> for Status {
             Ending::ConnectionLost { .. } | Ending::ServiceStopping => Status::unavailable(message),
             Ending::BadInput(_) => Status::invalid_argument(message),
             Ending::ClientGone => Status::cancelled(message),
+        }
+    }
+}
+
+/// A malformed path is the client's typo; a well-formed one outside the allowed roots
+/// is a refusal of what it asked for.
+impl From<PathRefusal> for Status {
+    fn from(err: PathRefusal) -> Self {
+        match err {
+            PathRefusal::Malformed(invalid) => invalid.into(),
+            outside @ PathRefusal::OutsideRoots { .. } => {
+                Status::permission_denied(outside.to_string())
+            }
         }
     }
 }

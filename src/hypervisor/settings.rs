@@ -22,4 +22,7 @@ pub struct Settings {
     /// Where SaveDomain writes memory images and RestoreDomain reads them: clients
     /// name files in it, never paths.
     pub save_dir: PathBuf,
+    /// The directories clients may name paths under: disk images to attach, storage
+    /// pools to create. libvirt opens them as root, so nothing else is allowed.
+    pub storage_roots: Vec<PathBuf>,
 }

@@ -6,6 +6,7 @@ mod capacity;
 mod domain;
 mod event;
 mod guest;
+mod host_path;
 pub mod labels;
 mod resources;
 mod save_file;
@@ -23,6 +24,7 @@ pub use guest::{
     AddressSource, GuestAddress, GuestFilesystem, GuestInfo, GuestInterface, GuestOs,
     GuestTimezone, GuestUser,
 };
+pub use host_path::{HostPath, PathRefusal};
 pub use labels::Labels;
 pub use resources::{ChangeScope, ResourceChange};
 pub use save_file::SaveFile;

@@ -34,6 +34,7 @@ fn test_driver() -> Hypervisor {
         keepalive_interval_secs: 5,
         keepalive_count: 3,
         save_dir: std::env::temp_dir(),
+        storage_roots: Vec::new(),
     };
     let (sink, _source) = EventSink::new(16);
     Hypervisor::new(settings, Arc::new(Quiet), sink).expect("hypervisor")

@@ -226,6 +226,8 @@ pub struct TestOptions {
     webhooks: Vec<Webhook>,
     /// `libvirt.save_dir`; `None`: `save` in the app's scratch folder.
     pub save_dir: Option<std::path::PathBuf>,
+    /// `libvirt.storage_roots`; empty: the service's default.
+    pub storage_roots: Vec<std::path::PathBuf>,
 }
 
 impl TestOptions {
@@ -247,7 +249,16 @@ impl TestOptions {
             notifications: None,
             webhooks: Vec::new(),
             save_dir: None,
+            storage_roots: Vec::new(),
         }
+    }
+
+    /// Allows storage paths under `root` (`libvirt.storage_roots`), besides any
+    /// root given before.
+    #[allow(dead_code, reason = "the storage and device tests use it")]
+    pub fn storage_root(mut self, root: impl Into<std::path::PathBuf>) -> Self {
+        self.storage_roots.push(root.into());
+        self
     }
 
     pub fn database(mut self, url: impl Into<String>) -> Self {
@@ -370,7 +381,7 @@ impl TestOptions {
              [libvirt]\nuri = \"{}\"\nread_only = {}\nconnect_timeout_ms = {}\n\
              call_timeout_ms = {}\nreconnect_backoff_initial_ms = 100\n\
              reconnect_backoff_max_ms = 400\nkeepalive_interval_s = {}\nkeepalive_count = 2\n\
-             save_dir = \"{}\"\n[database]\nurl = \"{database_url}\"\n",
+             save_dir = \"{}\"\n{}[database]\nurl = \"{database_url}\"\n",
             self.hostname,
             self.libvirt_uri,
             self.read_only,
@@ -381,6 +392,16 @@ impl TestOptions {
                 .as_deref()
                 .unwrap_or_else(|| std::path::Path::new("/var/lib/virtplane/save"))
                 .display(),
+            if self.storage_roots.is_empty() {
+                String::new()
+            } else {
+                let roots: Vec<String> = self
+                    .storage_roots
+                    .iter()
+                    .map(|r| format!("\"{}\"", r.display()))
+                    .collect();
+                format!("storage_roots = [{}]\n", roots.join(", "))
+            },
         );
         self.render_events(&mut out);
         self.render_security(&mut out);
