@@ -249,21 +249,25 @@ impl LifecycleRecorder {
         for raw in batch.drain(..) {
             let Some((kind, detail)) = crate::hypervisor::translate(&raw) else {
                 debug!(
-                    event = raw.event,
+                    what = ?raw.what,
                     "ignoring a lifecycle event type this service does not know"
                 );
                 continue;
             };
             let event = NewEvent {
-                detail: detail.to_owned(),
+                detail,
                 domain_uuid: raw.domain_uuid,
                 domain_name: raw.domain_name,
                 kind,
                 synthetic: false,
                 occurred_at_micros: raw.occurred_at_micros,
             };
-            let change = apply(&mut self.known, &event);
-            changes.insert(event.domain_uuid.clone(), change);
+            // A device event changes no state: it must not replace the change an
+            // earlier event of the batch made.
+            if !kind.is_device() {
+                let change = apply(&mut self.known, &event);
+                changes.insert(event.domain_uuid.clone(), change);
+            }
             events.push(event);
         }
         let mut known = KnownChanges::default();

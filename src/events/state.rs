@@ -52,6 +52,8 @@ pub fn apply(known: &mut KnownDomains, event: &NewEvent) -> Change {
         EventType::Shutdown => {}
         EventType::PmSuspended => entry.state = DomainState::PmSuspended,
         EventType::Crashed => entry.state = DomainState::Crashed,
+        // A device changes nothing the known state holds.
+        EventType::DeviceAdded | EventType::DeviceRemoved | EventType::DeviceRemovalFailed => {}
     }
     Change::Upsert(entry.clone())
 }

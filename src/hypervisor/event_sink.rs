@@ -12,17 +12,26 @@ use std::sync::{
 
 use tokio::sync::{Notify, mpsc};
 
-/// A lifecycle event as libvirt reported it, numbers untranslated.
+/// A domain event as libvirt reported it, lifecycle numbers untranslated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawLifecycleEvent {
     pub domain_uuid: String,
     pub domain_name: String,
-    /// `virDomainEventType`.
-    pub event: i32,
-    /// The type-specific detail (`virDomainEvent*DetailType`).
-    pub detail: i32,
+    pub what: RawWhat,
     /// Microseconds since the Unix epoch, taken in the callback.
     pub occurred_at_micros: i64,
+}
+
+/// What a raw event reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawWhat {
+    /// `virDomainEventType` and its type-specific detail (`virDomainEvent*DetailType`).
+    Lifecycle { event: i32, detail: i32 },
+    /// A device event (one of the device types) and the device's alias.
+    Device {
+        kind: crate::model::EventType,
+        alias: String,
+    },
 }
 
 /// The producer side, shared with libvirt's callbacks.

@@ -33,7 +33,7 @@ pub use domain::{
 };
 pub use error::HypervisorError;
 pub use event_codes::translate;
-pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, now_micros};
+pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, RawWhat, now_micros};
 pub use ffi::live_callback_contexts;
 pub use guest::GetGuestInfo;
 pub use listener::{BoxFuture, ConnectionListener, Listeners};

@@ -29,9 +29,10 @@ pub struct HypervisorInfo {
 }
 
 /// What was registered on a connection and must be removed before it is closed.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Registrations {
     lifecycle: Option<c_int>,
+    devices: Vec<c_int>,
     close: bool,
 }
 
@@ -98,10 +99,14 @@ pub(super) fn release(conn: Connect) {
 
 /// Removes the callbacks registered on `conn`; libvirt frees their contexts.
 pub(super) fn deregister(conn: &Connect, registrations: Registrations) {
-    if let Some(id) = registrations.lifecycle
-        && let Err(e) = ffi::deregister_lifecycle(conn, id)
+    for id in registrations
+        .lifecycle
+        .into_iter()
+        .chain(registrations.devices)
     {
-        debug!(error = %e.message(), "lifecycle callback not deregistered (connection gone)");
+        if let Err(e) = ffi::deregister_lifecycle(conn, id) {
+            debug!(error = %e.message(), "event callback not deregistered (connection gone)");
+        }
     }
     if registrations.close
         && let Err(e) = ffi::unregister_close(conn)
@@ -164,6 +169,10 @@ fn register(
     events: Arc<EventSink>,
     signal: Arc<CloseSignal>,
 ) -> Registrations {
+    let devices = ffi::register_devices(conn, &events).unwrap_or_else(|e| {
+        warn!(error = %e.message(), "this libvirt URI delivers no device events; DetachDevice cannot confirm a removal");
+        Vec::new()
+    });
     let lifecycle = match ffi::register_lifecycle(conn, events) {
         Ok(id) => Some(id),
         Err(e) => {
@@ -181,7 +190,11 @@ fn register(
                 false
             }
         };
-    Registrations { lifecycle, close }
+    Registrations {
+        lifecycle,
+        devices,
+        close,
+    }
 }
 
 fn describe(conn: &Connect) -> Result<HypervisorInfo, String> {

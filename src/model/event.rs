@@ -2,7 +2,8 @@
 
 use super::{DomainRef, DomainState};
 
-/// What happened to a domain (libvirt's `virDomainEventType`).
+/// What happened to a domain: libvirt's lifecycle events (`virDomainEventType`) and
+/// its device events (a device's alias is their detail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
     Defined,
@@ -14,13 +15,19 @@ pub enum EventType {
     Shutdown,
     PmSuspended,
     Crashed,
+    /// A device was hot-plugged (`VIR_DOMAIN_EVENT_ID_DEVICE_ADDED`).
+    DeviceAdded,
+    /// The guest released a device being unplugged (`..._DEVICE_REMOVED`).
+    DeviceRemoved,
+    /// The guest refused to release a device (`..._DEVICE_REMOVAL_FAILED`).
+    DeviceRemovalFailed,
 }
 
 /// The detail of an event whose cause the service could not observe.
 pub const UNKNOWN_DETAIL: &str = "unknown";
 
 /// Every type with its stored key.
-const KEYS: [(EventType, &str); 9] = [
+const KEYS: [(EventType, &str); 12] = [
     (EventType::Defined, "defined"),
     (EventType::Undefined, "undefined"),
     (EventType::Started, "started"),
@@ -30,11 +37,14 @@ const KEYS: [(EventType, &str); 9] = [
     (EventType::Shutdown, "shutdown"),
     (EventType::PmSuspended, "pmsuspended"),
     (EventType::Crashed, "crashed"),
+    (EventType::DeviceAdded, "device_added"),
+    (EventType::DeviceRemoved, "device_removed"),
+    (EventType::DeviceRemovalFailed, "device_removal_failed"),
 ];
 
 impl EventType {
-    /// Every type, in libvirt's numbering order.
-    pub const ALL: [EventType; 9] = [
+    /// The lifecycle types, in libvirt's numbering order (`virDomainEventType`).
+    pub const LIFECYCLE: [EventType; 9] = [
         EventType::Defined,
         EventType::Undefined,
         EventType::Started,
@@ -58,7 +68,18 @@ impl EventType {
             EventType::Shutdown => 6,
             EventType::PmSuspended => 7,
             EventType::Crashed => 8,
+            EventType::DeviceAdded => 9,
+            EventType::DeviceRemoved => 10,
+            EventType::DeviceRemovalFailed => 11,
         }
+    }
+
+    /// Whether the event is about a device, not the domain's state.
+    pub fn is_device(self) -> bool {
+        matches!(
+            self,
+            EventType::DeviceAdded | EventType::DeviceRemoved | EventType::DeviceRemovalFailed
+        )
     }
 
     /// The stored name.
@@ -125,7 +146,11 @@ mod tests {
         for (index, (kind, key)) in KEYS.iter().enumerate() {
             assert_eq!(kind.index(), index, "{kind:?} is not in its own row");
             assert_eq!(EventType::from_key(key), Some(*kind));
-            assert_eq!(EventType::ALL[index], *kind);
+            if let Some(lifecycle) = EventType::LIFECYCLE.get(index) {
+                assert_eq!(lifecycle, kind, "libvirt's numbering");
+            } else {
+                assert!(kind.is_device(), "{kind:?}");
+            }
         }
     }
 }

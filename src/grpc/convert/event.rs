@@ -20,6 +20,9 @@ impl From<EventType> for pb::LifecycleEventType {
             EventType::Shutdown => pb::LifecycleEventType::Shutdown,
             EventType::PmSuspended => pb::LifecycleEventType::Pmsuspended,
             EventType::Crashed => pb::LifecycleEventType::Crashed,
+            EventType::DeviceAdded => pb::LifecycleEventType::DeviceAdded,
+            EventType::DeviceRemoved => pb::LifecycleEventType::DeviceRemoved,
+            EventType::DeviceRemovalFailed => pb::LifecycleEventType::DeviceRemovalFailed,
         }
     }
 }
@@ -43,6 +46,9 @@ pub(crate) fn event_type_from_pb(raw: i32) -> Result<EventType, Status> {
             pb::LifecycleEventType::Shutdown => EventType::Shutdown,
             pb::LifecycleEventType::Pmsuspended => EventType::PmSuspended,
             pb::LifecycleEventType::Crashed => EventType::Crashed,
+            pb::LifecycleEventType::DeviceAdded => EventType::DeviceAdded,
+            pb::LifecycleEventType::DeviceRemoved => EventType::DeviceRemoved,
+            pb::LifecycleEventType::DeviceRemovalFailed => EventType::DeviceRemovalFailed,
         },
     )
 }

@@ -171,7 +171,7 @@ pub(super) async fn close_in_background(live: Arc<LiveConnection>) {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    let registrations = live.registrations;
+    let registrations = live.registrations.clone();
     if let Some(conn) = conn {
         let closed = tokio::task::spawn_blocking(move || {
             open::deregister(&conn, registrations);

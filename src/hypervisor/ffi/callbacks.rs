@@ -2,7 +2,8 @@
 //! frees exactly once, and the callbacks themselves on libvirt's event loop thread.
 
 use std::{
-    os::raw::{c_int, c_void},
+    ffi::CStr,
+    os::raw::{c_char, c_int, c_void},
     ptr,
     sync::{Arc, atomic::Ordering},
 };
@@ -10,7 +11,10 @@ use std::{
 use virt::{connect::Connect, error::Error as VirtError, sys};
 
 use super::domain::domain_identity;
-use crate::hypervisor::event_sink::{CloseSignal, EventSink, RawLifecycleEvent, now_micros};
+use crate::hypervisor::event_sink::{
+    CloseSignal, EventSink, RawLifecycleEvent, RawWhat, now_micros,
+};
+use crate::model::EventType;
 
 /// Callback contexts handed to libvirt and not yet freed by it: a diagnostic that
 /// proves each is freed exactly once (a leak stays above zero, a double free would
@@ -26,6 +30,10 @@ pub fn live_callback_contexts() -> i64 {
 /// The C signature of a lifecycle callback (`virConnectDomainEventCallback`).
 type LifecycleFn =
     unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, c_int, c_int, *mut c_void) -> c_int;
+/// The C signature of the device callbacks (`virConnectDomainEventDeviceAddedCallback`,
+/// `...DeviceRemovedCallback`, `...DeviceRemovalFailedCallback`).
+type DeviceFn =
+    unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *const c_char, *mut c_void);
 /// The generic signature `virConnectDomainEventRegisterAny` takes.
 type GenericFn = unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut c_void);
 
@@ -58,7 +66,53 @@ pub(crate) fn register_lifecycle(conn: &Connect, sink: Arc<EventSink>) -> Result
     Ok(id)
 }
 
-/// Removes a lifecycle registration; libvirt then frees its context.
+/// Registers for every domain's device events (added, removed, removal failed);
+/// returns the callback ids of those the driver accepted.
+pub(crate) fn register_devices(
+    conn: &Connect,
+    sink: &Arc<EventSink>,
+) -> Result<Vec<c_int>, VirtError> {
+    let events: [(u32, DeviceFn); 3] = [
+        (sys::VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, on_device_added),
+        (sys::VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, on_device_removed),
+        (
+            sys::VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+            on_device_removal_failed,
+        ),
+    ];
+    let mut ids = Vec::with_capacity(events.len());
+    for (event_id, callback) in events {
+        let opaque = Box::into_raw(Box::new(Arc::clone(sink))).cast::<c_void>();
+        // SAFETY: libvirt calls the callback with the device signature for these
+        // event ids; the cast is what its VIR_DOMAIN_EVENT_CALLBACK macro does in C.
+        let callback = unsafe { std::mem::transmute::<DeviceFn, GenericFn>(callback) };
+        // SAFETY: as for `register_lifecycle`.
+        let id = unsafe {
+            sys::virConnectDomainEventRegisterAny(
+                conn.as_ptr(),
+                ptr::null_mut(),
+                event_id as c_int,
+                Some(callback),
+                opaque,
+                Some(free_event_sink),
+            )
+        };
+        if id < 0 {
+            let err = VirtError::last_error();
+            // SAFETY: registration failed, so libvirt kept no reference to `opaque`.
+            drop(unsafe { Box::from_raw(opaque.cast::<Arc<EventSink>>()) });
+            for id in ids {
+                let _ = deregister_lifecycle(conn, id);
+            }
+            return Err(err);
+        }
+        LIVE_CONTEXTS.fetch_add(1, Ordering::SeqCst);
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Removes a lifecycle (or device) registration; libvirt then frees its context.
 pub(crate) fn deregister_lifecycle(conn: &Connect, id: c_int) -> Result<(), VirtError> {
     // SAFETY: `conn` is live and `id` came from `register_lifecycle` on it.
     if unsafe { sys::virConnectDomainEventDeregisterAny(conn.as_ptr(), id) } < 0 {
@@ -116,11 +170,74 @@ unsafe extern "C" fn on_lifecycle(
     sink.push(RawLifecycleEvent {
         domain_uuid,
         domain_name,
-        event,
-        detail,
+        what: RawWhat::Lifecycle { event, detail },
         occurred_at_micros,
     });
     0
+}
+
+unsafe extern "C" fn on_device_added(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    alias: *const c_char,
+    opaque: *mut c_void,
+) {
+    // SAFETY: forwarded from libvirt's callback, whose arguments are valid for it.
+    unsafe { push_device(dom, alias, opaque, EventType::DeviceAdded) }
+}
+
+unsafe extern "C" fn on_device_removed(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    alias: *const c_char,
+    opaque: *mut c_void,
+) {
+    // SAFETY: forwarded from libvirt's callback, whose arguments are valid for it.
+    unsafe { push_device(dom, alias, opaque, EventType::DeviceRemoved) }
+}
+
+unsafe extern "C" fn on_device_removal_failed(
+    _conn: sys::virConnectPtr,
+    dom: sys::virDomainPtr,
+    alias: *const c_char,
+    opaque: *mut c_void,
+) {
+    // SAFETY: forwarded from libvirt's callback, whose arguments are valid for it.
+    unsafe { push_device(dom, alias, opaque, EventType::DeviceRemovalFailed) }
+}
+
+/// Runs on libvirt's event loop thread: copy the domain and the alias, hand them over.
+///
+/// # Safety
+/// The arguments of a device callback: `dom` valid, `alias` NULL or a C string,
+/// `opaque` the boxed sink registered with the callback.
+unsafe fn push_device(
+    dom: sys::virDomainPtr,
+    alias: *const c_char,
+    opaque: *mut c_void,
+    kind: EventType,
+) {
+    let occurred_at_micros = now_micros();
+    // SAFETY: `opaque` is the boxed Arc registered with this callback, alive until
+    // libvirt calls `free_event_sink`, which it never does during a callback.
+    let sink = unsafe { &*opaque.cast::<Arc<EventSink>>() };
+    // SAFETY: `dom` is valid for the callback's duration.
+    let (domain_uuid, domain_name) = unsafe { domain_identity(dom) };
+    let alias = if alias.is_null() {
+        String::new()
+    } else {
+        // SAFETY: a non-null alias is a NUL-terminated string owned by libvirt for
+        // the callback's duration; it is copied here.
+        unsafe { CStr::from_ptr(alias) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    sink.push(RawLifecycleEvent {
+        domain_uuid,
+        domain_name,
+        what: RawWhat::Device { kind, alias },
+        occurred_at_micros,
+    });
 }
 
 /// Runs on libvirt's event loop thread when the connection closes for any reason.

@@ -5,8 +5,8 @@
 //!   callback is a plain `fn` and cannot carry the configured user name and
 //!   passphrase), and `virConnectClose` with its error returned (`virt`'s `Drop`
 //!   panics on failure).
-//! - `callbacks`: lifecycle event and close callback registration, which `virt` 0.5
-//!   lacks. Each callback's context is a boxed `Arc` handed to libvirt together with
+//! - `callbacks`: lifecycle, device event and close callback registration, which
+//!   `virt` 0.5 lacks. Each callback's context is a boxed `Arc` handed to libvirt together with
 //!   a free function; libvirt calls that function exactly once, when it drops the
 //!   callback (on deregistration or when the connection is disposed). When
 //!   registration fails libvirt keeps nothing, and the box is freed here instead.
@@ -30,7 +30,7 @@ mod stream;
 
 pub use callbacks::live_callback_contexts;
 pub(crate) use callbacks::{
-    deregister_lifecycle, register_close, register_lifecycle, unregister_close,
+    deregister_lifecycle, register_close, register_devices, register_lifecycle, unregister_close,
 };
 pub(crate) use connect::{Credentials, close, open_auth};
 pub(crate) use domain::{guest_info, save_domain};

@@ -56,8 +56,9 @@ async fn callback_contexts_are_freed_exactly_once_across_reconnects_and_shutdown
     let mut daemon = Libvirtd::start();
     let mut app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     last_event_id(&mut app).await;
-    // One lifecycle and one close callback on the live connection.
-    assert_eq!(virtplane::hypervisor::live_callback_contexts(), 2);
+    // One lifecycle, three device (added, removed, removal failed) and one close
+    // callback on the live connection.
+    assert_eq!(virtplane::hypervisor::live_callback_contexts(), 5);
 
     daemon.restart();
     app.host_until(Duration::from_secs(10), "reconnected", |h| {
@@ -67,7 +68,7 @@ async fn callback_contexts_are_freed_exactly_once_across_reconnects_and_shutdown
     eventually(
         Duration::from_secs(5),
         "the dead connection's contexts freed",
-        || async { virtplane::hypervisor::live_callback_contexts() == 2 },
+        || async { virtplane::hypervisor::live_callback_contexts() == 5 },
     )
     .await;
 
