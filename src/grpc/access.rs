@@ -52,6 +52,9 @@ const fn rule(method: &'static str, access: Access) -> Rule {
 pub const TABLE: &[Rule] = &[
     // Typing into a console is root on the guest.
     rule("/virtplane.v1.ConsoleService/OpenConsole", Access::Admin),
+    rule("/virtplane.v1.DeviceService/ListDevices", Access::Read),
+    rule("/virtplane.v1.DeviceService/AttachDevice", Access::Admin),
+    rule("/virtplane.v1.DeviceService/DetachDevice", Access::Admin),
     rule("/virtplane.v1.DomainService/ListDomains", Access::Read),
     rule("/virtplane.v1.DomainService/GetDomain", Access::Read),
     rule("/virtplane.v1.DomainService/DefineDomain", Access::Admin),

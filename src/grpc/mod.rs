@@ -5,6 +5,7 @@ pub mod access;
 mod console;
 mod convert;
 mod deadline;
+mod device;
 mod domain;
 mod guest;
 mod health;
@@ -22,6 +23,7 @@ mod status;
 mod webhook;
 
 pub use console::ConsoleApi;
+pub use device::DeviceApi;
 pub use domain::DomainApi;
 pub use guest::GuestApi;
 pub use health::{HealthHandle, serve_health};

@@ -43,6 +43,8 @@ retry_safe!(
     CreateSnapshotRequest,
     RevertToSnapshotRequest,
     DeleteSnapshotRequest,
+    AttachDeviceRequest,
+    DetachDeviceRequest,
     SetHostEnabledRequest,
     PublishRequest,
     PublishBatchRequest,

@@ -165,7 +165,10 @@ pub(crate) fn classify(code: sys::virErrorNumber, domain: sys::virErrorDomain) -
         }
         sys::VIR_ERR_OPERATION_TIMEOUT => ErrorClass::Busy,
         sys::VIR_ERR_NO_DOMAIN => ErrorClass::DomainNotFound,
-        sys::VIR_ERR_NO_DOMAIN_SNAPSHOT => ErrorClass::NotFound,
+        sys::VIR_ERR_NO_DOMAIN_SNAPSHOT
+        | sys::VIR_ERR_NO_STORAGE_POOL
+        | sys::VIR_ERR_NO_STORAGE_VOL
+        | sys::VIR_ERR_NO_NETWORK => ErrorClass::NotFound,
         sys::VIR_ERR_XML_ERROR
         | sys::VIR_ERR_XML_DETAIL
         | sys::VIR_ERR_INVALID_ARG

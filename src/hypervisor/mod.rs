@@ -25,11 +25,12 @@ pub use console::{
     ConsoleDevice, ConsoleStream, ConsoleTarget, OpenConsole, ResolveConsole, StreamEnd, Taken,
 };
 pub use domain::{
-    CreateSnapshot, DefineDomain, DeleteSnapshot, DestroyDomain, GetDomain, GetDomainXml,
-    GetSnapshot, LABELS_NAMESPACE, ListDomains, ListSnapshots, ManagedSaveDomain, RebootDomain,
-    RemoveManagedSave, ResetDomain, RestoreDomain, ResumeDomain, RevertToSnapshot, SaveDomain,
-    SetDomainAutostart, SetDomainResources, ShutdownDomain, StartDomain, SuspendDomain,
-    UndefineDomain, UndefineOptions, UpdateDomainLabels, XmlOptions,
+    AttachDevice, Attached, CreateSnapshot, DefineDomain, DeleteSnapshot, DestroyDomain,
+    DetachDevice, Detached, DeviceGone, GetDomain, GetDomainXml, GetSnapshot, LABELS_NAMESPACE,
+    ListDevices, ListDomains, ListSnapshots, ManagedSaveDomain, RebootDomain, RemoveManagedSave,
+    ResetDomain, RestoreDomain, ResumeDomain, RevertToSnapshot, SaveDomain, SetDomainAutostart,
+    SetDomainResources, ShutdownDomain, StartDomain, SuspendDomain, UndefineDomain,
+    UndefineOptions, UpdateDomainLabels, XmlOptions,
 };
 pub use error::HypervisorError;
 pub use event_codes::translate;

@@ -3,6 +3,7 @@
 
 mod argument;
 mod capacity;
+mod device;
 mod domain;
 mod event;
 mod guest;
@@ -18,6 +19,10 @@ mod time;
 
 pub use argument::InvalidArgument;
 pub use capacity::{GuestCapability, HostCapacity, NumaCell};
+pub use device::{
+    DetachOutcome, DeviceSelector, DeviceSpec, Devices, Disk, DiskSource, DiskSpec, Interface,
+    InterfaceSource, InterfaceSpec, MacAddress, check_disk_target, check_word,
+};
 pub use domain::{DomainAction, DomainRef, DomainSummary};
 pub use event::{EventType, KnownDomain, LifecycleEvent, NewEvent, UNKNOWN_DETAIL};
 pub use guest::{

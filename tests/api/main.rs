@@ -9,6 +9,7 @@ mod access;
 mod binary;
 mod connection_faults;
 mod console;
+mod devices;
 mod domains;
 mod error_messages;
 mod events;

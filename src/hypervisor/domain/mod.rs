@@ -2,17 +2,20 @@
 
 mod autostart;
 mod define;
+mod device;
 mod labels;
 mod libvirt;
 mod power;
 mod read;
 mod resources;
 mod save;
+mod scope;
 mod snapshot;
 mod snapshot_xml;
 
 pub use autostart::SetDomainAutostart;
 pub use define::{DefineDomain, UndefineDomain, UndefineOptions};
+pub use device::{AttachDevice, Attached, DetachDevice, Detached, DeviceGone, ListDevices};
 pub use labels::{LABELS_NAMESPACE, UpdateDomainLabels};
 pub use libvirt::XmlOptions;
 pub(crate) use libvirt::lookup;

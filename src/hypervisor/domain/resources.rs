@@ -3,7 +3,10 @@
 
 use virt::{connect::Connect, domain::Domain, sys};
 
-use super::libvirt;
+use super::{
+    libvirt,
+    scope::{affect, resolve_scope},
+};
 use crate::hypervisor::xml;
 use crate::{
     hypervisor::{Admission, HypervisorError, Operation, Retry},
@@ -29,7 +32,7 @@ impl Operation for SetDomainResources {
 
     fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
         let dom = libvirt::lookup(conn, &self.domain)?;
-        let scope = resolve_scope(&dom, self.change.scope)?;
+        let scope = resolve_scope(NAME, &dom, self.change.scope)?;
         let change = self.change;
         if let Some(max) = change.max_memory_kib {
             if scope.live {
@@ -51,43 +54,6 @@ impl Operation for SetDomainResources {
         }
         libvirt::summarize(&dom)
     }
-}
-
-/// Makes "neither" explicit from the domain's state, and refuses a scope the domain
-/// cannot take: live for a domain that is off, config for a transient one.
-fn resolve_scope(dom: &Domain, requested: ChangeScope) -> Result<ChangeScope, HypervisorError> {
-    let fail = |e: virt::error::Error| HypervisorError::from_virt(NAME, &e);
-    let active = dom.is_active().map_err(fail)?;
-    let persistent = dom.is_persistent().map_err(fail)?;
-    let name = dom.name().unwrap_or_default();
-    if requested.is_current() {
-        return Ok(ChangeScope {
-            live: active,
-            config: !active,
-        });
-    }
-    if requested.live && !active {
-        return Err(precondition(format!(
-            "`live` needs a running domain; domain {name:?} is not running (use `config`)"
-        )));
-    }
-    if requested.config && !persistent {
-        return Err(precondition(format!(
-            "`config` needs a persistent domain; domain {name:?} is transient"
-        )));
-    }
-    Ok(requested)
-}
-
-fn affect(scope: ChangeScope) -> u32 {
-    let mut flags = 0;
-    if scope.live {
-        flags |= sys::VIR_DOMAIN_AFFECT_LIVE;
-    }
-    if scope.config {
-        flags |= sys::VIR_DOMAIN_AFFECT_CONFIG;
-    }
-    flags
 }
 
 /// Memory above the maximum it would apply under is refused, naming that maximum.

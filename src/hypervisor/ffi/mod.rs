@@ -33,7 +33,7 @@ pub(crate) use callbacks::{
     deregister_lifecycle, register_close, register_devices, register_lifecycle, unregister_close,
 };
 pub(crate) use connect::{Credentials, close, open_auth};
-pub(crate) use domain::{guest_info, save_domain};
+pub(crate) use domain::{detach_device_alias, guest_info, save_domain};
 pub(crate) use params::ParamValue;
 pub(crate) use stats::{StatsRecord, all_domain_stats, domain_stats};
 pub(crate) use stream::{

@@ -26,16 +26,16 @@ use crate::support::{
 const ANSWER: Duration = Duration::from_secs(60);
 
 /// One OpenConsole stream, as a client holds it.
-struct Console {
+pub(super) struct Console {
     input: mpsc::Sender<pb::ConsoleInput>,
     output: Streaming<pb::ConsoleOutput>,
     opened: pb::ConsoleOpened,
     /// Everything the guest wrote so far.
-    seen: String,
+    pub(super) seen: String,
 }
 
 impl Console {
-    async fn open(
+    pub(super) async fn open(
         app: &TestApp,
         domain: &str,
         device: &str,
@@ -44,7 +44,7 @@ impl Console {
         Console::open_on(app.channel.clone(), domain, device, force).await
     }
 
-    async fn open_on(
+    pub(super) async fn open_on(
         channel: Channel,
         domain: &str,
         device: &str,
@@ -77,7 +77,7 @@ impl Console {
         })
     }
 
-    async fn type_line(&self, line: &str) {
+    pub(super) async fn type_line(&self, line: &str) {
         self.input
             .send(pb::ConsoleInput {
                 input: Some(Input::Data(format!("{line}\n").into_bytes())),
@@ -87,7 +87,7 @@ impl Console {
     }
 
     /// Reads until `needle` appears in what the guest wrote.
-    async fn read_until(&mut self, needle: &str, within: Duration) {
+    pub(super) async fn read_until(&mut self, needle: &str, within: Duration) {
         let read = tokio::time::timeout(within, async {
             while !self.seen.contains(needle) {
                 match self.output.message().await {
@@ -107,7 +107,7 @@ impl Console {
     }
 
     /// Reads to the end of the stream and returns the status it ended with.
-    async fn ended(mut self, within: Duration) -> Status {
+    pub(super) async fn ended(mut self, within: Duration) -> Status {
         tokio::time::timeout(within, async {
             loop {
                 match self.output.message().await {

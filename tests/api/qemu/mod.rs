@@ -5,6 +5,7 @@
 mod capacity;
 mod console;
 mod definition;
+mod devices;
 mod guest;
 mod guest_info;
 mod metrics;

@@ -255,7 +255,6 @@ impl TestOptions {
 
     /// Allows storage paths under `root` (`libvirt.storage_roots`), besides any
     /// root given before.
-    #[allow(dead_code, reason = "the storage and device tests use it")]
     pub fn storage_root(mut self, root: impl Into<std::path::PathBuf>) -> Self {
         self.storage_roots.push(root.into());
         self
