@@ -3,11 +3,13 @@
 
 mod argument;
 mod capacity;
+mod dhcp_lease;
 mod domain;
 mod event;
 mod guest;
 mod host_path;
 pub mod labels;
+mod network;
 mod resources;
 mod save_file;
 mod selector;
@@ -18,6 +20,7 @@ mod time;
 
 pub use argument::InvalidArgument;
 pub use capacity::{GuestCapability, HostCapacity, NumaCell};
+pub use dhcp_lease::{DhcpLease, MacAddress};
 pub use domain::{DomainAction, DomainRef, DomainSummary};
 pub use event::{EventType, KnownDomain, LifecycleEvent, NewEvent, UNKNOWN_DETAIL};
 pub use guest::{
@@ -26,6 +29,7 @@ pub use guest::{
 };
 pub use host_path::{HostPath, PathRefusal};
 pub use labels::Labels;
+pub use network::{DhcpRange, ForwardMode, IpFamily, NetworkAddress, NetworkInfo, NetworkRef};
 pub use resources::{ChangeScope, ResourceChange};
 pub use save_file::SaveFile;
 pub use selector::LabelSelector;
