@@ -14,8 +14,8 @@ use super::{
 };
 use crate::{
     grpc::{
-        self, ConsoleApi, DomainApi, GuestApi, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi,
-        StatsApi, WebhookApi,
+        self, ConsoleApi, DomainApi, GuestApi, HostApi, NetworkApi, PoolApi, PublishApi, RpcLayer,
+        SnapshotApi, StatsApi, WebhookApi,
     },
     security,
     telemetry::metrics::{DomainSeries, MetricsSources, RpcMetrics},
@@ -118,6 +118,11 @@ impl App {
             stats: StatsApi::new(domains.clone()),
             guest: GuestApi::new(domains.clone()),
             console: ConsoleApi::new(Arc::clone(&hypervisor), hub.clone(), consoles.clone()),
+            network: NetworkApi::new(
+                domains.clone(),
+                requests.clone(),
+                config.libvirt.manage_networks,
+            ),
             domain: domains,
             host: HostApi::new(
                 Arc::clone(&hypervisor),

@@ -8,8 +8,8 @@ use tonic::transport::Server;
 use tracing::{info, warn};
 
 use crate::grpc::{
-    ConsoleApi, DomainApi, GuestApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer,
-    SnapshotApi, StatsApi, WebhookApi, pb,
+    ConsoleApi, DomainApi, GuestApi, HealthHandle, HostApi, NetworkApi, PoolApi, PublishApi,
+    RpcLayer, SnapshotApi, StatsApi, WebhookApi, pb,
 };
 
 /// The API's services, ready to be routed.
@@ -19,6 +19,7 @@ pub(super) struct Apis {
     pub(super) stats: StatsApi,
     pub(super) guest: GuestApi,
     pub(super) console: ConsoleApi,
+    pub(super) network: NetworkApi,
     pub(super) host: HostApi,
     pub(super) publish: PublishApi,
     pub(super) pool: PoolApi,
@@ -53,6 +54,9 @@ pub(super) fn router(layer: RpcLayer, apis: Apis) -> anyhow::Result<Router> {
         ))
         .add_service(pb::console_service_server::ConsoleServiceServer::new(
             apis.console,
+        ))
+        .add_service(pb::network_service_server::NetworkServiceServer::new(
+            apis.network,
         ))
         .add_service(pb::host_service_server::HostServiceServer::new(apis.host))
         .add_service(
