@@ -8,6 +8,7 @@ mod definition;
 mod guest;
 mod guest_info;
 mod metrics;
+mod network_leases;
 mod power;
 mod resources;
 mod save_restore;
