@@ -32,6 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/virtplane/v1/console.proto",
                 "proto/virtplane/v1/device.proto",
                 "proto/virtplane/v1/webhook.proto",
+                "proto/virtplane/v1/network.proto",
             ],
             &["proto"],
         )?;

@@ -14,8 +14,8 @@ use super::{
 };
 use crate::{
     grpc::{
-        self, ConsoleApi, DeviceApi, DomainApi, GuestApi, HostApi, PoolApi, PublishApi, RpcLayer,
-        SnapshotApi, StatsApi, WebhookApi,
+        self, ConsoleApi, DeviceApi, DomainApi, GuestApi, HostApi, NetworkApi, PoolApi, PublishApi,
+        RpcLayer, SnapshotApi, StatsApi, WebhookApi,
     },
     security,
     telemetry::metrics::{DomainSeries, MetricsSources, RpcMetrics},
@@ -123,6 +123,11 @@ impl App {
                 requests.clone(),
                 config.libvirt.storage_roots.clone(),
                 hub.clone(),
+            ),
+            network: NetworkApi::new(
+                domains.clone(),
+                requests.clone(),
+                config.libvirt.manage_networks,
             ),
             domain: domains,
             host: HostApi::new(

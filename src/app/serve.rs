@@ -8,8 +8,8 @@ use tonic::transport::Server;
 use tracing::{info, warn};
 
 use crate::grpc::{
-    ConsoleApi, DeviceApi, DomainApi, GuestApi, HealthHandle, HostApi, PoolApi, PublishApi,
-    RpcLayer, SnapshotApi, StatsApi, WebhookApi, pb,
+    ConsoleApi, DeviceApi, DomainApi, GuestApi, HealthHandle, HostApi, NetworkApi, PoolApi,
+    PublishApi, RpcLayer, SnapshotApi, StatsApi, WebhookApi, pb,
 };
 
 /// The API's services, ready to be routed.
@@ -20,6 +20,7 @@ pub(super) struct Apis {
     pub(super) guest: GuestApi,
     pub(super) console: ConsoleApi,
     pub(super) device: DeviceApi,
+    pub(super) network: NetworkApi,
     pub(super) host: HostApi,
     pub(super) publish: PublishApi,
     pub(super) pool: PoolApi,
@@ -57,6 +58,9 @@ pub(super) fn router(layer: RpcLayer, apis: Apis) -> anyhow::Result<Router> {
         ))
         .add_service(pb::device_service_server::DeviceServiceServer::new(
             apis.device,
+        ))
+        .add_service(pb::network_service_server::NetworkServiceServer::new(
+            apis.network,
         ))
         .add_service(pb::host_service_server::HostServiceServer::new(apis.host))
         .add_service(

@@ -37,6 +37,7 @@ pub(super) struct FileLibvirt {
     keepalive_count: Option<u32>,
     save_dir: Option<PathBuf>,
     storage_roots: Option<Vec<PathBuf>>,
+    manage_networks: Option<bool>,
 }
 
 /// `[libvirt]`, with `--libvirt-uri` and `--libvirt-read-only` over the file.
@@ -55,6 +56,7 @@ pub(super) fn resolve(file: FileLibvirt, cli: &Cli) -> Result<Settings, ConfigEr
         keepalive_count,
         save_dir,
         storage_roots,
+        manage_networks,
     } = file;
     let uri = cli
         .libvirt_uri
@@ -109,6 +111,9 @@ pub(super) fn resolve(file: FileLibvirt, cli: &Cli) -> Result<Settings, ConfigEr
         keepalive_count: keepalive_count.unwrap_or(3),
         save_dir: save_dir_of(save_dir)?,
         storage_roots: storage_roots_of(storage_roots)?,
+        // Off unless asked for: on most hosts the networking is the provisioning's,
+        // not the VM agent's.
+        manage_networks: manage_networks.unwrap_or(false),
     })
 }
 
@@ -174,6 +179,20 @@ mod tests {
                 Config::from_toml(&format!("[libvirt]\nstorage_roots = [{bad}]")).expect_err(bad);
             assert!(err.to_string().contains("libvirt.storage_roots"), "{err}");
         }
+    }
+
+    #[test]
+    fn managing_networks_is_off_unless_a_boolean_turns_it_on() {
+        assert!(
+            !Config::from_toml("")
+                .expect("defaults")
+                .libvirt
+                .manage_networks
+        );
+        let on = Config::from_toml("[libvirt]\nmanage_networks = true").expect("on");
+        assert!(on.libvirt.manage_networks);
+        let err = Config::from_toml("[libvirt]\nmanage_networks = \"yes\"").expect_err("a string");
+        assert!(err.to_string().contains("manage_networks"), "{err}");
     }
 
     #[test]

@@ -114,6 +114,25 @@ pub const TABLE: &[Rule] = &[
             reason: "secure XML includes graphics passwords",
         }],
     },
+    rule("/virtplane.v1.NetworkService/ListNetworks", Access::Read),
+    rule("/virtplane.v1.NetworkService/GetNetwork", Access::Read),
+    rule(
+        "/virtplane.v1.NetworkService/ListNetworkLeases",
+        Access::Read,
+    ),
+    // Changing networks changes the host's own networking; the host's configuration
+    // must allow it too (`libvirt.manage_networks`).
+    rule("/virtplane.v1.NetworkService/DefineNetwork", Access::Admin),
+    rule("/virtplane.v1.NetworkService/StartNetwork", Access::Admin),
+    rule("/virtplane.v1.NetworkService/StopNetwork", Access::Admin),
+    rule(
+        "/virtplane.v1.NetworkService/UndefineNetwork",
+        Access::Admin,
+    ),
+    rule(
+        "/virtplane.v1.NetworkService/SetNetworkAutostart",
+        Access::Admin,
+    ),
     rule("/virtplane.v1.HostService/GetHost", Access::Read),
     rule("/virtplane.v1.HostService/GetHostCapacity", Access::Read),
     rule("/virtplane.v1.HostService/SetHostEnabled", Access::Admin),

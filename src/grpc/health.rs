@@ -14,15 +14,17 @@ pub(crate) const STATS_SERVICE: &str = "virtplane.v1.StatsService";
 pub(crate) const GUEST_SERVICE: &str = "virtplane.v1.GuestService";
 pub(crate) const CONSOLE_SERVICE: &str = "virtplane.v1.ConsoleService";
 pub(crate) const DEVICE_SERVICE: &str = "virtplane.v1.DeviceService";
+pub(crate) const NETWORK_SERVICE: &str = "virtplane.v1.NetworkService";
 
 /// The services that need libvirt: NOT_SERVING while it is unreachable.
-const LIBVIRT_SERVICES: [&str; 6] = [
+const LIBVIRT_SERVICES: [&str; 7] = [
     DOMAIN_SERVICE,
     SNAPSHOT_SERVICE,
     STATS_SERVICE,
     GUEST_SERVICE,
     CONSOLE_SERVICE,
     DEVICE_SERVICE,
+    NETWORK_SERVICE,
 ];
 /// The services that do not.
 const OTHER_SERVICES: [&str; 4] = [HOST_SERVICE, PUBLISH_SERVICE, POOL_SERVICE, WEBHOOK_SERVICE];
@@ -53,7 +55,8 @@ impl HealthHandle {
 }
 
 /// Sets the initial statuses and keeps the libvirt-backed services (`DomainService`,
-/// `SnapshotService`, `StatsService`, `GuestService`, `ConsoleService`, `DeviceService`) in step with `reachable`:
+/// `SnapshotService`, `StatsService`, `GuestService`, `ConsoleService`, `DeviceService`,
+/// `NetworkService`) in step with `reachable`:
 /// SERVING while libvirt is reachable, NOT_SERVING otherwise.
 pub async fn serve_health(
     reporter: HealthReporter,

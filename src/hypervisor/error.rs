@@ -169,6 +169,8 @@ pub(crate) fn classify(code: sys::virErrorNumber, domain: sys::virErrorDomain) -
         | sys::VIR_ERR_NO_STORAGE_POOL
         | sys::VIR_ERR_NO_STORAGE_VOL
         | sys::VIR_ERR_NO_NETWORK => ErrorClass::NotFound,
+        sys::VIR_ERR_INVALID_MAC => ErrorClass::InvalidArgument,
+        sys::VIR_ERR_NETWORK_EXIST => ErrorClass::AlreadyExists,
         sys::VIR_ERR_XML_ERROR
         | sys::VIR_ERR_XML_DETAIL
         | sys::VIR_ERR_INVALID_ARG
@@ -214,6 +216,9 @@ mod tests {
             (sys::VIR_ERR_OPERATION_TIMEOUT, Busy),
             (sys::VIR_ERR_NO_DOMAIN, DomainNotFound),
             (sys::VIR_ERR_NO_DOMAIN_SNAPSHOT, NotFound),
+            (sys::VIR_ERR_NO_NETWORK, NotFound),
+            (sys::VIR_ERR_INVALID_MAC, InvalidArgument),
+            (sys::VIR_ERR_NETWORK_EXIST, AlreadyExists),
             (sys::VIR_ERR_XML_ERROR, InvalidArgument),
             (sys::VIR_ERR_XML_DETAIL, InvalidArgument),
             (sys::VIR_ERR_INVALID_ARG, InvalidArgument),

@@ -12,6 +12,7 @@ mod event_sink;
 pub(crate) mod ffi;
 mod guest;
 mod listener;
+mod network;
 mod open;
 mod operation;
 mod settings;
@@ -38,6 +39,10 @@ pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, RawWhat, now_mic
 pub use ffi::live_callback_contexts;
 pub use guest::GetGuestInfo;
 pub use listener::{BoxFuture, ConnectionListener, Listeners};
+pub use network::{
+    DefineNetwork, GetNetwork, ListNetworkLeases, ListNetworks, SetNetworkAutostart, StartNetwork,
+    StopNetwork, UndefineNetwork,
+};
 pub use open::HypervisorInfo;
 pub use operation::{Admission, Operation, Retry};
 pub use settings::Settings;

@@ -25,4 +25,7 @@ pub struct Settings {
     /// The directories clients may name paths under: disk images to attach, storage
     /// pools to create. libvirt opens them as root, so nothing else is allowed.
     pub storage_roots: Vec<PathBuf>,
+    /// Whether clients may define, start, stop and undefine the host's networks:
+    /// that changes the host's own networking (bridges, firewall rules, DHCP).
+    pub manage_networks: bool,
 }

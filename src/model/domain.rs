@@ -87,7 +87,7 @@ impl std::fmt::Display for DomainRef {
 }
 
 /// Lower-case dashed form of a UUID, or `None` if `input` is not one.
-fn normalize_uuid(input: &str) -> Option<String> {
+pub(super) fn normalize_uuid(input: &str) -> Option<String> {
     let hex: String = match input.len() {
         36 => {
             let dashes_ok = input

@@ -4,11 +4,14 @@
 mod argument;
 mod capacity;
 mod device;
+mod dhcp_lease;
 mod domain;
 mod event;
 mod guest;
 mod host_path;
 pub mod labels;
+mod mac;
+mod network;
 mod resources;
 mod save_file;
 mod selector;
@@ -21,8 +24,9 @@ pub use argument::InvalidArgument;
 pub use capacity::{GuestCapability, HostCapacity, NumaCell};
 pub use device::{
     DetachOutcome, DeviceSelector, DeviceSpec, Devices, Disk, DiskSource, DiskSpec, Interface,
-    InterfaceSource, InterfaceSpec, MacAddress, check_disk_target, check_word,
+    InterfaceSource, InterfaceSpec, check_disk_target, check_word,
 };
+pub use dhcp_lease::DhcpLease;
 pub use domain::{DomainAction, DomainRef, DomainSummary};
 pub use event::{EventType, KnownDomain, LifecycleEvent, NewEvent, UNKNOWN_DETAIL};
 pub use guest::{
@@ -31,6 +35,8 @@ pub use guest::{
 };
 pub use host_path::{HostPath, PathRefusal};
 pub use labels::Labels;
+pub use mac::MacAddress;
+pub use network::{DhcpRange, ForwardMode, IpFamily, NetworkAddress, NetworkInfo, NetworkRef};
 pub use resources::{ChangeScope, ResourceChange};
 pub use save_file::SaveFile;
 pub use selector::LabelSelector;

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use crate::support::{TEST_DRIVER, TestApp, TestOptions};
 
-fn grpcurl(args: &[&str]) -> String {
+pub fn grpcurl(args: &[&str]) -> String {
     let out = Command::new("grpcurl")
         .args(args)
         .output()

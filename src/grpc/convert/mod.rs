@@ -9,6 +9,7 @@ mod domain;
 mod event;
 mod guest;
 mod host;
+mod network;
 mod snapshot;
 mod stats;
 mod time;

@@ -35,6 +35,7 @@ fn test_driver() -> Hypervisor {
         keepalive_count: 3,
         save_dir: std::env::temp_dir(),
         storage_roots: Vec::new(),
+        manage_networks: false,
     };
     let (sink, _source) = EventSink::new(16);
     Hypervisor::new(settings, Arc::new(Quiet), sink).expect("hypervisor")

@@ -12,6 +12,8 @@
 //!   registration fails libvirt keeps nothing, and the box is freed here instead.
 //! - `domain`: `virDomainSaveFlags` and `virDomainGetGuestInfo`, which `virt` 0.5
 //!   does not wrap.
+//! - `network`: `virNetworkGetDHCPLeases`, which `virt` 0.5 does not wrap; the leases
+//!   are copied, then each is freed and the array too.
 //! - `stats`: `virConnectGetAllDomainStats` and `virDomainListGetStats`, whose
 //!   records `virt` 0.5 neither reads nor frees; `params`: typed parameters copied.
 //! - `stream`: non-blocking streams driven by the event loop (consoles), whose
@@ -24,6 +26,7 @@
 mod callbacks;
 mod connect;
 mod domain;
+mod network;
 mod params;
 mod stats;
 mod stream;
@@ -34,6 +37,7 @@ pub(crate) use callbacks::{
 };
 pub(crate) use connect::{Credentials, close, open_auth};
 pub(crate) use domain::{detach_device_alias, guest_info, save_domain};
+pub(crate) use network::{LeaseRecord, dhcp_leases};
 pub(crate) use params::ParamValue;
 pub(crate) use stats::{StatsRecord, all_domain_stats, domain_stats};
 pub(crate) use stream::{

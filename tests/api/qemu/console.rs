@@ -165,7 +165,8 @@ async fn the_console_shows_the_boot_banner_and_answers_a_typed_command() {
     tokio::time::sleep(Duration::from_secs(12)).await;
     console.read_until("seq-6-done", BOOT).await;
     let echoed = "seq-$((2*3))-done";
-    let after_command = console.seen.find(echoed).expect("the command's echo") + echoed.len();
+    // The shell may redraw a long command line: the output follows its last echo.
+    let after_command = console.seen.rfind(echoed).expect("the command's echo") + echoed.len();
     let printed: Vec<u32> = console.seen[after_command..]
         .split("seq-6-done")
         .next()

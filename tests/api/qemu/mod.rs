@@ -9,6 +9,7 @@ mod devices;
 mod guest;
 mod guest_info;
 mod metrics;
+mod network_leases;
 mod power;
 mod resources;
 mod save_restore;

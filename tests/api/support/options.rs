@@ -228,6 +228,8 @@ pub struct TestOptions {
     pub save_dir: Option<std::path::PathBuf>,
     /// `libvirt.storage_roots`; empty: the service's default.
     pub storage_roots: Vec<std::path::PathBuf>,
+    /// `libvirt.manage_networks`.
+    manage_networks: bool,
 }
 
 impl TestOptions {
@@ -250,7 +252,14 @@ impl TestOptions {
             webhooks: Vec::new(),
             save_dir: None,
             storage_roots: Vec::new(),
+            manage_networks: false,
         }
+    }
+
+    /// Lets clients change the host's networks (`libvirt.manage_networks = true`).
+    pub fn manage_networks(mut self) -> Self {
+        self.manage_networks = true;
+        self
     }
 
     /// Allows storage paths under `root` (`libvirt.storage_roots`), besides any
@@ -380,7 +389,7 @@ impl TestOptions {
              [libvirt]\nuri = \"{}\"\nread_only = {}\nconnect_timeout_ms = {}\n\
              call_timeout_ms = {}\nreconnect_backoff_initial_ms = 100\n\
              reconnect_backoff_max_ms = 400\nkeepalive_interval_s = {}\nkeepalive_count = 2\n\
-             save_dir = \"{}\"\n{}[database]\nurl = \"{database_url}\"\n",
+             save_dir = \"{}\"\nmanage_networks = {}\n{}[database]\nurl = \"{database_url}\"\n",
             self.hostname,
             self.libvirt_uri,
             self.read_only,
@@ -391,6 +400,7 @@ impl TestOptions {
                 .as_deref()
                 .unwrap_or_else(|| std::path::Path::new("/var/lib/virtplane/save"))
                 .display(),
+            self.manage_networks,
             if self.storage_roots.is_empty() {
                 String::new()
             } else {

@@ -159,6 +159,12 @@ impl QemuDaemon {
         &self.files
     }
 
+    /// Where the test sees a file of the daemon's own `/var/lib/libvirt`
+    /// (`relative` to it, e.g. `dnsmasq/virbr0.status`).
+    pub fn lib_path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join("state/lib").join(relative)
+    }
+
     /// QEMU's own log for domain `name` (its command line and its errors).
     pub fn qemu_log(&self, name: &str) -> PathBuf {
         self.dir.path().join(format!("state/log/qemu/{name}.log"))
