@@ -362,3 +362,65 @@ async fn a_console_that_cannot_open_is_refused_saying_why() {
     assert_eq!(unknown.code(), Code::NotFound, "{unknown:?}");
     app.stop().await;
 }
+
+/// Bytes from base64 (standard alphabet, padded), as grpcurl prints `bytes` fields.
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for byte in text.bytes().filter(|b| *b != b'=') {
+        let value = ALPHABET.iter().position(|a| *a == byte).expect("base64") as u32;
+        buffer = (buffer << 6) | value;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// The README's grpcurl line: messages from stdin, output until `-max-time`.
+#[tokio::test(flavor = "multi_thread")]
+async fn grpcurl_types_into_the_console_as_the_readme_shows() {
+    let daemon = QemuDaemon::start();
+    let mut app = app_on(&daemon).await;
+    let guest = busybox(&mut app, &daemon, "grpcurl-console", false).await;
+    let addr = app.addr.to_string();
+    // "\necho hi-$((6*7))\n", base64 as JSON carries bytes.
+    let input = format!(
+        "{{\"open\": {{\"domain\": \"{}\"}}}}\n{{\"data\": \"CmVjaG8gaGktJCgoNio3KSkK\"}}\n",
+        guest.name
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new("grpcurl")
+            .args(["-plaintext", "-d", "@", "-max-time", "15", &addr])
+            .arg("virtplane.v1.ConsoleService/OpenConsole")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("grpcurl runs");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("input written");
+        // It ends at -max-time: a console has no end of its own.
+        child.wait_with_output().expect("grpcurl ends")
+    })
+    .await
+    .expect("grpcurl");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("\"opened\""), "{stdout}");
+    let typed_back: Vec<u8> = stdout
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("\"data\": \""))
+        .flat_map(|rest| base64_decode(rest.trim_end_matches('"')))
+        .collect();
+    let text = String::from_utf8_lossy(&typed_back);
+    assert!(text.contains("hi-42"), "{text}\n{stdout}");
+    app.stop().await;
+}
