@@ -15,7 +15,7 @@ use super::{
 use crate::{
     grpc::{
         self, ConsoleApi, DomainApi, GuestApi, HostApi, PoolApi, PublishApi, RpcLayer, SnapshotApi,
-        StatsApi, WebhookApi,
+        StatsApi, StorageApi, WebhookApi,
     },
     security,
     telemetry::metrics::{DomainSeries, MetricsSources, RpcMetrics},
@@ -118,6 +118,11 @@ impl App {
             stats: StatsApi::new(domains.clone()),
             guest: GuestApi::new(domains.clone()),
             console: ConsoleApi::new(Arc::clone(&hypervisor), hub.clone(), consoles.clone()),
+            storage: StorageApi::new(
+                Arc::clone(&hypervisor),
+                requests.clone(),
+                config.libvirt.storage_roots.clone(),
+            ),
             domain: domains,
             host: HostApi::new(
                 Arc::clone(&hypervisor),

@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use crate::grpc::{
     ConsoleApi, DomainApi, GuestApi, HealthHandle, HostApi, PoolApi, PublishApi, RpcLayer,
-    SnapshotApi, StatsApi, WebhookApi, pb,
+    SnapshotApi, StatsApi, StorageApi, WebhookApi, pb,
 };
 
 /// The API's services, ready to be routed.
@@ -19,6 +19,7 @@ pub(super) struct Apis {
     pub(super) stats: StatsApi,
     pub(super) guest: GuestApi,
     pub(super) console: ConsoleApi,
+    pub(super) storage: StorageApi,
     pub(super) host: HostApi,
     pub(super) publish: PublishApi,
     pub(super) pool: PoolApi,
@@ -54,6 +55,11 @@ pub(super) fn router(layer: RpcLayer, apis: Apis) -> anyhow::Result<Router> {
         .add_service(pb::console_service_server::ConsoleServiceServer::new(
             apis.console,
         ))
+        .add_service(
+            pb::storage_service_server::StorageServiceServer::new(apis.storage)
+                // Uploads carry data chunks of up to 4 MiB, framing aside.
+                .max_decoding_message_size(StorageApi::MAX_MESSAGE),
+        )
         .add_service(pb::host_service_server::HostServiceServer::new(apis.host))
         .add_service(
             pb::publish_service_server::PublishServiceServer::new(apis.publish)

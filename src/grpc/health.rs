@@ -13,14 +13,16 @@ pub(crate) const SNAPSHOT_SERVICE: &str = "virtplane.v1.SnapshotService";
 pub(crate) const STATS_SERVICE: &str = "virtplane.v1.StatsService";
 pub(crate) const GUEST_SERVICE: &str = "virtplane.v1.GuestService";
 pub(crate) const CONSOLE_SERVICE: &str = "virtplane.v1.ConsoleService";
+pub(crate) const STORAGE_SERVICE: &str = "virtplane.v1.StorageService";
 
 /// The services that need libvirt: NOT_SERVING while it is unreachable.
-const LIBVIRT_SERVICES: [&str; 5] = [
+const LIBVIRT_SERVICES: [&str; 6] = [
     DOMAIN_SERVICE,
     SNAPSHOT_SERVICE,
     STATS_SERVICE,
     GUEST_SERVICE,
     CONSOLE_SERVICE,
+    STORAGE_SERVICE,
 ];
 /// The services that do not.
 const OTHER_SERVICES: [&str; 4] = [HOST_SERVICE, PUBLISH_SERVICE, POOL_SERVICE, WEBHOOK_SERVICE];
@@ -51,7 +53,8 @@ impl HealthHandle {
 }
 
 /// Sets the initial statuses and keeps the libvirt-backed services (`DomainService`,
-/// `SnapshotService`, `StatsService`, `GuestService`, `ConsoleService`) in step with `reachable`:
+/// `SnapshotService`, `StatsService`, `GuestService`, `ConsoleService`,
+/// `StorageService`) in step with `reachable`:
 /// SERVING while libvirt is reachable, NOT_SERVING otherwise.
 pub async fn serve_health(
     reporter: HealthReporter,

@@ -19,6 +19,7 @@ mod retry_safe;
 mod snapshot;
 mod stats;
 mod status;
+mod storage;
 mod webhook;
 
 pub use console::ConsoleApi;
@@ -32,4 +33,5 @@ pub use pool::PoolApi;
 pub use publish::PublishApi;
 pub use snapshot::SnapshotApi;
 pub use stats::StatsApi;
+pub use storage::StorageApi;
 pub use webhook::WebhookApi;

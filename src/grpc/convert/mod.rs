@@ -11,6 +11,7 @@ mod guest;
 mod host;
 mod snapshot;
 mod stats;
+mod storage;
 mod time;
 mod webhook;
 
