@@ -31,6 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/virtplane/v1/guest.proto",
                 "proto/virtplane/v1/console.proto",
                 "proto/virtplane/v1/device.proto",
+                "proto/virtplane/v1/storage.proto",
                 "proto/virtplane/v1/webhook.proto",
                 "proto/virtplane/v1/network.proto",
             ],

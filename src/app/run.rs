@@ -15,7 +15,7 @@ use super::{
 use crate::{
     grpc::{
         self, ConsoleApi, DeviceApi, DomainApi, GuestApi, HostApi, NetworkApi, PoolApi, PublishApi,
-        RpcLayer, SnapshotApi, StatsApi, WebhookApi,
+        RpcLayer, SnapshotApi, StatsApi, StorageApi, WebhookApi,
     },
     security,
     telemetry::metrics::{DomainSeries, MetricsSources, RpcMetrics},
@@ -128,6 +128,11 @@ impl App {
                 domains.clone(),
                 requests.clone(),
                 config.libvirt.manage_networks,
+            ),
+            storage: StorageApi::new(
+                Arc::clone(&hypervisor),
+                requests.clone(),
+                config.libvirt.storage_roots.clone(),
             ),
             domain: domains,
             host: HostApi::new(

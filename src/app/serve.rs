@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use crate::grpc::{
     ConsoleApi, DeviceApi, DomainApi, GuestApi, HealthHandle, HostApi, NetworkApi, PoolApi,
-    PublishApi, RpcLayer, SnapshotApi, StatsApi, WebhookApi, pb,
+    PublishApi, RpcLayer, SnapshotApi, StatsApi, StorageApi, WebhookApi, pb,
 };
 
 /// The API's services, ready to be routed.
@@ -21,6 +21,7 @@ pub(super) struct Apis {
     pub(super) console: ConsoleApi,
     pub(super) device: DeviceApi,
     pub(super) network: NetworkApi,
+    pub(super) storage: StorageApi,
     pub(super) host: HostApi,
     pub(super) publish: PublishApi,
     pub(super) pool: PoolApi,
@@ -62,6 +63,11 @@ pub(super) fn router(layer: RpcLayer, apis: Apis) -> anyhow::Result<Router> {
         .add_service(pb::network_service_server::NetworkServiceServer::new(
             apis.network,
         ))
+        .add_service(
+            pb::storage_service_server::StorageServiceServer::new(apis.storage)
+                // Uploads carry data chunks of up to 4 MiB, framing aside.
+                .max_decoding_message_size(StorageApi::MAX_MESSAGE),
+        )
         .add_service(pb::host_service_server::HostServiceServer::new(apis.host))
         .add_service(
             pb::publish_service_server::PublishServiceServer::new(apis.publish)

@@ -153,6 +153,40 @@ pub const TABLE: &[Rule] = &[
         "/virtplane.v1.WebhookService/ListWebhookDeliveries",
         Access::Read,
     ),
+    rule(
+        "/virtplane.v1.StorageService/ListStoragePools",
+        Access::Read,
+    ),
+    rule("/virtplane.v1.StorageService/GetStoragePool", Access::Read),
+    rule(
+        "/virtplane.v1.StorageService/CreateStoragePool",
+        Access::Admin,
+    ),
+    rule(
+        "/virtplane.v1.StorageService/StartStoragePool",
+        Access::Admin,
+    ),
+    rule(
+        "/virtplane.v1.StorageService/StopStoragePool",
+        Access::Admin,
+    ),
+    rule(
+        "/virtplane.v1.StorageService/DeleteStoragePool",
+        Access::Admin,
+    ),
+    rule(
+        "/virtplane.v1.StorageService/RefreshStoragePool",
+        Access::Admin,
+    ),
+    rule("/virtplane.v1.StorageService/ListVolumes", Access::Read),
+    rule("/virtplane.v1.StorageService/GetVolume", Access::Read),
+    rule("/virtplane.v1.StorageService/CreateVolume", Access::Admin),
+    rule("/virtplane.v1.StorageService/CloneVolume", Access::Admin),
+    rule("/virtplane.v1.StorageService/ResizeVolume", Access::Admin),
+    rule("/virtplane.v1.StorageService/DeleteVolume", Access::Admin),
+    rule("/virtplane.v1.StorageService/UploadVolume", Access::Admin),
+    // A volume's bytes are a guest's disk: its secrets too.
+    rule("/virtplane.v1.StorageService/DownloadVolume", Access::Admin),
     rule("/grpc.health.v1.Health/Check", Access::Open),
     rule("/grpc.health.v1.Health/Watch", Access::Open),
     rule(

@@ -15,9 +15,10 @@ pub(crate) const GUEST_SERVICE: &str = "virtplane.v1.GuestService";
 pub(crate) const CONSOLE_SERVICE: &str = "virtplane.v1.ConsoleService";
 pub(crate) const DEVICE_SERVICE: &str = "virtplane.v1.DeviceService";
 pub(crate) const NETWORK_SERVICE: &str = "virtplane.v1.NetworkService";
+pub(crate) const STORAGE_SERVICE: &str = "virtplane.v1.StorageService";
 
 /// The services that need libvirt: NOT_SERVING while it is unreachable.
-const LIBVIRT_SERVICES: [&str; 7] = [
+const LIBVIRT_SERVICES: [&str; 8] = [
     DOMAIN_SERVICE,
     SNAPSHOT_SERVICE,
     STATS_SERVICE,
@@ -25,6 +26,7 @@ const LIBVIRT_SERVICES: [&str; 7] = [
     CONSOLE_SERVICE,
     DEVICE_SERVICE,
     NETWORK_SERVICE,
+    STORAGE_SERVICE,
 ];
 /// The services that do not.
 const OTHER_SERVICES: [&str; 4] = [HOST_SERVICE, PUBLISH_SERVICE, POOL_SERVICE, WEBHOOK_SERVICE];
@@ -56,7 +58,7 @@ impl HealthHandle {
 
 /// Sets the initial statuses and keeps the libvirt-backed services (`DomainService`,
 /// `SnapshotService`, `StatsService`, `GuestService`, `ConsoleService`, `DeviceService`,
-/// `NetworkService`) in step with `reachable`:
+/// `NetworkService`, `StorageService`) in step with `reachable`:
 /// SERVING while libvirt is reachable, NOT_SERVING otherwise.
 pub async fn serve_health(
     reporter: HealthReporter,

@@ -21,6 +21,7 @@ mod retry_safe;
 mod snapshot;
 mod stats;
 mod status;
+mod storage;
 mod webhook;
 
 pub use console::ConsoleApi;
@@ -36,4 +37,5 @@ pub use pool::PoolApi;
 pub use publish::PublishApi;
 pub use snapshot::SnapshotApi;
 pub use stats::StatsApi;
+pub use storage::StorageApi;
 pub use webhook::WebhookApi;

@@ -37,7 +37,8 @@ pub enum HypervisorError {
         operation: &'static str,
         message: String,
     },
-    /// Something else the request names (a snapshot, a save file) does not exist.
+    /// Something else the request names (a snapshot, a save file, a storage pool or
+    /// volume) does not exist.
     #[error("{operation}: {message}")]
     NotFound {
         operation: &'static str,
@@ -182,7 +183,7 @@ pub(crate) fn classify(code: sys::virErrorNumber, domain: sys::virErrorDomain) -
         sys::VIR_ERR_OPERATION_INVALID | sys::VIR_ERR_OPERATION_DENIED => {
             ErrorClass::FailedPrecondition
         }
-        sys::VIR_ERR_DOM_EXIST => ErrorClass::AlreadyExists,
+        sys::VIR_ERR_DOM_EXIST | sys::VIR_ERR_STORAGE_VOL_EXIST => ErrorClass::AlreadyExists,
         sys::VIR_ERR_NO_SUPPORT | sys::VIR_ERR_OPERATION_UNSUPPORTED => ErrorClass::Unsupported,
         _ => ErrorClass::Internal,
     }
@@ -216,6 +217,8 @@ mod tests {
             (sys::VIR_ERR_OPERATION_TIMEOUT, Busy),
             (sys::VIR_ERR_NO_DOMAIN, DomainNotFound),
             (sys::VIR_ERR_NO_DOMAIN_SNAPSHOT, NotFound),
+            (sys::VIR_ERR_NO_STORAGE_POOL, NotFound),
+            (sys::VIR_ERR_NO_STORAGE_VOL, NotFound),
             (sys::VIR_ERR_NO_NETWORK, NotFound),
             (sys::VIR_ERR_INVALID_MAC, InvalidArgument),
             (sys::VIR_ERR_NETWORK_EXIST, AlreadyExists),
@@ -230,6 +233,7 @@ mod tests {
             (sys::VIR_ERR_OPERATION_INVALID, FailedPrecondition),
             (sys::VIR_ERR_OPERATION_DENIED, FailedPrecondition),
             (sys::VIR_ERR_DOM_EXIST, AlreadyExists),
+            (sys::VIR_ERR_STORAGE_VOL_EXIST, AlreadyExists),
             (sys::VIR_ERR_NO_SUPPORT, Unsupported),
             (sys::VIR_ERR_OPERATION_UNSUPPORTED, Unsupported),
             (sys::VIR_ERR_OPERATION_FAILED, Internal),

@@ -1,5 +1,5 @@
-//! The hypervisor: one lazily reconnecting libvirt connection and the domain
-//! operations made over it. The only place that talks to libvirt.
+//! The hypervisor: one lazily reconnecting libvirt connection and the operations
+//! made over it (domains, storage). The only place that talks to libvirt.
 
 mod capacity;
 mod connection;
@@ -17,6 +17,7 @@ mod open;
 mod operation;
 mod settings;
 mod stats;
+mod storage;
 pub mod uri;
 mod xml;
 
@@ -47,3 +48,8 @@ pub use open::HypervisorInfo;
 pub use operation::{Admission, Operation, Retry};
 pub use settings::Settings;
 pub use stats::{GetDomainStats, ListDomainStats, Sampled};
+pub use storage::{
+    CloneVolume, CreateStoragePool, CreateVolume, DeleteStoragePool, DeleteVolume, GetStoragePool,
+    GetVolume, ListStoragePools, ListVolumes, RefreshStoragePool, ResizeVolume, StartStoragePool,
+    StopStoragePool, VolumeDownload, VolumeUpload,
+};

@@ -18,6 +18,7 @@ mod selector;
 mod snapshot;
 mod state;
 mod stats;
+mod storage;
 mod time;
 
 pub use argument::InvalidArgument;
@@ -44,5 +45,9 @@ pub use snapshot::{SnapshotInfo, check_snapshot_description, check_snapshot_name
 pub use state::DomainState;
 pub use stats::{
     BalloonStats, BlockStats, CpuStats, DomainStats, GuestMemory, InterfaceStats, VcpuStats,
+};
+pub use storage::{
+    BackingStore, NewPool, NewVolume, PoolState, StoragePoolInfo, TransferSummary, VolumeFormat,
+    VolumeInfo, VolumeRef, check_storage_name,
 };
 pub use time::rfc3339;

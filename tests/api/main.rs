@@ -29,6 +29,7 @@ mod retries;
 mod security;
 mod snapshots;
 mod stats;
+mod storage;
 mod support;
 mod telemetry;
 mod webhooks;

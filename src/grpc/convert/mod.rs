@@ -12,6 +12,7 @@ mod host;
 mod network;
 mod snapshot;
 mod stats;
+mod storage;
 mod time;
 mod webhook;
 

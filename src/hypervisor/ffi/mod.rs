@@ -16,8 +16,9 @@
 //!   are copied, then each is freed and the array too.
 //! - `stats`: `virConnectGetAllDomainStats` and `virDomainListGetStats`, whose
 //!   records `virt` 0.5 neither reads nor frees; `params`: typed parameters copied.
-//! - `stream`: non-blocking streams driven by the event loop (consoles), whose
-//!   `virt` 0.5 wrapper hands libvirt a context that dangles once it moves.
+//! - `stream`: non-blocking streams driven by the event loop (consoles, volume
+//!   uploads and downloads), whose `virt` 0.5 wrapper hands libvirt a context that
+//!   dangles once it moves.
 #![allow(
     unsafe_code,
     reason = "FFI to libvirt; every block states why it is sound"

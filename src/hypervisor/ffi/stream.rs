@@ -2,16 +2,22 @@
 //! address of its `Stream` as the callback context (dangling once the value moves),
 //! treats a non-blocking "would block" (-2) as an error, and panics in `Drop`. Here
 //! the context is a boxed `Arc` libvirt frees exactly once, and each I/O result says
-//! whether it moved bytes, would block, reached the end or failed.
+//! whether it moved bytes, would block, reached the end or failed. A stream connects
+//! to a console, or to a storage volume's upload or download.
 
 use std::{
     ffi::CString,
     os::raw::{c_char, c_int, c_uint, c_void},
     ptr,
-    sync::{Arc, atomic::Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
-use virt::{connect::Connect, domain::Domain, error::Error as VirtError, sys};
+use virt::{
+    connect::Connect, domain::Domain, error::Error as VirtError, storage_vol::StorageVol, sys,
+};
 
 use super::callbacks::LIVE_CONTEXTS;
 
@@ -47,7 +53,10 @@ pub(crate) enum Io {
 #[derive(Debug)]
 pub(crate) struct EventStream {
     ptr: sys::virStreamPtr,
-    watched: bool,
+    /// An event callback is registered.
+    watched: AtomicBool,
+    /// `virStreamFinish` succeeded: nothing is left to abort.
+    finished: AtomicBool,
 }
 
 // SAFETY: libvirt's stream objects are reference counted and lock themselves; every
@@ -66,7 +75,8 @@ impl EventStream {
         }
         Ok(EventStream {
             ptr,
-            watched: false,
+            watched: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
         })
     }
 
@@ -89,14 +99,75 @@ impl EventStream {
         }
     }
 
+    /// Connects the stream to an upload of `length` bytes (0: until the stream
+    /// finishes) into `vol` from `offset`: `virStorageVolUpload`.
+    pub(crate) fn upload(
+        &self,
+        vol: &StorageVol,
+        offset: u64,
+        length: u64,
+    ) -> Result<(), VirtError> {
+        // SAFETY: `vol` and the stream are valid for the call.
+        let rc = unsafe { sys::virStorageVolUpload(vol.as_ptr(), self.ptr, offset, length, 0) };
+        if rc < 0 {
+            Err(VirtError::last_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Connects the stream to a download of `length` bytes (0: to the end) of `vol`
+    /// from `offset`: `virStorageVolDownload`.
+    pub(crate) fn download(
+        &self,
+        vol: &StorageVol,
+        offset: u64,
+        length: u64,
+    ) -> Result<(), VirtError> {
+        // SAFETY: `vol` and the stream are valid for the call.
+        let rc = unsafe { sys::virStorageVolDownload(vol.as_ptr(), self.ptr, offset, length, 0) };
+        if rc < 0 {
+            Err(VirtError::last_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Stops the event callback, then ends the transfer cleanly (`virStreamFinish`):
+    /// for an upload, libvirt answers once the other end has written everything.
+    /// Blocking: a round trip to the daemon.
+    pub(crate) fn finish(&self) -> Result<(), VirtError> {
+        self.stop_watching();
+        // SAFETY: the stream is valid while `self` lives.
+        if unsafe { sys::virStreamFinish(self.ptr) } < 0 {
+            return Err(VirtError::last_error());
+        }
+        self.finished.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Removes the event callback, if one is registered; libvirt frees its context
+    /// once any callback in progress has returned.
+    fn stop_watching(&self) {
+        if self.watched.swap(false, Ordering::AcqRel) {
+            // SAFETY: the callback was registered on this valid stream.
+            unsafe {
+                sys::virStreamEventRemoveCallback(self.ptr);
+            }
+        }
+    }
+
     /// Hands the stream's `events` to `handler` on libvirt's event loop thread until
-    /// the stream is dropped. Once only.
+    /// the stream is dropped or finished. Once only.
     pub(crate) fn watch(
         &mut self,
         events: c_int,
         handler: Arc<dyn StreamEvents>,
     ) -> Result<(), VirtError> {
-        assert!(!self.watched, "a stream has one event callback");
+        assert!(
+            !self.watched.load(Ordering::Acquire),
+            "a stream has one event callback"
+        );
         let opaque = Box::into_raw(Box::new(handler)).cast::<c_void>();
         // SAFETY: the stream is valid; `opaque` is a boxed Arc whose ownership passes
         // to libvirt on success (freed by `free_handler`) and stays here on failure.
@@ -116,7 +187,7 @@ impl EventStream {
             return Err(err);
         }
         LIVE_CONTEXTS.fetch_add(1, Ordering::SeqCst);
-        self.watched = true;
+        self.watched.store(true, Ordering::Release);
         Ok(())
     }
 
@@ -130,18 +201,18 @@ impl EventStream {
 }
 
 impl Drop for EventStream {
-    /// Stops the callback, aborts the transfer and drops the reference. Blocking: the
-    /// abort is a round trip to the daemon, so drop on a blocking thread.
+    /// Stops the callback, aborts the transfer unless it finished, and drops the
+    /// reference. Blocking: the abort is a round trip to the daemon, so drop on a
+    /// blocking thread.
     fn drop(&mut self) {
+        self.stop_watching();
         // Failures here mean the stream already ended or its connection is gone, and
         // leave nothing to undo: the reference is dropped either way.
-        // SAFETY: the stream is valid until `virStreamFree` below; the callback, when
-        // registered, was registered on it.
+        // SAFETY: the stream is valid until `virStreamFree` below.
         unsafe {
-            if self.watched {
-                sys::virStreamEventRemoveCallback(self.ptr);
+            if !self.finished.load(Ordering::Acquire) {
+                sys::virStreamAbort(self.ptr);
             }
-            sys::virStreamAbort(self.ptr);
             sys::virStreamFree(self.ptr);
             sys::virResetLastError();
         }

@@ -16,3 +16,4 @@ mod save_restore;
 mod smoke;
 mod snapshots;
 mod stats;
+mod storage;

@@ -17,6 +17,7 @@ pub mod postgres;
 pub mod qemu;
 pub mod rabbitmq;
 pub mod receiver;
+pub mod storage;
 pub mod wait;
 
 pub use app::{Scratch, TestApp};

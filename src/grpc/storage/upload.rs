@@ -1,0 +1,78 @@
+//! `UploadVolume`: the header names the volume, the `data` messages after it are
+//! written in order, and the reply comes once libvirt confirmed the write.
+
+use bytes::Bytes;
+use tonic::{Status, Streaming};
+
+use super::StorageApi;
+use crate::{
+    grpc::pb::{self, upload_volume_request::Request},
+    hypervisor::VolumeUpload,
+    model::VolumeRef,
+};
+
+/// The most one `data` message may carry.
+pub(super) const MAX_CHUNK: usize = 4 * 1024 * 1024;
+
+impl StorageApi {
+    pub(super) async fn upload(
+        &self,
+        mut input: Streaming<pb::UploadVolumeRequest>,
+    ) -> Result<pb::UploadVolumeResponse, Status> {
+        let pb::UploadVolumeHeader {
+            pool,
+            volume,
+            offset,
+            length,
+        } = header(&mut input).await?;
+        let volume = VolumeRef::parse(pool, volume)?;
+        let mut upload =
+            VolumeUpload::open(&self.hypervisor, volume.clone(), offset, length).await?;
+        while let Some(message) = input.message().await? {
+            match message.request {
+                Some(Request::Data(data)) if data.len() <= MAX_CHUNK => {
+                    upload.write(Bytes::from(data)).await?;
+                }
+                Some(Request::Data(data)) => {
+                    return Err(Status::invalid_argument(format!(
+                        "a `data` message carries {} bytes; at most {MAX_CHUNK} are allowed",
+                        data.len()
+                    )));
+                }
+                Some(Request::Header(_)) => {
+                    return Err(Status::invalid_argument(
+                        "`header` was sent twice: only the first UploadVolumeRequest names the volume",
+                    ));
+                }
+                None => {
+                    return Err(Status::invalid_argument(
+                        "an UploadVolumeRequest carries neither `header` nor `data`",
+                    ));
+                }
+            }
+        }
+        let summary = upload.finish().await?;
+        tracing::info!(%volume, offset, bytes = summary.bytes, sha256 = %summary.sha256, "volume uploaded");
+        Ok(pb::UploadVolumeResponse {
+            bytes_written: summary.bytes,
+            sha256: summary.sha256,
+        })
+    }
+}
+
+/// The first message: which volume, and where in it.
+async fn header(
+    input: &mut Streaming<pb::UploadVolumeRequest>,
+) -> Result<pb::UploadVolumeHeader, Status> {
+    match input.message().await? {
+        Some(pb::UploadVolumeRequest {
+            request: Some(Request::Header(header)),
+        }) => Ok(header),
+        Some(_) => Err(Status::invalid_argument(
+            "the first UploadVolumeRequest must be `header`, naming the pool and the volume",
+        )),
+        None => Err(Status::invalid_argument(
+            "the stream ended before `header`: the first UploadVolumeRequest must name the volume",
+        )),
+    }
+}
