@@ -17,6 +17,7 @@ mod open;
 mod operation;
 mod settings;
 mod stats;
+mod touched;
 pub mod uri;
 mod xml;
 
@@ -28,10 +29,10 @@ pub use console::{
 pub use domain::{
     AttachDevice, Attached, CreateSnapshot, DefineDomain, DeleteSnapshot, DestroyDomain,
     DetachDevice, Detached, DeviceGone, GetDomain, GetDomainXml, GetSnapshot, LABELS_NAMESPACE,
-    ListDevices, ListDomains, ListSnapshots, ManagedSaveDomain, RebootDomain, RemoveManagedSave,
-    ResetDomain, RestoreDomain, ResumeDomain, RevertToSnapshot, SaveDomain, SetDomainAutostart,
-    SetDomainResources, ShutdownDomain, StartDomain, SuspendDomain, UndefineDomain,
-    UndefineOptions, UpdateDomainLabels, XmlOptions,
+    ListDevices, ListDomains, ListSnapshots, ManagedSaveDomain, ReadAllDomainViews, ReadDomainView,
+    RebootDomain, RemoveManagedSave, ResetDomain, RestoreDomain, ResumeDomain, RevertToSnapshot,
+    SaveDomain, SetDomainAutostart, SetDomainResources, ShutdownDomain, StartDomain, SuspendDomain,
+    UndefineDomain, UndefineOptions, UpdateDomainLabels, XmlOptions,
 };
 pub use error::HypervisorError;
 pub use event_codes::translate;
@@ -47,3 +48,4 @@ pub use open::HypervisorInfo;
 pub use operation::{Admission, Operation, Retry};
 pub use settings::Settings;
 pub use stats::{GetDomainStats, ListDomainStats, Sampled};
+pub use touched::TouchedDomains;

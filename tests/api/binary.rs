@@ -222,6 +222,7 @@ async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
             domains
                 .get_domain(pb::GetDomainRequest {
                     domain: "drained".into(),
+                    ..Default::default()
                 })
                 .await
         }

@@ -1,0 +1,75 @@
+//! What the inventory keeps of a domain, read in one blocking hop: one domain after an
+//! event or a change, every domain after a (re)connect.
+
+use virt::{connect::Connect, domain::Domain};
+
+use super::{device::read_devices, libvirt};
+use crate::{
+    hypervisor::{Admission, HypervisorError, Operation, Retry},
+    model::{DomainRef, DomainView},
+};
+
+/// One domain's view; `None` once it no longer exists.
+#[derive(Debug, Clone)]
+pub struct ReadDomainView(pub DomainRef);
+
+impl Operation for ReadDomainView {
+    type Output = Option<DomainView>;
+    const NAME: &'static str = "read domain";
+    const RETRY: Retry = Retry::Safe;
+    const ADMISSION: Admission = Admission::Always;
+
+    fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
+        let dom = match libvirt::lookup(conn, &self.0) {
+            Ok(dom) => dom,
+            Err(HypervisorError::DomainNotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        gone_is_none(view(&dom))
+    }
+}
+
+/// Every domain's view, ordered by name.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadAllDomainViews;
+
+impl Operation for ReadAllDomainViews {
+    type Output = Vec<DomainView>;
+    const NAME: &'static str = "read every domain";
+    const RETRY: Retry = Retry::Safe;
+    const ADMISSION: Admission = Admission::Always;
+
+    fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
+        let domains = conn
+            .list_all_domains(0)
+            .map_err(|e| HypervisorError::from_virt("list domains", &e))?;
+        let mut views = Vec::with_capacity(domains.len());
+        for dom in &domains {
+            // Undefined between the listing and the read: it simply is no longer there.
+            if let Some(view) = gone_is_none(view(dom))? {
+                views.push(view);
+            }
+        }
+        views.sort_by(|a, b| a.summary.name.cmp(&b.summary.name));
+        Ok(views)
+    }
+}
+
+fn view(dom: &Domain) -> Result<DomainView, HypervisorError> {
+    Ok(DomainView {
+        summary: libvirt::summarize(dom)?,
+        devices: read_devices(dom, false)?,
+    })
+}
+
+fn gone_is_none(
+    view: Result<DomainView, HypervisorError>,
+) -> Result<Option<DomainView>, HypervisorError> {
+    match view {
+        Ok(view) => Ok(Some(view)),
+        Err(HypervisorError::DomainGone { .. } | HypervisorError::DomainNotFound { .. }) => {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
