@@ -3,7 +3,7 @@
 
 use virt::{connect::Connect, domain::Domain};
 
-use super::{device::read_devices, libvirt};
+use super::{device::parse_devices, labels, libvirt};
 use crate::{
     hypervisor::{Admission, HypervisorError, Operation, Retry},
     model::{DomainRef, DomainView},
@@ -55,11 +55,15 @@ impl Operation for ReadAllDomainViews {
     }
 }
 
+/// The summary and the devices; the labels come from the same XML as the devices
+/// rather than from a metadata call of their own.
 fn view(dom: &Domain) -> Result<DomainView, HypervisorError> {
-    Ok(DomainView {
-        summary: libvirt::summarize(dom)?,
-        devices: read_devices(dom, false)?,
-    })
+    let domain_xml = dom
+        .xml_desc(0)
+        .map_err(|e| HypervisorError::from_virt("read domain XML", &e))?;
+    let devices = parse_devices(&domain_xml)?;
+    let summary = libvirt::summarize_with(dom, labels::from_domain_xml(&domain_xml))?;
+    Ok(DomainView { summary, devices })
 }
 
 fn gone_is_none(

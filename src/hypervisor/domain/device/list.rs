@@ -42,6 +42,11 @@ pub(in crate::hypervisor::domain) fn read(
     let domain_xml = dom
         .xml_desc(flags)
         .map_err(|e| HypervisorError::from_virt(NAME, &e))?;
-    xml::devices(&domain_xml)
+    parse(&domain_xml)
+}
+
+/// The disks and interfaces in a domain's XML.
+pub(in crate::hypervisor::domain) fn parse(domain_xml: &str) -> Result<Devices, HypervisorError> {
+    xml::devices(domain_xml)
         .map_err(|e| HypervisorError::internal(NAME, format!("unreadable domain XML: {e}")))
 }

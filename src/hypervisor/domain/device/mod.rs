@@ -9,4 +9,4 @@ mod xml;
 pub use attach::{AttachDevice, Attached};
 pub use detach::{DetachDevice, Detached, DeviceGone};
 pub use list::ListDevices;
-pub(super) use list::read as read_devices;
+pub(super) use list::parse as parse_devices;
