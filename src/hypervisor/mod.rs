@@ -29,10 +29,10 @@ pub use console::{
 pub use domain::{
     AttachDevice, Attached, CreateSnapshot, DefineDomain, DeleteSnapshot, DestroyDomain,
     DetachDevice, Detached, DeviceGone, GetDomain, GetDomainXml, GetSnapshot, LABELS_NAMESPACE,
-    ListDevices, ListDomains, ListSnapshots, ManagedSaveDomain, ReadAllDomainViews, ReadDomainView,
-    RebootDomain, RemoveManagedSave, ResetDomain, RestoreDomain, ResumeDomain, RevertToSnapshot,
-    SaveDomain, SetDomainAutostart, SetDomainResources, ShutdownDomain, StartDomain, SuspendDomain,
-    UndefineDomain, UndefineOptions, UpdateDomainLabels, XmlOptions,
+    ListDevices, ListDomainUuids, ListDomains, ListSnapshots, ManagedSaveDomain, ReadDomainView,
+    ReadDomainViews, RebootDomain, RemoveManagedSave, ResetDomain, RestoreDomain, ResumeDomain,
+    RevertToSnapshot, SaveDomain, SetDomainAutostart, SetDomainResources, ShutdownDomain,
+    StartDomain, SuspendDomain, UndefineDomain, UndefineOptions, UpdateDomainLabels, XmlOptions,
 };
 pub use error::HypervisorError;
 pub use event_codes::translate;

@@ -3,7 +3,7 @@
 //! slow read never overwrites a newer one.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     ops::Bound,
     sync::Arc,
 };
@@ -23,8 +23,10 @@ pub(super) struct Catalog {
     by_name: BTreeMap<String, Entry>,
     name_of: HashMap<String, String>,
     /// Domains a read found gone, with that read's number: an older read that still
-    /// saw them must not bring them back. Cleared by the next refill.
+    /// saw them must not bring them back. Forgotten two refills later.
     gone: HashMap<String, u64>,
+    /// The read number of the previous refill's listing.
+    previous_listing: u64,
 }
 
 impl Catalog {
@@ -91,21 +93,23 @@ impl Catalog {
         }
     }
 
-    /// Replaces everything with the listing read number `seq` found, keeping what
-    /// newer reads (made while the listing ran) found.
-    pub(super) fn replace_all(&mut self, seq: u64, views: Vec<DomainView>) {
-        let previous = std::mem::take(self);
-        for view in views {
-            let uuid = view.summary.uuid.clone();
-            self.apply(seq, &uuid, Some(view));
+    /// Drops every domain the listing read number `seq` did not show, unless a newer
+    /// read found it; the views of listed ones are [`Catalog::apply`]'d one by one.
+    /// Forgets the marks of domains found gone before the previous listing: no read
+    /// outlives two refills.
+    pub(super) fn forget_unlisted(&mut self, seq: u64, listed: &HashSet<String>) {
+        let unlisted: Vec<String> = self
+            .by_name
+            .values()
+            .filter(|e| e.seq < seq && !listed.contains(&e.view.summary.uuid))
+            .map(|e| e.view.summary.uuid.clone())
+            .collect();
+        for uuid in unlisted {
+            self.apply(seq, &uuid, None);
         }
-        for entry in previous.by_name.into_values().filter(|e| e.seq > seq) {
-            let uuid = entry.view.summary.uuid.clone();
-            self.apply(entry.seq, &uuid, Some(DomainView::clone(&entry.view)));
-        }
-        for (uuid, gone_at) in previous.gone.into_iter().filter(|(_, at)| *at > seq) {
-            self.apply(gone_at, &uuid, None);
-        }
+        let before = self.previous_listing;
+        self.gone.retain(|_, at| *at >= before);
+        self.previous_listing = seq;
     }
 
     /// The UUID of the domain `domain` names, if known.

@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use super::*;
 use crate::model::{Devices, DomainState, DomainSummary, Labels};
 
@@ -83,17 +85,18 @@ fn pages_resume_after_the_last_name_and_filter_first() {
 }
 
 #[test]
-fn a_refill_keeps_what_newer_reads_found() {
+fn a_refill_drops_what_it_did_not_list_unless_a_newer_read_found_it() {
     let mut catalog = Catalog::default();
     catalog.apply(1, "old", Some(view("old", "old", DomainState::Shutoff)));
     catalog.apply(5, "new", Some(view("new", "new", DomainState::Running)));
     catalog.apply(6, "x", None);
-    catalog.replace_all(
-        4,
-        vec![
-            view("x", "x", DomainState::Running),
-            view("y", "y", DomainState::Running),
-        ],
-    );
-    assert_eq!(names(&catalog.page(None, 9, |_| true)), ["new", "y"]);
+    // The listing (read 4) shows x and y; their views come from later reads.
+    catalog.apply(7, "y", Some(view("y", "y", DomainState::Running)));
+    catalog.apply(8, "x", Some(view("x", "x", DomainState::Running)));
+    let listed: HashSet<String> = ["x".to_owned(), "y".to_owned()].into();
+    catalog.forget_unlisted(4, &listed);
+    assert_eq!(names(&catalog.page(None, 9, |_| true)), ["new", "x", "y"]);
+    // An older read cannot bring back what the listing dropped.
+    catalog.apply(3, "old", Some(view("old", "old", DomainState::Shutoff)));
+    assert!(catalog.get(&DomainRef::Name("old".into())).is_none());
 }

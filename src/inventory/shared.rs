@@ -2,16 +2,28 @@
 //! all, decided from the connection itself, so a lost connection turns it stale the
 //! moment the hypervisor knows.
 
-use std::sync::{
-    Arc, RwLock,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
 };
+
+use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::{Settings, WhenStale, catalog::Catalog};
 use crate::{
-    hypervisor::{Hypervisor, HypervisorError, ReadDomainView},
+    hypervisor::{Hypervisor, HypervisorError, ListDomainUuids, ReadDomainView, ReadDomainViews},
     model::{DomainRef, DomainView},
 };
+
+/// Domains read per call during a refill: a few hundred round trips, well within a
+/// call's deadline.
+const REFILL_CHUNK: usize = 32;
+/// Chunks in flight at once: libvirtd serves 5 requests per client by default, and
+/// the API needs some.
+const REFILL_PARALLEL: usize = 2;
 
 /// Every domain of the host, as of the last event.
 #[derive(Debug)]
@@ -112,26 +124,38 @@ impl Inventory {
         Ok(())
     }
 
-    /// Replaces everything with a fresh listing, then serves from the connection it
-    /// was read on. An error leaves it as it was (stale or not yet filled).
+    /// Reads every domain afresh: one listing, then the domains' views in chunks
+    /// (each call within its own deadline), then serves from the connection it was
+    /// read on. An error leaves it as it was (stale or not yet filled).
     ///
     /// # Errors
-    /// libvirt's, when the listing failed.
+    /// libvirt's, when a read failed.
     pub(super) async fn refill(&self) -> Result<(), HypervisorError> {
         let Some(generation) = self.hypervisor.live_generation() else {
             return Err(HypervisorError::unavailable(
                 "libvirt is unreachable: the inventory waits for the next connect".to_owned(),
             ));
         };
-        let seq = self.next_read();
-        let views = self
-            .hypervisor
-            .run(crate::hypervisor::ReadAllDomainViews)
+        let listing = self.next_read();
+        let uuids = self.hypervisor.run(ListDomainUuids).await?;
+        let chunks: Vec<Vec<String>> = uuids.chunks(REFILL_CHUNK).map(<[String]>::to_vec).collect();
+        stream::iter(chunks)
+            .map(|chunk| async move {
+                let seq = self.next_read();
+                let views = self.hypervisor.run(ReadDomainViews(chunk)).await?;
+                let mut catalog = self.write();
+                for (uuid, view) in views {
+                    catalog.apply(seq, &uuid, view);
+                }
+                Ok::<(), HypervisorError>(())
+            })
+            .buffer_unordered(REFILL_PARALLEL)
+            .try_collect::<()>()
             .await?;
-        let count = views.len();
-        self.write().replace_all(seq, views);
+        let listed: HashSet<String> = uuids.into_iter().collect();
+        self.write().forget_unlisted(listing, &listed);
         self.filled_on.store(generation, Ordering::Release);
-        tracing::debug!(domains = count, generation, "inventory refilled");
+        tracing::debug!(domains = listed.len(), generation, "inventory refilled");
         Ok(())
     }
 

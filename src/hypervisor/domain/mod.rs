@@ -28,4 +28,4 @@ pub use read::{GetDomain, GetDomainXml, ListDomains};
 pub use resources::SetDomainResources;
 pub use save::{ManagedSaveDomain, RemoveManagedSave, RestoreDomain, SaveDomain};
 pub use snapshot::{CreateSnapshot, DeleteSnapshot, GetSnapshot, ListSnapshots, RevertToSnapshot};
-pub use view::{ReadAllDomainViews, ReadDomainView};
+pub use view::{ListDomainUuids, ReadDomainView, ReadDomainViews};

@@ -29,13 +29,15 @@ impl Operation for ReadDomainView {
     }
 }
 
-/// Every domain's view, ordered by name.
+/// The UUIDs of every domain, active and inactive: one round trip, then their views
+/// are read in chunks ([`ReadDomainViews`]), each call within its own deadline however
+/// many domains the host runs.
 #[derive(Debug, Clone, Copy)]
-pub struct ReadAllDomainViews;
+pub struct ListDomainUuids;
 
-impl Operation for ReadAllDomainViews {
-    type Output = Vec<DomainView>;
-    const NAME: &'static str = "read every domain";
+impl Operation for ListDomainUuids {
+    type Output = Vec<String>;
+    const NAME: &'static str = "list domains";
     const RETRY: Retry = Retry::Safe;
     const ADMISSION: Admission = Admission::Always;
 
@@ -43,15 +45,35 @@ impl Operation for ReadAllDomainViews {
         let domains = conn
             .list_all_domains(0)
             .map_err(|e| HypervisorError::from_virt("list domains", &e))?;
-        let mut views = Vec::with_capacity(domains.len());
-        for dom in &domains {
-            // Undefined between the listing and the read: it simply is no longer there.
-            if let Some(view) = gone_is_none(view(dom))? {
-                views.push(view);
-            }
-        }
-        views.sort_by(|a, b| a.summary.name.cmp(&b.summary.name));
-        Ok(views)
+        domains
+            .iter()
+            .map(|dom| {
+                dom.uuid_string()
+                    .map_err(|e| HypervisorError::from_virt("read domain uuid", &e))
+            })
+            .collect()
+    }
+}
+
+/// The views of several domains by UUID, in one blocking hop; `None` for one that no
+/// longer exists.
+#[derive(Debug, Clone)]
+pub struct ReadDomainViews(pub Vec<String>);
+
+impl Operation for ReadDomainViews {
+    type Output = Vec<(String, Option<DomainView>)>;
+    const NAME: &'static str = "read domains";
+    const RETRY: Retry = Retry::Safe;
+    const ADMISSION: Admission = Admission::Always;
+
+    fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
+        self.0
+            .iter()
+            .map(|uuid| {
+                let read = ReadDomainView(DomainRef::Uuid(uuid.clone())).call(conn)?;
+                Ok((uuid.clone(), read))
+            })
+            .collect()
     }
 }
 
