@@ -38,6 +38,13 @@ pub(super) struct Registrations {
     close: bool,
 }
 
+impl Registrations {
+    /// Whether libvirt tells this connection about domain changes.
+    pub(super) fn delivers_lifecycle_events(&self) -> bool {
+        self.lifecycle.is_some()
+    }
+}
+
 /// A connection that is open and subscribed.
 pub(super) struct Opened {
     pub(super) conn: Connect,

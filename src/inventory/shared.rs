@@ -58,12 +58,13 @@ impl Inventory {
     }
 
     /// Whether reads may come from the inventory; `None` when they must ask libvirt:
-    /// before the first refill, after a reconnect until its refill, and while
+    /// on a URI without lifecycle events, before the first refill, after a reconnect until its refill, and while
     /// libvirt is unreachable unless stale answers are configured (asking libvirt
     /// then fails with UNAVAILABLE, as before the inventory existed).
     pub fn serves(&self) -> Option<Served> {
         let filled_on = self.filled_on.load(Ordering::Acquire);
-        if filled_on == 0 {
+        // Without events it could not follow other clients' changes.
+        if filled_on == 0 || !self.hypervisor.delivers_events() {
             return None;
         }
         match self.hypervisor.live_generation() {
