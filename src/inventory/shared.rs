@@ -117,7 +117,12 @@ impl Inventory {
         let view = self.hypervisor.run(ReadDomainView(domain.clone())).await?;
         let uuid = match &view {
             Some(view) => Some(view.summary.uuid.clone()),
-            None => self.read().uuid_of(domain),
+            // Gone: marked by its UUID (known, or the one asked for), so an older
+            // read still in flight cannot bring it back.
+            None => self.read().uuid_of(domain).or_else(|| match domain {
+                DomainRef::Uuid(uuid) => Some(uuid.clone()),
+                DomainRef::Name(_) => None,
+            }),
         };
         if let Some(uuid) = uuid {
             self.write().apply(seq, &uuid, view);
