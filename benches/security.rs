@@ -143,6 +143,7 @@ async fn measure(addr: SocketAddr, client: Client, token: bool) -> Vec<Duration>
             for i in 0..WARMUP + SAMPLES {
                 let mut request = Request::new(pb::GetDomainRequest {
                     domain: "test".into(),
+                    ..Default::default()
                 });
                 if let Some(bearer) = &bearer {
                     request

@@ -93,6 +93,7 @@ async fn latency_suite(label: &str, uri: &str) {
             client
                 .get_domain(pb::GetDomainRequest {
                     domain: "test".into(),
+                    ..Default::default()
                 })
                 .await
                 .expect("GetDomain");

@@ -22,7 +22,7 @@ LAYERS = [
     ["model"],
     ["pool", "delivery"],
     ["hypervisor", "store", "security"],
-    ["http", "amqp", "events", "host"],
+    ["http", "amqp", "events", "host", "inventory"],
     ["webhook", "telemetry", "console"],
     ["grpc"],
     ["config"],

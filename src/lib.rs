@@ -21,6 +21,7 @@ mod hex;
 pub mod host;
 pub mod http;
 pub mod hypervisor;
+pub mod inventory;
 pub mod model;
 pub mod pool;
 pub mod secret;

@@ -18,6 +18,7 @@ use crate::{
     host::HostController,
     http::HttpPools,
     hypervisor::{EventSink, Hypervisor, Listeners},
+    inventory::{Inventory, RefillOnConnect, Refresher},
     security::{Authenticator, ReloadableTls},
     store::{Outbox, Store, WriterLock},
     webhook,
@@ -38,6 +39,9 @@ pub struct App {
     pub(super) writer_lock: WriterLock,
     pub(super) host: Arc<HostController>,
     pub(super) hypervisor: Arc<Hypervisor>,
+    /// Every domain, kept current by events: what domain reads answer from.
+    pub(super) inventory: Arc<Inventory>,
+    pub(super) refresher: Refresher,
     pub(super) recorder: LifecycleRecorder,
     pub(super) hub: EventHub,
     pub(super) stats: Arc<EventStats>,
@@ -128,15 +132,20 @@ impl App {
         // The host state first: a reconciliation then runs on an enabled host.
         // Consoles last: a lost connection ends them after the host state is stored.
         let consoles = Consoles::default();
+        let refill = RefillOnConnect::default();
+        let touched = sink.touched();
         let listeners = Listeners(vec![
             host.clone(),
             Arc::new(reconcile),
+            Arc::new(refill.clone()),
             Arc::new(consoles.clone()),
         ]);
         let hypervisor = Arc::new(
             Hypervisor::new(config.libvirt.clone(), Arc::new(listeners), sink)
                 .context("cannot prepare the libvirt connection")?,
         );
+        let inventory = Inventory::new(Arc::clone(&hypervisor), config.inventory);
+        let refresher = Refresher::new(Arc::clone(&inventory), touched, refill);
         let publisher = Publisher::new(&config.brokers, config.amqp_max_pools);
         if config.is_exposed_without_protection() {
             warn!(listen = %config.listen, "--insecure: the API listens beyond this host with neither tokens nor TLS; anyone who reaches it can control this host's domains");
@@ -152,6 +161,8 @@ impl App {
             writer_lock,
             host,
             hypervisor,
+            inventory,
+            refresher,
             recorder,
             hub,
             stats,

@@ -50,6 +50,8 @@ impl App {
             writer_lock,
             host,
             hypervisor,
+            inventory,
+            refresher,
             recorder,
             hub,
             stats,
@@ -83,7 +85,11 @@ impl App {
                 webhooks,
                 pools: &http_pools,
             },
-            [("health status", health_task), ("file reloader", reloader)],
+            [
+                ("health status", health_task),
+                ("file reloader", reloader),
+                ("inventory refresh", tokio::spawn(refresher.run())),
+            ],
         );
         let rpc_metrics = Arc::new(RpcMetrics::default());
         let side = side_servers(
@@ -109,6 +115,7 @@ impl App {
         );
         let domains = DomainApi::new(
             Arc::clone(&hypervisor),
+            inventory,
             Arc::clone(&host),
             requests.clone(),
             config.libvirt.save_dir.clone(),

@@ -48,7 +48,7 @@ impl Tasks {
         parts: &Parts<'_>,
         recorder: LifecycleRecorder,
         deliveries: Deliveries<'_>,
-        spawned: [(&'static str, JoinHandle<()>); 2],
+        spawned: [(&'static str, JoinHandle<()>); 3],
     ) -> Tasks {
         let Parts {
             config,

@@ -12,6 +12,7 @@ use super::{
     database::FileDatabase,
     events::FileEvents,
     http::FileHttp,
+    inventory::FileInventory,
     libvirt::FileLibvirt,
     listen::FileListen,
     notifications::FileNotifications,
@@ -46,6 +47,8 @@ pub(super) struct FileConfig {
     pub(super) webhooks: Vec<FileWebhook>,
     #[serde(default)]
     pub(super) requests: FileRequests,
+    #[serde(default)]
+    pub(super) inventory: FileInventory,
     #[serde(default)]
     pub(super) auth: FileAuth,
     #[serde(default)]

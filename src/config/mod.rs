@@ -19,6 +19,7 @@ mod events;
 mod file;
 mod hostname;
 mod http;
+mod inventory;
 mod libvirt;
 mod listen;
 mod notifications;

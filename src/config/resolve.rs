@@ -8,7 +8,7 @@ use clap::Parser;
 use super::{
     Cli, ConfigError, auth, brokers, database, events,
     file::{FileConfig, parse_toml, read_file},
-    hostname, http, libvirt, listen, notifications, requests, telemetry, tls,
+    hostname, http, inventory, libvirt, listen, notifications, requests, telemetry, tls,
     values::millis,
     webhooks,
 };
@@ -38,6 +38,8 @@ pub struct Config {
     pub webhooks: Vec<webhook::Settings>,
     /// How long replies to requests with a `request_id` are kept for their retries.
     pub requests: grpc::idempotency::Settings,
+    /// What domain reads answer while libvirt is unreachable.
+    pub inventory: crate::inventory::Settings,
     /// Bearer tokens; none means the API asks for no credentials.
     pub tokens: Vec<security::TokenSettings>,
     pub tls: Option<security::TlsSettings>,
@@ -96,6 +98,7 @@ impl Config {
             http,
             webhooks,
             requests,
+            inventory,
             auth,
             tls,
             health,
@@ -122,6 +125,7 @@ impl Config {
             http: http::resolve(http)?,
             webhooks: webhooks::resolve(webhooks)?,
             requests: requests::resolve(requests)?,
+            inventory: inventory::resolve(inventory)?,
             tokens: auth::resolve(auth)?,
             tls: tls::resolve(tls)?,
             health_listen: listen::resolve_extra("health.listen", health)?,

@@ -12,6 +12,8 @@ use std::sync::{
 
 use tokio::sync::{Notify, mpsc};
 
+use super::touched::TouchedDomains;
+
 /// A domain event as libvirt reported it, lifecycle numbers untranslated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawLifecycleEvent {
@@ -37,6 +39,9 @@ pub enum RawWhat {
 /// The producer side, shared with libvirt's callbacks.
 #[derive(Debug)]
 pub struct EventSink {
+    /// Every event also marks its domain here first, for the inventory: its re-read
+    /// never waits for the recorder's queue or the database.
+    touched: Arc<TouchedDomains>,
     queue: mpsc::Sender<RawLifecycleEvent>,
     overflowed: AtomicBool,
     wake: Notify,
@@ -54,6 +59,7 @@ impl EventSink {
     pub fn new(capacity: usize) -> (Arc<EventSink>, EventSource) {
         let (queue, receiver) = mpsc::channel(capacity.max(1));
         let sink = Arc::new(EventSink {
+            touched: Arc::default(),
             queue,
             overflowed: AtomicBool::new(false),
             wake: Notify::new(),
@@ -67,9 +73,21 @@ impl EventSink {
 
     /// Hands an event over without blocking; on a full queue flags an overflow.
     pub fn push(&self, event: RawLifecycleEvent) {
+        self.touched.mark(&event.domain_uuid);
         if self.queue.try_send(event).is_err() && !self.overflowed.swap(true, Ordering::AcqRel) {
             self.wake.notify_one();
         }
+    }
+
+    /// Marks a domain changed by an event the recorder does not store (metadata,
+    /// tunables, balloon).
+    pub fn touch(&self, domain_uuid: &str) {
+        self.touched.mark(domain_uuid);
+    }
+
+    /// The domains events named, for the inventory's refresh.
+    pub fn touched(&self) -> Arc<TouchedDomains> {
+        Arc::clone(&self.touched)
     }
 
     /// Clears and returns the overflow flag.

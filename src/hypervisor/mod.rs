@@ -18,6 +18,7 @@ mod operation;
 mod settings;
 mod stats;
 mod storage;
+mod touched;
 pub mod uri;
 mod xml;
 
@@ -29,10 +30,10 @@ pub use console::{
 pub use domain::{
     AttachDevice, Attached, CreateSnapshot, DefineDomain, DeleteSnapshot, DestroyDomain,
     DetachDevice, Detached, DeviceGone, GetDomain, GetDomainXml, GetSnapshot, LABELS_NAMESPACE,
-    ListDevices, ListDomains, ListSnapshots, ManagedSaveDomain, RebootDomain, RemoveManagedSave,
-    ResetDomain, RestoreDomain, ResumeDomain, RevertToSnapshot, SaveDomain, SetDomainAutostart,
-    SetDomainResources, ShutdownDomain, StartDomain, SuspendDomain, UndefineDomain,
-    UndefineOptions, UpdateDomainLabels, XmlOptions,
+    ListDevices, ListDomainUuids, ListDomains, ListSnapshots, ManagedSaveDomain, ReadDomainView,
+    ReadDomainViews, RebootDomain, RemoveManagedSave, ResetDomain, RestoreDomain, ResumeDomain,
+    RevertToSnapshot, SaveDomain, SetDomainAutostart, SetDomainResources, ShutdownDomain,
+    StartDomain, SuspendDomain, UndefineDomain, UndefineOptions, UpdateDomainLabels, XmlOptions,
 };
 pub use error::HypervisorError;
 pub use event_codes::translate;
@@ -53,3 +54,4 @@ pub use storage::{
     GetVolume, ListStoragePools, ListVolumes, RefreshStoragePool, ResizeVolume, StartStoragePool,
     StopStoragePool, VolumeDownload, VolumeUpload,
 };
+pub use touched::TouchedDomains;

@@ -32,8 +32,17 @@ pub struct HypervisorInfo {
 #[derive(Debug, Default, Clone)]
 pub(super) struct Registrations {
     lifecycle: Option<c_int>,
+    /// Device callbacks and the inventory's change callbacks (metadata, tunable,
+    /// balloon), all removed the same way.
     devices: Vec<c_int>,
     close: bool,
+}
+
+impl Registrations {
+    /// Whether libvirt tells this connection about domain changes.
+    pub(super) fn delivers_lifecycle_events(&self) -> bool {
+        self.lifecycle.is_some()
+    }
 }
 
 /// A connection that is open and subscribed.
@@ -169,10 +178,12 @@ fn register(
     events: Arc<EventSink>,
     signal: Arc<CloseSignal>,
 ) -> Registrations {
-    let devices = ffi::register_devices(conn, &events).unwrap_or_else(|e| {
+    let mut devices = ffi::register_devices(conn, &events).unwrap_or_else(|e| {
         warn!(error = %e.message(), "this libvirt URI delivers no device events; DetachDevice cannot confirm a removal");
         Vec::new()
     });
+    // Deregistered with the device callbacks: the same kind of registration.
+    devices.extend(ffi::register_changes(conn, &events));
     let lifecycle = match ffi::register_lifecycle(conn, events) {
         Ok(id) => Some(id),
         Err(e) => {

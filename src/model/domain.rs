@@ -1,6 +1,6 @@
 //! How a request names a domain, and what the service knows of one.
 
-use super::{DomainState, InvalidArgument, Labels};
+use super::{Devices, DomainState, InvalidArgument, Labels};
 
 const MAX_REF_LEN: usize = 256;
 
@@ -30,6 +30,14 @@ pub struct DomainSummary {
     pub has_managed_save: bool,
     /// The labels kept in the domain's metadata.
     pub labels: Labels,
+}
+
+/// What the service keeps of one domain between events: its summary and its devices
+/// (of the running domain, or the definition of one that is off).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainView {
+    pub summary: DomainSummary,
+    pub devices: Devices,
 }
 
 /// A state-changing operation on one domain.

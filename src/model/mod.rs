@@ -28,7 +28,7 @@ pub use device::{
     InterfaceSource, InterfaceSpec, check_disk_target, check_word,
 };
 pub use dhcp_lease::DhcpLease;
-pub use domain::{DomainAction, DomainRef, DomainSummary};
+pub use domain::{DomainAction, DomainRef, DomainSummary, DomainView};
 pub use event::{EventType, KnownDomain, LifecycleEvent, NewEvent, UNKNOWN_DETAIL};
 pub use guest::{
     AddressSource, GuestAddress, GuestFilesystem, GuestInfo, GuestInterface, GuestOs,

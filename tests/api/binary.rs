@@ -222,6 +222,8 @@ async fn sigterm_lets_in_flight_calls_finish_and_keeps_the_outbox() {
             domains
                 .get_domain(pb::GetDomainRequest {
                     domain: "drained".into(),
+                    // A live read: one the stopped daemon holds up.
+                    consistency: pb::ReadConsistency::Live.into(),
                 })
                 .await
         }

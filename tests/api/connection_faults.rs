@@ -51,8 +51,8 @@ async fn connects_given_up_against_a_frozen_daemon_leave_nothing_behind_once_it_
     assert_eq!(daemon.client_count(), 1, "one connection from the service");
     eventually(
         Duration::from_secs(10),
-        "only the live connection's five callbacks are registered",
-        || async { virtplane::hypervisor::live_callback_contexts() == 5 },
+        "only the live connection's eight callbacks are registered",
+        || async { virtplane::hypervisor::live_callback_contexts() == 8 },
     )
     .await;
     assert!(app.host_info().await.connected);

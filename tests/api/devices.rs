@@ -31,6 +31,7 @@ async fn a_definitions_disks_and_interfaces_are_listed() {
         .list_devices(pb::ListDevicesRequest {
             domain: name.clone(),
             inactive: true,
+            ..Default::default()
         })
         .await
         .expect("ListDevices")
@@ -102,6 +103,7 @@ async fn device_requests_without_a_device_or_domain_are_refused() {
         .list_devices(pb::ListDevicesRequest {
             domain: "no-such-domain".into(),
             inactive: false,
+            ..Default::default()
         })
         .await
         .expect_err("no domain");

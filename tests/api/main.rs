@@ -18,6 +18,7 @@ mod guest_info;
 mod host;
 mod host_capacity;
 mod http_pools;
+mod inventory;
 mod networks;
 mod notifications;
 mod outage;

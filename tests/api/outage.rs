@@ -41,21 +41,36 @@ async fn wait_until_listing_works(app: &mut TestApp) {
 #[tokio::test]
 async fn domains_changed_by_another_client_are_visible_through_the_service() {
     let daemon = Libvirtd::start();
-    let mut app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
+    let app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     let name = unique_name("behind");
 
     daemon.virsh(&["define", &write_domain_xml(app.scratch.path(), &name)]);
     daemon.virsh(&["start", &name]);
 
-    let domain = app
-        .domains
-        .get_domain(pb::GetDomainRequest {
-            domain: name.clone(),
-        })
-        .await
-        .expect("visible")
-        .into_inner();
-    assert_eq!(domain.state, i32::from(pb::DomainState::Running));
+    // Reads come from the inventory, which the daemon's events update within moments.
+    let client = app.domains.clone();
+    eventually(Duration::from_secs(10), "the domain seen running", || {
+        let mut client = client.clone();
+        let name = name.clone();
+        async move {
+            client
+                .get_domain(pb::GetDomainRequest {
+                    domain: name,
+                    ..Default::default()
+                })
+                .await
+                .is_ok_and(|d| d.get_ref().state == i32::from(pb::DomainState::Running))
+        }
+    })
+    .await;
+}
+
+/// Reads are answered from the inventory until the service notices the loss.
+async fn wait_until_loss_noticed(app: &TestApp) {
+    app.host_until(Duration::from_secs(10), "the loss noticed", |h| {
+        !h.connected
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -69,6 +84,7 @@ async fn killing_libvirtd_disables_the_host_and_restarting_it_recovers() {
     );
 
     daemon.kill();
+    wait_until_loss_noticed(&app).await;
     let err = list(&mut app).await.expect_err("libvirt is gone");
     assert_eq!(err.code(), Code::Unavailable, "{}", err.message());
 
@@ -118,6 +134,7 @@ async fn an_operators_disable_survives_an_outage_and_recovery() {
         .expect("disable");
 
     daemon.kill();
+    wait_until_loss_noticed(&app).await;
     list(&mut app).await.expect_err("libvirt is gone");
     let during = app.host_info().await;
     assert!(!during.enabled);
@@ -143,6 +160,7 @@ async fn a_hundred_concurrent_calls_during_an_outage_share_few_connect_attempts(
     let mut app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     assert!(list(&mut app).await.is_ok());
     daemon.kill();
+    wait_until_loss_noticed(&app).await;
     list(&mut app).await.expect_err("libvirt is gone");
     let before = app.host_info().await.connect_attempts;
 

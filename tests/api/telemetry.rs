@@ -50,6 +50,7 @@ async fn metrics_show_rpcs_libvirt_events_outbox_and_pools_without_secrets() {
         app.domains
             .get_domain(pb::GetDomainRequest {
                 domain: name.clone(),
+                ..Default::default()
             })
             .await
             .expect("get");
@@ -58,6 +59,7 @@ async fn metrics_show_rpcs_libvirt_events_outbox_and_pools_without_secrets() {
         .domains
         .get_domain(pb::GetDomainRequest {
             domain: "no-such-domain".into(),
+            ..Default::default()
         })
         .await
         .expect_err("missing");

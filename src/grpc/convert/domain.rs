@@ -69,6 +69,7 @@ impl From<DomainSummary> for pb::Domain {
             autostart,
             has_managed_save,
             labels,
+            stale: false,
         }
     }
 }

@@ -6,12 +6,13 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     events::EventHub,
+    grpc::domain::Source,
     grpc::{
         DomainApi, Requests,
         pb::{self, device_service_server::DeviceService},
         retry_safe::mutation,
     },
-    hypervisor::ListDevices,
+    hypervisor::{HypervisorError, ListDevices},
     model::DomainRef,
 };
 
@@ -47,8 +48,25 @@ type Reply<T> = Result<Response<T>, Status>;
 #[tonic::async_trait]
 impl DeviceService for DeviceApi {
     async fn list_devices(&self, request: Request<pb::ListDevicesRequest>) -> Reply<pb::Devices> {
-        let pb::ListDevicesRequest { domain, inactive } = request.into_inner();
+        let pb::ListDevicesRequest {
+            domain,
+            inactive,
+            consistency,
+        } = request.into_inner();
         let domain = DomainRef::parse(&domain)?;
+        // The inventory holds the running domain's devices, not the definition's.
+        let source = self.domains.source(consistency)?;
+        if let (Source::Inventory { stale }, false) = (source, inactive) {
+            let view = self
+                .domains
+                .inventory()
+                .get(&domain)
+                .ok_or(HypervisorError::DomainNotFound { domain })?;
+            return Ok(Response::new(pb::Devices {
+                stale,
+                ..view.devices.clone().into()
+            }));
+        }
         let devices = self
             .domains
             .perform(ListDevices { domain, inactive })

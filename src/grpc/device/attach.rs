@@ -37,11 +37,12 @@ impl DeviceApi {
         let Attached { devices, alias } = self
             .domains
             .perform(AttachDevice {
-                domain,
+                domain: domain.clone(),
                 spec,
                 scope: ChangeScope { live, config },
             })
             .await?;
+        self.domains.written(&domain).await;
         Ok(pb::AttachDeviceResponse {
             devices: Some(devices.into()),
             alias,

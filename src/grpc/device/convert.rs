@@ -11,6 +11,7 @@ impl From<Devices> for pb::Devices {
         pb::Devices {
             disks: disks.into_iter().map(Into::into).collect(),
             interfaces: interfaces.into_iter().map(Into::into).collect(),
+            stale: false,
         }
     }
 }

@@ -76,6 +76,9 @@ impl DeviceApi {
             }
             None => DetachOutcome::Removed,
         };
+        self.domains
+            .written(&DomainRef::Uuid(domain_uuid.clone()))
+            .await;
         Ok(pb::DetachDeviceResponse {
             outcome: pb::DetachOutcome::from(outcome).into(),
             alias: live_alias.unwrap_or_default(),

@@ -13,12 +13,15 @@ use crate::{
     },
     host::HostController,
     hypervisor::{Admission, Hypervisor, Operation},
+    inventory::Inventory,
 };
 
 /// Serves `DomainService` over the host's hypervisor connection.
 #[derive(Debug, Clone)]
 pub struct DomainApi {
     pub(super) hypervisor: Arc<Hypervisor>,
+    /// What reads answer from, and what changes write through to.
+    pub(super) inventory: Arc<Inventory>,
     host: Arc<HostController>,
     requests: Requests,
     /// Where SaveDomain writes and RestoreDomain reads.
@@ -28,12 +31,14 @@ pub struct DomainApi {
 impl DomainApi {
     pub fn new(
         hypervisor: Arc<Hypervisor>,
+        inventory: Arc<Inventory>,
         host: Arc<HostController>,
         requests: Requests,
         save_dir: PathBuf,
     ) -> Self {
         DomainApi {
             hypervisor,
+            inventory,
             host,
             requests,
             save_dir: Arc::new(save_dir),

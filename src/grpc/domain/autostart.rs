@@ -17,8 +17,10 @@ impl DomainApi {
         } = request;
         let domain = DomainRef::parse(&domain)?;
         Ok(self
-            .perform(SetDomainAutostart { domain, autostart })
-            .await?
-            .into())
+            .written_summary(
+                self.perform(SetDomainAutostart { domain, autostart })
+                    .await?,
+            )
+            .await)
     }
 }

@@ -39,9 +39,8 @@ impl DomainApi {
             ));
         }
         Ok(self
-            .perform(DefineDomain { xml, create_only })
-            .await?
-            .into())
+            .written_summary(self.perform(DefineDomain { xml, create_only }).await?)
+            .await)
     }
 
     pub(super) async fn undefine(
@@ -56,8 +55,9 @@ impl DomainApi {
             remove_nvram,
             request_id: _,
         } = request;
+        let domain = DomainRef::parse(&domain)?;
         self.perform(UndefineDomain {
-            domain: DomainRef::parse(&domain)?,
+            domain: domain.clone(),
             allow_missing,
             options: UndefineOptions {
                 managed_save: remove_managed_save,
@@ -66,6 +66,7 @@ impl DomainApi {
             },
         })
         .await?;
+        self.written(&domain).await;
         Ok(pb::UndefineDomainResponse {})
     }
 }

@@ -43,12 +43,14 @@ impl DomainApi {
             .into());
         }
         Ok(self
-            .perform(UpdateDomainLabels {
-                domain,
-                set,
-                remove,
-            })
-            .await?
-            .into())
+            .written_summary(
+                self.perform(UpdateDomainLabels {
+                    domain,
+                    set,
+                    remove,
+                })
+                .await?,
+            )
+            .await)
     }
 }

@@ -9,6 +9,8 @@ mod read;
 mod resources;
 mod save;
 mod shutdown;
+mod source;
 mod xml;
 
 pub use api::DomainApi;
+pub(crate) use source::Source;

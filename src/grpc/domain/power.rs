@@ -87,8 +87,7 @@ impl DomainApi {
         operation: impl FnOnce(DomainRef) -> O,
     ) -> Result<pb::Domain, Status> {
         Ok(self
-            .perform(operation(DomainRef::parse(domain)?))
-            .await?
-            .into())
+            .written_summary(self.perform(operation(DomainRef::parse(domain)?)).await?)
+            .await)
     }
 }

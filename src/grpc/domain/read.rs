@@ -1,12 +1,13 @@
-//! Reading domains: a page of the listing, one domain.
+//! Reading domains: a page of the listing, one domain; from the inventory unless the
+//! client asks for LIVE (or the inventory cannot answer).
 
 use tonic::Status;
 
-use super::DomainApi;
+use super::{DomainApi, Source};
 use crate::{
     grpc::{convert::state_filter, paging::Paging, pb},
-    hypervisor::{GetDomain, ListDomains},
-    model::{DomainRef, LabelSelector},
+    hypervisor::{GetDomain, HypervisorError, ListDomains},
+    model::{DomainRef, DomainSummary, LabelSelector},
 };
 
 impl DomainApi {
@@ -19,6 +20,7 @@ impl DomainApi {
             page_token,
             state,
             label_selector,
+            consistency,
         } = request;
         let filter = state_filter(state)?;
         let selector = LabelSelector::parse(&label_selector)?;
@@ -28,26 +30,63 @@ impl DomainApi {
             label_selector.trim()
         );
         let paging = Paging::parse(page_size, &page_token, filter_key)?;
+        // Filters first, then the page: a page is full whenever enough domains match.
+        let keep = |d: &DomainSummary| {
+            filter.is_none_or(|state| d.state == state) && selector.matches(&d.labels)
+        };
 
-        let domains = self.perform(ListDomains).await?;
-        let mut page: Vec<pb::Domain> = domains
-            .into_iter()
-            .filter(|d| filter.is_none_or(|state| d.state == state))
-            .filter(|d| selector.matches(&d.labels))
-            .filter(|d| paging.after.as_ref().is_none_or(|after| &d.name > after))
-            .take(paging.fetch())
-            .map(pb::Domain::from)
-            .collect();
-        let next_page_token = paging.finish(&mut page, |d| d.name.clone());
+        let (mut page, stale) = match self.source(consistency)? {
+            Source::Inventory { stale } => {
+                let views = self
+                    .inventory
+                    .page(paging.after.as_deref(), paging.fetch(), |view| {
+                        keep(&view.summary)
+                    });
+                let page = views
+                    .iter()
+                    .map(|view| domain(view.summary.clone(), stale))
+                    .collect();
+                (page, stale)
+            }
+            Source::Libvirt => {
+                let domains = self.perform(ListDomains).await?;
+                let page = domains
+                    .into_iter()
+                    .filter(|d| keep(d))
+                    .filter(|d| paging.after.as_ref().is_none_or(|after| &d.name > after))
+                    .take(paging.fetch())
+                    .map(pb::Domain::from)
+                    .collect();
+                (page, false)
+            }
+        };
+        let next_page_token = paging.finish(&mut page, |d: &pb::Domain| d.name.clone());
         Ok(pb::ListDomainsResponse {
             domains: page,
             next_page_token,
+            stale,
         })
     }
 
     pub(super) async fn get(&self, request: pb::GetDomainRequest) -> Result<pb::Domain, Status> {
-        let pb::GetDomainRequest { domain } = request;
+        let pb::GetDomainRequest {
+            domain,
+            consistency,
+        } = request;
         let domain = DomainRef::parse(&domain)?;
-        Ok(self.perform(GetDomain(domain)).await?.into())
+        match self.source(consistency)? {
+            Source::Inventory { stale } => match self.inventory.get(&domain) {
+                Some(view) => Ok(self::domain(view.summary.clone(), stale)),
+                None => Err(HypervisorError::DomainNotFound { domain }.into()),
+            },
+            Source::Libvirt => Ok(self.perform(GetDomain(domain)).await?.into()),
+        }
+    }
+}
+
+fn domain(summary: DomainSummary, stale: bool) -> pb::Domain {
+    pb::Domain {
+        stale,
+        ..summary.into()
     }
 }

@@ -32,8 +32,7 @@ impl DomainApi {
         };
         change.check()?;
         Ok(self
-            .perform(SetDomainResources { domain, change })
-            .await?
-            .into())
+            .written_summary(self.perform(SetDomainResources { domain, change }).await?)
+            .await)
     }
 }

@@ -26,7 +26,9 @@ impl DomainApi {
             SaveFile::parse("file", &file)?
         };
         let dir = self.save_dir.as_ref().clone();
-        Ok(self.perform(SaveDomain { domain, dir, file }).await?.into())
+        Ok(self
+            .written_summary(self.perform(SaveDomain { domain, dir, file }).await?)
+            .await)
     }
 
     pub(super) async fn restore(
@@ -41,9 +43,8 @@ impl DomainApi {
         let file = SaveFile::parse("file", &file)?;
         let dir = self.save_dir.as_ref().clone();
         Ok(self
-            .perform(RestoreDomain { dir, file, paused })
-            .await?
-            .into())
+            .written_summary(self.perform(RestoreDomain { dir, file, paused }).await?)
+            .await)
     }
 
     pub(super) async fn managed_save(
@@ -55,7 +56,9 @@ impl DomainApi {
             request_id: _,
         } = request;
         let domain = DomainRef::parse(&domain)?;
-        Ok(self.perform(ManagedSaveDomain(domain)).await?.into())
+        Ok(self
+            .written_summary(self.perform(ManagedSaveDomain(domain)).await?)
+            .await)
     }
 
     pub(super) async fn remove_managed_save(
@@ -67,6 +70,8 @@ impl DomainApi {
             request_id: _,
         } = request;
         let domain = DomainRef::parse(&domain)?;
-        Ok(self.perform(RemoveManagedSave(domain)).await?.into())
+        Ok(self
+            .written_summary(self.perform(RemoveManagedSave(domain)).await?)
+            .await)
     }
 }

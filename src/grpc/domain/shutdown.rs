@@ -25,6 +25,19 @@ impl DomainApi {
         request: pb::ShutdownDomainRequest,
         answer_by: Option<Instant>,
     ) -> Result<pb::ShutdownDomainResponse, Status> {
+        let domain = DomainRef::parse(&request.domain)?;
+        let answer = self.shutdown_and_wait(request, answer_by).await;
+        if answer.is_ok() {
+            self.written(&domain).await;
+        }
+        answer
+    }
+
+    async fn shutdown_and_wait(
+        &self,
+        request: pb::ShutdownDomainRequest,
+        answer_by: Option<Instant>,
+    ) -> Result<pb::ShutdownDomainResponse, Status> {
         let pb::ShutdownDomainRequest {
             domain,
             timeout_s,

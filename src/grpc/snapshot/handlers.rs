@@ -86,11 +86,11 @@ impl SnapshotApi {
         } = request;
         let domain = DomainRef::parse(&domain)?;
         check_snapshot_name(&name)?;
-        Ok(self
+        let reverted = self
             .domains
             .perform(RevertToSnapshot { domain, name })
-            .await?
-            .into())
+            .await?;
+        Ok(self.domains.written_summary(reverted).await)
     }
 
     pub(super) async fn delete(

@@ -6,7 +6,7 @@ use tonic::Status;
 
 use super::StatsApi;
 use crate::{
-    grpc::pb,
+    grpc::{domain::Source, pb},
     hypervisor::{GetDomainStats, ListDomainStats, ListDomains},
     model::{DomainRef, LabelSelector},
 };
@@ -29,9 +29,18 @@ impl StatsApi {
     ) -> Result<pb::ListDomainStatsResponse, Status> {
         let pb::ListDomainStatsRequest { label_selector } = request;
         let selector = LabelSelector::parse(&label_selector)?;
-        // Labels live in each domain's metadata, which the bulk call does not return.
+        // Labels live in each domain's metadata, which the bulk call does not return:
+        // the inventory knows them; libvirt is asked (a read per domain) only when the
+        // inventory cannot answer.
         let selected: Option<HashSet<String>> = if selector.is_empty() {
             None
+        } else if let Source::Inventory { stale: false } =
+            self.domains.source(pb::ReadConsistency::Cached.into())?
+        {
+            let views = self.domains.inventory().page(None, usize::MAX, |view| {
+                selector.matches(&view.summary.labels)
+            });
+            Some(views.iter().map(|v| v.summary.uuid.clone()).collect())
         } else {
             let domains = self.domains.perform(ListDomains).await?;
             Some(

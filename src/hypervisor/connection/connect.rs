@@ -96,6 +96,10 @@ impl Hypervisor {
                     registrations,
                     generation: slot.successes,
                 });
+                self.delivers_events.store(
+                    live.registrations.delivers_lifecycle_events(),
+                    Ordering::Release,
+                );
                 slot.live = Some(Arc::clone(&live));
                 self.generation.store(slot.successes, Ordering::Release);
                 info!(uri = %self.redacted_uri, hypervisor = %info.hypervisor_type, reconnect, "connected to libvirt");

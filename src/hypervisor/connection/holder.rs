@@ -48,6 +48,9 @@ pub struct Hypervisor {
     /// The generation of the live connection (its number among successful connects),
     /// 0 while none is live.
     pub(super) generation: std::sync::atomic::AtomicU64,
+    /// Whether the live connection delivers lifecycle events: without them, nothing
+    /// kept in memory can follow the host.
+    pub(super) delivers_events: std::sync::atomic::AtomicBool,
 }
 
 pub(super) struct Slot {
@@ -129,6 +132,7 @@ impl Hypervisor {
             closed: Arc::new(Notify::new()),
             shut_down: std::sync::atomic::AtomicBool::new(false),
             generation: std::sync::atomic::AtomicU64::new(0),
+            delivers_events: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -181,6 +185,12 @@ impl Hypervisor {
     /// different number means it is gone.
     pub fn live_generation(&self) -> Option<u64> {
         Some(self.generation.load(Ordering::Acquire)).filter(|g| *g > 0)
+    }
+
+    /// Whether the live connection (or the last one) delivers domain lifecycle
+    /// events; a URI without them is seen only by reading libvirt.
+    pub fn delivers_events(&self) -> bool {
+        self.delivers_events.load(Ordering::Acquire)
     }
 
     /// Makes sure a live connection exists, connecting if needed.

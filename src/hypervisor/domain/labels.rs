@@ -108,12 +108,31 @@ fn render(labels: &Labels) -> String {
     out
 }
 
+/// The labels in a domain's full XML (its `<metadata>`), for a caller that reads the
+/// XML anyway: one round trip fewer than asking for the element.
+pub(super) fn from_domain_xml(domain_xml: &str) -> Labels {
+    let Ok(doc) = roxmltree::Document::parse(domain_xml) else {
+        return Labels::new();
+    };
+    doc.root_element()
+        .children()
+        .filter(|n| n.has_tag_name("metadata"))
+        .flat_map(|metadata| metadata.children())
+        .find(|n| n.has_tag_name((LABELS_NAMESPACE, "labels")))
+        .map(|element| labels_of(element))
+        .unwrap_or_default()
+}
+
 /// Reads labels back; entries another client wrote malformed are skipped.
 fn parse(xml: &str) -> Labels {
     let Ok(doc) = roxmltree::Document::parse(xml) else {
         return Labels::new();
     };
-    doc.root_element()
+    labels_of(doc.root_element())
+}
+
+fn labels_of(element: roxmltree::Node<'_, '_>) -> Labels {
+    element
         .children()
         .filter(|n| n.has_tag_name((LABELS_NAMESPACE, "label")) || n.has_tag_name("label"))
         .filter_map(|n| {
@@ -146,5 +165,10 @@ mod tests {
         assert_eq!(parse(&stored), labels);
         assert_eq!(parse(&render(&labels)), labels);
         assert!(parse("not xml").is_empty());
+        let domain = format!(
+            "<domain><name>a</name><metadata><other xmlns=\"urn:x\"/>{stored}</metadata></domain>"
+        );
+        assert_eq!(from_domain_xml(&domain), labels);
+        assert!(from_domain_xml("<domain><name>a</name></domain>").is_empty());
     }
 }

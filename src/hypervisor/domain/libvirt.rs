@@ -37,6 +37,15 @@ pub(crate) fn lookup(conn: &Connect, domain: &DomainRef) -> Result<Domain, Hyper
 
 /// Reads a domain's summary.
 pub(super) fn summarize(dom: &Domain) -> Result<DomainSummary, HypervisorError> {
+    let labels = super::labels::read(dom)?;
+    summarize_with(dom, labels)
+}
+
+/// Reads a domain's summary but its labels, which the caller read.
+pub(super) fn summarize_with(
+    dom: &Domain,
+    labels: crate::model::Labels,
+) -> Result<DomainSummary, HypervisorError> {
     let fail = |op| move |e: virt::error::Error| HypervisorError::from_virt(op, &e);
     let info = dom.info().map_err(fail("read domain info"))?;
     let (state, reason) = dom.state().map_err(fail("read domain state"))?;
@@ -65,7 +74,7 @@ pub(super) fn summarize(dom: &Domain) -> Result<DomainSummary, HypervisorError> 
             .map_err(fail("read domain persistence"))?,
         autostart: dom.autostart().map_err(fail("read domain autostart"))?,
         has_managed_save,
-        labels: super::labels::read(dom)?,
+        labels,
     })
 }
 

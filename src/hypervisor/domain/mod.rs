@@ -12,6 +12,7 @@ mod save;
 mod scope;
 mod snapshot;
 mod snapshot_xml;
+mod view;
 
 pub use autostart::SetDomainAutostart;
 pub use define::{DefineDomain, UndefineDomain, UndefineOptions};
@@ -27,3 +28,4 @@ pub use read::{GetDomain, GetDomainXml, ListDomains};
 pub use resources::SetDomainResources;
 pub use save::{ManagedSaveDomain, RemoveManagedSave, RestoreDomain, SaveDomain};
 pub use snapshot::{CreateSnapshot, DeleteSnapshot, GetSnapshot, ListSnapshots, RevertToSnapshot};
+pub use view::{ListDomainUuids, ReadDomainView, ReadDomainViews};

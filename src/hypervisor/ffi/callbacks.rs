@@ -35,7 +35,8 @@ type LifecycleFn =
 type DeviceFn =
     unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *const c_char, *mut c_void);
 /// The generic signature `virConnectDomainEventRegisterAny` takes.
-type GenericFn = unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut c_void);
+pub(super) type GenericFn =
+    unsafe extern "C" fn(sys::virConnectPtr, sys::virDomainPtr, *mut c_void);
 
 /// Registers for every domain's lifecycle events; returns the callback id.
 pub(crate) fn register_lifecycle(conn: &Connect, sink: Arc<EventSink>) -> Result<c_int, VirtError> {
@@ -250,7 +251,7 @@ unsafe extern "C" fn on_close(_conn: sys::virConnectPtr, reason: c_int, opaque: 
     signal.wake.notify_one();
 }
 
-unsafe extern "C" fn free_event_sink(opaque: *mut c_void) {
+pub(super) unsafe extern "C" fn free_event_sink(opaque: *mut c_void) {
     // SAFETY: libvirt calls this exactly once per successful registration, with the
     // pointer `register_lifecycle` boxed.
     drop(unsafe { Box::from_raw(opaque.cast::<Arc<EventSink>>()) });

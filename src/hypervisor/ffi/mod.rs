@@ -10,6 +10,8 @@
 //!   a free function; libvirt calls that function exactly once, when it drops the
 //!   callback (on deregistration or when the connection is disposed). When
 //!   registration fails libvirt keeps nothing, and the box is freed here instead.
+//! - `change_callbacks`: metadata, tunable and balloon callbacks, which only mark
+//!   the domain for the inventory's re-read; same context rules.
 //! - `domain`: `virDomainSaveFlags` and `virDomainGetGuestInfo`, which `virt` 0.5
 //!   does not wrap.
 //! - `network`: `virNetworkGetDHCPLeases`, which `virt` 0.5 does not wrap; the leases
@@ -25,6 +27,7 @@
 )]
 
 mod callbacks;
+mod change_callbacks;
 mod connect;
 mod domain;
 mod network;
@@ -36,6 +39,7 @@ pub use callbacks::live_callback_contexts;
 pub(crate) use callbacks::{
     deregister_lifecycle, register_close, register_devices, register_lifecycle, unregister_close,
 };
+pub(crate) use change_callbacks::register_changes;
 pub(crate) use connect::{Credentials, close, open_auth};
 pub(crate) use domain::{detach_device_alias, guest_info, save_domain};
 pub(crate) use network::{LeaseRecord, dhcp_leases};

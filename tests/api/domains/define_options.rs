@@ -57,6 +57,7 @@ async fn create_only_refuses_a_taken_name_or_uuid_and_leaves_the_domain_alone() 
         .domains
         .get_domain(pb::GetDomainRequest {
             domain: name.clone(),
+            ..Default::default()
         })
         .await
         .expect("get")
@@ -127,7 +128,10 @@ async fn undefine_allows_a_missing_domain_and_removes_snapshots_when_asked() {
         .expect("undefine with its snapshots");
     let gone = app
         .domains
-        .get_domain(pb::GetDomainRequest { domain: name })
+        .get_domain(pb::GetDomainRequest {
+            domain: name,
+            ..Default::default()
+        })
         .await
         .expect_err("undefined");
     assert_eq!(gone.code(), Code::NotFound);

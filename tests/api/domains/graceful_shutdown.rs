@@ -57,7 +57,10 @@ async fn a_timeout_out_of_range_or_force_without_one_is_refused() {
     }
     let running = app
         .domains
-        .get_domain(pb::GetDomainRequest { domain: name })
+        .get_domain(pb::GetDomainRequest {
+            domain: name,
+            ..Default::default()
+        })
         .await
         .expect("get")
         .into_inner();

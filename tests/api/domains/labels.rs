@@ -100,6 +100,7 @@ async fn labels_live_in_libvirt_metadata_and_outlive_the_service() {
         .domains
         .get_domain(pb::GetDomainRequest {
             domain: name.clone(),
+            ..Default::default()
         })
         .await
         .expect("get")

@@ -145,7 +145,10 @@ async fn a_domain_goes_through_its_whole_lifecycle() {
         .expect("undefine");
     let gone = app
         .domains
-        .get_domain(pb::GetDomainRequest { domain: req() })
+        .get_domain(pb::GetDomainRequest {
+            domain: req(),
+            ..Default::default()
+        })
         .await
         .expect_err("undefined");
     assert_eq!(gone.code(), Code::NotFound);

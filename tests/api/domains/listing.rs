@@ -163,6 +163,7 @@ async fn get_domain_finds_a_domain_by_name_or_uuid_in_any_case() {
         .domains
         .get_domain(pb::GetDomainRequest {
             domain: name.clone(),
+            ..Default::default()
         })
         .await
         .expect("by name")
@@ -171,6 +172,7 @@ async fn get_domain_finds_a_domain_by_name_or_uuid_in_any_case() {
         .domains
         .get_domain(pb::GetDomainRequest {
             domain: defined.uuid.to_uppercase(),
+            ..Default::default()
         })
         .await
         .expect("by uuid")
@@ -191,6 +193,7 @@ async fn unknown_and_empty_domain_references_are_not_found_and_invalid() {
         .domains
         .get_domain(pb::GetDomainRequest {
             domain: "no-such-domain".into(),
+            ..Default::default()
         })
         .await
         .expect_err("unknown name");
@@ -205,6 +208,7 @@ async fn unknown_and_empty_domain_references_are_not_found_and_invalid() {
         .domains
         .get_domain(pb::GetDomainRequest {
             domain: "00000000-0000-0000-0000-000000000001".into(),
+            ..Default::default()
         })
         .await
         .expect_err("unknown uuid");

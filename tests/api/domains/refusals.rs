@@ -47,6 +47,7 @@ async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
     app.domains
         .get_domain(pb::GetDomainRequest {
             domain: name.clone(),
+            ..Default::default()
         })
         .await
         .expect("reads still work");
@@ -87,6 +88,7 @@ async fn a_read_only_connection_serves_reads_and_refuses_mutations_clearly() {
     app.domains
         .get_domain(pb::GetDomainRequest {
             domain: "test".into(),
+            ..Default::default()
         })
         .await
         .expect("reads work");

@@ -8,10 +8,7 @@ use tonic::Code;
 use virtplane::grpc::pb::{self, DomainState, LifecycleEventType as Type};
 
 use crate::support::{
-    TEST_DRIVER, TestApp, TestOptions,
-    events::{events_of, wait_for_kind},
-    fixtures::state,
-    unique_name,
+    TEST_DRIVER, TestApp, TestOptions, events::events_of, eventually, fixtures::state, unique_name,
 };
 
 fn save(domain: &str, file: &str) -> pb::SaveDomainRequest {
@@ -58,7 +55,14 @@ async fn a_saved_domain_stops_and_is_restored_running_from_its_file() {
     assert_eq!(state(&restored), DomainState::Running);
     assert_eq!(restored.name, name);
 
-    wait_for_kind(&app, &name, Type::Started, Duration::from_secs(5)).await;
+    // The start before the save is a Started event too: wait for the restore's own.
+    eventually(Duration::from_secs(5), "the restore recorded", || async {
+        events_of(&app, &name)
+            .await
+            .iter()
+            .any(|e| e.detail == "restored")
+    })
+    .await;
     let details: Vec<(i32, String)> = events_of(&app, &name)
         .await
         .into_iter()

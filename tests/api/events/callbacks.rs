@@ -56,9 +56,10 @@ async fn callback_contexts_are_freed_exactly_once_across_reconnects_and_shutdown
     let mut daemon = Libvirtd::start();
     let mut app = TestApp::spawn(TestOptions::new(daemon.uri())).await;
     last_event_id(&mut app).await;
-    // One lifecycle, three device (added, removed, removal failed) and one close
-    // callback on the live connection.
-    assert_eq!(virtplane::hypervisor::live_callback_contexts(), 5);
+    // One lifecycle, three device (added, removed, removal failed), three for the
+    // inventory (metadata, tunable, balloon) and one close callback on the live
+    // connection.
+    assert_eq!(virtplane::hypervisor::live_callback_contexts(), 8);
 
     daemon.restart();
     app.host_until(Duration::from_secs(10), "reconnected", |h| {
@@ -68,7 +69,7 @@ async fn callback_contexts_are_freed_exactly_once_across_reconnects_and_shutdown
     eventually(
         Duration::from_secs(5),
         "the dead connection's contexts freed",
-        || async { virtplane::hypervisor::live_callback_contexts() == 5 },
+        || async { virtplane::hypervisor::live_callback_contexts() == 8 },
     )
     .await;
 

@@ -149,6 +149,7 @@ async fn a_disk_and_a_nic_hot_plug_into_the_guest_and_unplug_with_its_consent() 
         .list_devices(pb::ListDevicesRequest {
             domain: guest.name.clone(),
             inactive: false,
+            ..Default::default()
         })
         .await
         .expect("ListDevices")
@@ -262,6 +263,7 @@ async fn a_disk_and_a_nic_hot_plug_into_the_guest_and_unplug_with_its_consent() 
         .list_devices(pb::ListDevicesRequest {
             domain: guest.name.clone(),
             inactive: false,
+            ..Default::default()
         })
         .await
         .expect("ListDevices")
@@ -310,6 +312,7 @@ async fn an_unplug_the_guest_ignores_is_reported_still_present() {
         .list_devices(pb::ListDevicesRequest {
             domain: name.clone(),
             inactive: false,
+            ..Default::default()
         })
         .await
         .expect("ListDevices")

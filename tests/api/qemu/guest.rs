@@ -50,6 +50,7 @@ pub async fn get(app: &TestApp, name: &str) -> pb::Domain {
         .clone()
         .get_domain(pb::GetDomainRequest {
             domain: name.into(),
+            ..Default::default()
         })
         .await
         .expect("GetDomain")

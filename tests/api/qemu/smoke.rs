@@ -94,7 +94,10 @@ async fn a_busybox_guest_boots_and_powers_off_when_asked_to_shut_down() {
         let (mut client, name) = (client.clone(), name.clone());
         async move {
             client
-                .get_domain(pb::GetDomainRequest { domain: name })
+                .get_domain(pb::GetDomainRequest {
+                    domain: name,
+                    ..Default::default()
+                })
                 .await
                 .is_ok_and(|d| state(d.get_ref()) == DomainState::Shutoff)
         }

@@ -230,6 +230,8 @@ pub struct TestOptions {
     pub storage_roots: Vec<std::path::PathBuf>,
     /// `libvirt.manage_networks`.
     manage_networks: bool,
+    /// `inventory.when_stale = "serve"`.
+    serve_stale: bool,
 }
 
 impl TestOptions {
@@ -253,7 +255,15 @@ impl TestOptions {
             save_dir: None,
             storage_roots: Vec::new(),
             manage_networks: false,
+            serve_stale: false,
         }
+    }
+
+    /// Reads answer from the inventory, flagged stale, while libvirt is unreachable
+    /// (`inventory.when_stale = "serve"`).
+    pub fn serve_stale(mut self) -> Self {
+        self.serve_stale = true;
+        self
     }
 
     /// Lets clients change the host's networks (`libvirt.manage_networks = true`).
@@ -413,6 +423,9 @@ impl TestOptions {
             },
         );
         self.render_events(&mut out);
+        if self.serve_stale {
+            out.push_str("[inventory]\nwhen_stale = \"serve\"\n");
+        }
         self.render_security(&mut out);
         for (table, wanted) in [
             ("health", self.health_listener),

@@ -1,6 +1,6 @@
 //! A domain's disks and interfaces, running or as defined.
 
-use virt::{connect::Connect, sys};
+use virt::{connect::Connect, domain::Domain, sys};
 
 use super::xml;
 use crate::{
@@ -25,16 +25,28 @@ impl Operation for ListDevices {
     const ADMISSION: Admission = Admission::Always;
 
     fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
-        let dom = libvirt::lookup(conn, &self.domain)?;
-        let flags = if self.inactive {
-            sys::VIR_DOMAIN_XML_INACTIVE
-        } else {
-            0
-        };
-        let domain_xml = dom
-            .xml_desc(flags)
-            .map_err(|e| HypervisorError::from_virt(NAME, &e))?;
-        xml::devices(&domain_xml)
-            .map_err(|e| HypervisorError::internal(NAME, format!("unreadable domain XML: {e}")))
+        read(&libvirt::lookup(conn, &self.domain)?, self.inactive)
     }
+}
+
+/// The disks and interfaces of `dom`: running, or as defined when `inactive`.
+pub(in crate::hypervisor::domain) fn read(
+    dom: &Domain,
+    inactive: bool,
+) -> Result<Devices, HypervisorError> {
+    let flags = if inactive {
+        sys::VIR_DOMAIN_XML_INACTIVE
+    } else {
+        0
+    };
+    let domain_xml = dom
+        .xml_desc(flags)
+        .map_err(|e| HypervisorError::from_virt(NAME, &e))?;
+    parse(&domain_xml)
+}
+
+/// The disks and interfaces in a domain's XML.
+pub(in crate::hypervisor::domain) fn parse(domain_xml: &str) -> Result<Devices, HypervisorError> {
+    xml::devices(domain_xml)
+        .map_err(|e| HypervisorError::internal(NAME, format!("unreadable domain XML: {e}")))
 }

@@ -9,3 +9,4 @@ mod xml;
 pub use attach::{AttachDevice, Attached};
 pub use detach::{DetachDevice, Detached, DeviceGone};
 pub use list::ListDevices;
+pub(super) use list::parse as parse_devices;
