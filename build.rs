@@ -19,6 +19,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Ordered maps encode the same request to the same bytes, which the request
         // fingerprints of safe retries rely on.
         .btree_map(".")
+        // Volume data decodes as a slice of the received buffer, not a copy of it.
+        .bytes(".virtplane.v1.UploadVolumeRequest.data")
+        .bytes(".virtplane.v1.DownloadVolumeResponse.data")
         .file_descriptor_set_path(out_dir.join("virtplane_descriptor.bin"))
         .compile_protos(
             &[

@@ -41,6 +41,13 @@ pub(super) fn router(layer: RpcLayer, apis: Apis) -> anyhow::Result<Router> {
     let reflection_v1 = reflection().build_v1().context("reflection v1")?;
     let reflection_v1alpha = reflection().build_v1alpha().context("reflection v1alpha")?;
     Ok(Server::builder()
+        // Volume uploads stream data messages of up to 4 MiB: with hyper's defaults
+        // (16 KiB frames, 1 MiB windows) a client waits for a window update after each
+        // message and the server handles 64 frames per message; this measured uploads
+        // 25% faster. The windows bound what one stream (one connection) may buffer.
+        .max_frame_size(1024 * 1024)
+        .initial_stream_window_size(8 * 1024 * 1024)
+        .initial_connection_window_size(16 * 1024 * 1024)
         .layer(layer)
         .add_service(pb::domain_service_server::DomainServiceServer::new(
             apis.domain,

@@ -10,8 +10,8 @@ use tonic::Status;
 use super::{StorageApi, api::DownloadStream};
 use crate::{
     grpc::pb::{self, download_volume_response::Response},
-    hypervisor::VolumeDownload,
-    model::VolumeRef,
+    hypervisor::{HypervisorError, VolumeDownload},
+    model::{TransferSummary, VolumeRef},
 };
 
 /// Messages buffered between the download and its HTTP/2 stream.
@@ -46,15 +46,7 @@ impl StorageApi {
                 };
                 let (message, last) = match next {
                     Ok(Some(data)) => (Ok(message(Response::Data(data))), false),
-                    Ok(None) => {
-                        let summary = download.summary();
-                        tracing::info!(%volume, offset, bytes = summary.bytes, sha256 = %summary.sha256, "volume downloaded");
-                        let end = pb::DownloadVolumeEnd {
-                            bytes_read: summary.bytes,
-                            sha256: summary.sha256,
-                        };
-                        (Ok(message(Response::End(end))), true)
-                    }
+                    Ok(None) => (end(&volume, offset, download.summary().await), true),
                     Err(e) => (Err(Status::from(e)), true),
                 };
                 if tx.send(message).await.is_err() || last {
@@ -64,6 +56,20 @@ impl StorageApi {
         });
         Ok(Box::pin(ReceiverStream::new(rx)))
     }
+}
+
+/// The last message: what was sent, or why its digest is missing.
+fn end(
+    volume: &VolumeRef,
+    offset: u64,
+    summary: Result<TransferSummary, HypervisorError>,
+) -> Result<pb::DownloadVolumeResponse, Status> {
+    let summary = summary?;
+    tracing::info!(%volume, offset, bytes = summary.bytes, sha256 = %summary.sha256, "volume downloaded");
+    Ok(message(Response::End(pb::DownloadVolumeEnd {
+        bytes_read: summary.bytes,
+        sha256: summary.sha256,
+    })))
 }
 
 fn message(response: Response) -> pb::DownloadVolumeResponse {

@@ -1,7 +1,6 @@
 //! `UploadVolume`: the header names the volume, the `data` messages after it are
 //! written in order, and the reply comes once libvirt confirmed the write.
 
-use bytes::Bytes;
 use tonic::{Status, Streaming};
 
 use super::StorageApi;
@@ -31,10 +30,11 @@ impl StorageApi {
         while let Some(message) = input.message().await? {
             match message.request {
                 Some(Request::Data(data)) if data.len() <= MAX_CHUNK => {
-                    upload.write(Bytes::from(data)).await?;
+                    upload.write(data).await?;
                 }
+                // Over the limit, as a request over the decoder's limit is answered.
                 Some(Request::Data(data)) => {
-                    return Err(Status::invalid_argument(format!(
+                    return Err(Status::resource_exhausted(format!(
                         "a `data` message carries {} bytes; at most {MAX_CHUNK} are allowed",
                         data.len()
                     )));

@@ -58,6 +58,7 @@ async fn a_volume_takes_64_mib_and_gives_them_back_and_is_cloned_overlaid_resize
     );
 
     let data = random_bytes(64 << 20);
+    // In messages of 4 MiB, the most one may carry.
     let uploaded = upload(
         &mut storage,
         "images",
@@ -65,7 +66,7 @@ async fn a_volume_takes_64_mib_and_gives_them_back_and_is_cloned_overlaid_resize
         0,
         Some(64 * MIB),
         &data,
-        1 << 20,
+        4 << 20,
     )
     .await
     .expect("UploadVolume");
@@ -277,6 +278,20 @@ async fn uploads_past_the_capacity_are_out_of_range() {
         4 * MIB,
         "the volume did not grow"
     );
+
+    // A message over 4 MiB is over the size limit.
+    let oversized = upload(
+        &mut storage,
+        "images",
+        "small.img",
+        0,
+        None,
+        &data,
+        (4 << 20) + 1,
+    )
+    .await
+    .expect_err("4 MiB + 1 in one message");
+    assert_eq!(oversized.code(), Code::ResourceExhausted, "{oversized:?}");
 
     // Fewer bytes than declared is the client's mistake, said as such.
     let short = upload(

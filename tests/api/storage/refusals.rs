@@ -228,7 +228,7 @@ async fn an_upload_must_start_with_its_header() {
     let (_app, mut storage) = app().await;
     let refused = storage
         .upload_volume(tokio_stream::iter([pb::UploadVolumeRequest {
-            request: Some(Request::Data(b"data first".to_vec())),
+            request: Some(Request::Data(b"data first".to_vec().into())),
         }]))
         .await
         .expect_err("no header");

@@ -89,7 +89,7 @@ pub async fn upload(
     let chunks: Vec<pb::UploadVolumeRequest> = data
         .chunks(chunk)
         .map(|piece| pb::UploadVolumeRequest {
-            request: Some(Request::Data(piece.to_vec())),
+            request: Some(Request::Data(piece.to_vec().into())),
         })
         .collect();
     let messages = tokio_stream::iter(std::iter::once(header).chain(chunks));

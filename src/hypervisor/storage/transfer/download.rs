@@ -9,6 +9,7 @@
 
 use std::{num::NonZeroU64, sync::Arc};
 
+use bytes::Bytes;
 use virt::connect::Connect;
 
 use super::{
@@ -121,7 +122,7 @@ impl VolumeDownload {
     ///
     /// # Errors
     /// The stream failed, or the next segment could not be opened.
-    pub async fn next(&mut self) -> Result<Option<Vec<u8>>, HypervisorError> {
+    pub async fn next(&mut self) -> Result<Option<Bytes>, HypervisorError> {
         loop {
             let Some(segment) = self.segment.as_mut() else {
                 return Ok(None);
@@ -133,7 +134,8 @@ impl VolumeDownload {
             match taken {
                 Taken::Data(chunk) => {
                     segment.received += chunk.len() as u64;
-                    self.tally.add(&chunk);
+                    let chunk = Bytes::from(chunk);
+                    self.tally.add(chunk.clone()).await?;
                     return Ok(Some(chunk));
                 }
                 Taken::Nothing => segment.pipe.changed().await,
@@ -144,8 +146,11 @@ impl VolumeDownload {
     }
 
     /// What was read so far: all of it once [`VolumeDownload::next`] said `None`.
-    pub fn summary(&self) -> TransferSummary {
-        self.tally.summary()
+    ///
+    /// # Errors
+    /// The digest could not be completed.
+    pub async fn summary(&mut self) -> Result<TransferSummary, HypervisorError> {
+        self.tally.summary().await
     }
 
     /// Finishes the segment that ended and opens the next, unless the volume (or

@@ -150,7 +150,7 @@ impl VolumeUpload {
             return Err(self.not_as_declared(declared, "more than"));
         }
         self.wait(|progress| progress.room).await?;
-        self.tally.add(&data);
+        self.tally.add(data.clone()).await?;
         let stream = self.stream.as_ref().expect("present until finished");
         self.pipe.push(&stream.io(), data);
         Ok(())
@@ -172,7 +172,7 @@ impl VolumeUpload {
         let finished = self.hypervisor.run(FinishStream(Arc::clone(&stream))).await;
         release(stream);
         finished?;
-        Ok(self.tally.summary())
+        self.tally.summary().await
     }
 
     async fn wait(&self, ready: impl Fn(&Progress) -> bool) -> Result<(), HypervisorError> {
