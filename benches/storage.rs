@@ -1,0 +1,384 @@
+//! Volume transfers through the service against `virsh vol-upload` and
+//! `vol-download` on the same private QEMU libvirtd, in the same run: 256 MiB into and
+//! out of a raw volume in a directory pool, each side reading its data from (and
+//! writing it to) a file in the page cache, the two sides alternating which goes first
+//! in each round. The gRPC client runs on a thread of its own, as a separate process
+//! would; virsh's figures include its start and its connection (a few ms).
+//!
+//! Beside the throughput it reports the CPU time each side costs per GiB, the daemon's
+//! included (from /proc: this process, or the virsh processes it waited for, plus
+//! libvirtd): on a machine shared with other work the throughput follows the CPU a
+//! side needs more than its own pipeline.
+//!
+//! Run with `make bench` (or `cargo bench --bench storage`). The target is the service
+//! at 0.8x virsh's throughput or better; printed, not asserted.
+
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "the test suite's QEMU daemon, shared as a file: the bench uses part of it"
+)]
+#[path = "../tests/api/support/qemu.rs"]
+mod qemu;
+
+use std::{
+    io::{Read, Write},
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use futures_util::{StreamExt, stream};
+use tonic::transport::Channel;
+use virtplane::{
+    App,
+    config::Config,
+    grpc::pb::{
+        self, download_volume_response::Response, storage_service_client::StorageServiceClient,
+        upload_volume_request::Request,
+    },
+};
+
+const SIZE: usize = 256 << 20;
+const ROUNDS: usize = 7;
+/// One upload message, as a client would send it.
+const CHUNK: usize = 1 << 20;
+const POOL: &str = "bench";
+
+fn main() {
+    let daemon = qemu::QemuDaemon::start();
+    let root = daemon.dir().join("pools");
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let addr = server.block_on(serve(&daemon.uri(), &root));
+    // The client on a thread of its own, like a separate process.
+    let client = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let mut storage = client.block_on(async {
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect");
+        StorageServiceClient::new(channel)
+    });
+    client.block_on(prepare(&mut storage, &root));
+
+    let files = tempfile::tempdir().expect("scratch");
+    let source = files.path().join("source.img");
+    let mut data = vec![0_u8; SIZE];
+    fastrand::Rng::with_seed(7).fill(&mut data);
+    std::fs::write(&source, &data).expect("source file");
+    let expected = sha256_hex(&data);
+    drop(data);
+    let virsh = Virsh {
+        uri: daemon.uri(),
+        source: source.clone(),
+        sink: files.path().join("virsh-download.img"),
+    };
+    let service_sink = files.path().join("service-download.img");
+
+    let cpu = Cpu::of_daemon(&daemon);
+    let mut results = Results::default();
+    // Round 0 is not counted: it warms the page cache and the daemon.
+    for round in 0..=ROUNDS {
+        let service_first = round % 2 == 0;
+        let mut measured = [Sample::default(); 4];
+        for side in if service_first { [0, 1] } else { [1, 0] } {
+            if side == 0 {
+                let before = cpu.service();
+                let (up, sha) = client.block_on(upload(&mut storage, &source));
+                assert_eq!(sha, expected, "the service's checksum of the upload");
+                let middle = cpu.service();
+                let (down, sha) = client.block_on(download(&mut storage, &service_sink));
+                assert_eq!(sha, expected, "the service's checksum of the download");
+                measured[0] = Sample::new(up, middle - before);
+                measured[1] = Sample::new(down, cpu.service() - middle);
+            } else {
+                let before = cpu.virsh();
+                let up = virsh.upload();
+                let middle = cpu.virsh();
+                let down = virsh.download();
+                measured[2] = Sample::new(up, middle - before);
+                measured[3] = Sample::new(down, cpu.virsh() - middle);
+            }
+        }
+        assert_eq!(
+            sha256_hex(&std::fs::read(&virsh.sink).expect("virsh's download")),
+            expected,
+            "virsh downloaded what was uploaded"
+        );
+        if round > 0 {
+            results.push(measured);
+        }
+    }
+    results.report();
+    drop(server);
+}
+
+/// The app on `uri`, allowed to keep pools under `root`, serving on a free port.
+async fn serve(uri: &str, root: &Path) -> std::net::SocketAddr {
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let toml = format!(
+        "listen = \"127.0.0.1:0\"\nhostname = \"bench\"\n[libvirt]\nuri = \"{uri}\"\n\
+         call_timeout_ms = 120000\nsave_dir = \"{}/save\"\nstorage_roots = [\"{}\"]\n\
+         [database]\nurl = \"sqlite://{}/bench.db\"\n",
+        dir.display(),
+        root.display(),
+        dir.display()
+    );
+    let app = App::build(Config::from_toml(&toml).expect("config"))
+        .await
+        .expect("app");
+    let addr = app.local_addr().expect("addr");
+    tokio::spawn(app.run(std::future::pending()));
+    addr
+}
+
+/// The pool and its two volumes: one per side, so neither reads what the other wrote.
+async fn prepare(storage: &mut StorageServiceClient<Channel>, root: &Path) {
+    storage
+        .create_storage_pool(pb::CreateStoragePoolRequest {
+            name: POOL.into(),
+            target_path: root.join(POOL).display().to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("pool");
+    for name in ["service.img", "virsh.img"] {
+        storage
+            .create_volume(pb::CreateVolumeRequest {
+                pool: POOL.into(),
+                name: name.into(),
+                format: "raw".into(),
+                capacity_bytes: SIZE as u64,
+                ..Default::default()
+            })
+            .await
+            .expect("volume");
+    }
+}
+
+/// `UploadVolume` of `source`, read a chunk at a time: its time and the checksum.
+async fn upload(storage: &mut StorageServiceClient<Channel>, source: &Path) -> (Duration, String) {
+    let clock = Instant::now();
+    let mut file = std::fs::File::open(source).expect("source");
+    let header = pb::UploadVolumeRequest {
+        request: Some(Request::Header(pb::UploadVolumeHeader {
+            pool: POOL.into(),
+            volume: "service.img".into(),
+            offset: 0,
+            length: Some(SIZE as u64),
+        })),
+    };
+    let chunks = stream::iter(std::iter::from_fn(move || {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let n = (&mut file)
+            .take(CHUNK as u64)
+            .read_to_end(&mut chunk)
+            .expect("read source");
+        (n > 0).then(|| pb::UploadVolumeRequest {
+            request: Some(Request::Data(chunk.into())),
+        })
+    }));
+    let reply = storage
+        .upload_volume(stream::iter([header]).chain(chunks))
+        .await
+        .expect("UploadVolume")
+        .into_inner();
+    assert_eq!(reply.bytes_written, SIZE as u64);
+    (clock.elapsed(), reply.sha256)
+}
+
+/// `DownloadVolume` into `sink`: its time and the checksum.
+async fn download(storage: &mut StorageServiceClient<Channel>, sink: &Path) -> (Duration, String) {
+    let clock = Instant::now();
+    let mut file = std::fs::File::create(sink).expect("sink");
+    let mut stream = storage
+        .download_volume(pb::DownloadVolumeRequest {
+            pool: POOL.into(),
+            volume: "service.img".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("DownloadVolume")
+        .into_inner();
+    while let Some(message) = stream.next().await {
+        match message.expect("download message").response {
+            Some(Response::Data(data)) => file.write_all(&data).expect("write sink"),
+            Some(Response::End(end)) => {
+                assert_eq!(end.bytes_read, SIZE as u64);
+                return (clock.elapsed(), end.sha256);
+            }
+            None => panic!("an empty message"),
+        }
+    }
+    panic!("the download ended without its end");
+}
+
+/// `virsh vol-upload` and `vol-download` of the same file on the same daemon.
+struct Virsh {
+    uri: String,
+    source: PathBuf,
+    sink: PathBuf,
+}
+
+impl Virsh {
+    fn upload(&self) -> Duration {
+        self.run("vol-upload", &self.source)
+    }
+
+    fn download(&self) -> Duration {
+        self.run("vol-download", &self.sink)
+    }
+
+    fn run(&self, command: &str, file: &Path) -> Duration {
+        let clock = Instant::now();
+        let out = Command::new("virsh")
+            .args(["-c", &self.uri, command, "--pool", POOL, "virsh.img"])
+            .arg(file)
+            .output()
+            .expect("virsh runs");
+        let elapsed = clock.elapsed();
+        assert!(
+            out.status.success(),
+            "virsh {command} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        elapsed
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, data)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// CPU time from /proc, in clock ticks: this process's own (service and client), the
+/// virsh processes it waited for, and the daemon's.
+struct Cpu {
+    daemon: u32,
+}
+
+impl Cpu {
+    fn of_daemon(daemon: &qemu::QemuDaemon) -> Cpu {
+        let pidfile = daemon
+            .dir()
+            .parent()
+            .expect("daemon root")
+            .join("libvirtd.pid");
+        let pid = std::fs::read_to_string(pidfile).expect("libvirtd's pid file");
+        Cpu {
+            daemon: pid.trim().parse().expect("a pid"),
+        }
+    }
+
+    /// utime + stime (fields 14 and 15) or cutime + cstime (16 and 17) of `pid`.
+    fn ticks(pid: &str, children: bool) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc stat");
+        // Fields after the command name, which may hold spaces: the 3rd is field 3.
+        let fields: Vec<u64> = stat
+            .rsplit(')')
+            .next()
+            .expect("stat")
+            .split_whitespace()
+            .skip(11)
+            .take(4)
+            .map(|f| f.parse().expect("a number"))
+            .collect();
+        if children {
+            fields[2] + fields[3]
+        } else {
+            fields[0] + fields[1]
+        }
+    }
+
+    fn service(&self) -> u64 {
+        Cpu::ticks("self", false) + Cpu::ticks(&self.daemon.to_string(), false)
+    }
+
+    fn virsh(&self) -> u64 {
+        Cpu::ticks("self", true) + Cpu::ticks(&self.daemon.to_string(), false)
+    }
+}
+
+/// One transfer: its time and the CPU ticks it cost.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    elapsed: Duration,
+    ticks: u64,
+}
+
+impl Sample {
+    fn new(elapsed: Duration, ticks: u64) -> Sample {
+        Sample { elapsed, ticks }
+    }
+
+    /// CPU seconds per GiB moved (clock ticks are 1/100 s on Linux).
+    fn cpu_per_gib(self) -> f64 {
+        self.ticks as f64 / 100.0 * f64::from(1 << 30) / SIZE as f64
+    }
+}
+
+/// Each round's samples: service upload, service download, virsh upload, virsh
+/// download.
+#[derive(Default)]
+struct Results(Vec<[Sample; 4]>);
+
+impl Results {
+    fn push(&mut self, round: [Sample; 4]) {
+        self.0.push(round);
+    }
+
+    /// The median of `value` over column `i`.
+    fn median(&self, i: usize, value: impl Fn(Sample) -> f64) -> f64 {
+        let mut values: Vec<f64> = self.0.iter().map(|r| value(r[i])).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    }
+
+    fn report(&self) {
+        println!(
+            "virtplane storage benchmark: {} MiB per transfer, {ROUNDS} rounds after one \
+             unmeasured, sides alternating (private QEMU libvirtd, raw volume in a dir pool)\n",
+            SIZE >> 20
+        );
+        for (i, round) in self.0.iter().enumerate() {
+            println!(
+                "round {}: upload {:.0} / {:.0} MB/s, download {:.0} / {:.0} MB/s (virtplane / virsh)",
+                i + 1,
+                mbps(round[0]),
+                mbps(round[2]),
+                mbps(round[1]),
+                mbps(round[3])
+            );
+        }
+        println!(
+            "\n{:<10} {:>14} {:>14} {:>8}  {:>16} {:>12}  target >= 0.8x",
+            "median", "virtplane", "virsh", "ratio", "CPU s/GiB: ours", "virsh's"
+        );
+        for (name, service, virsh) in [("upload", 0, 2), ("download", 1, 3)] {
+            let (s, v) = (self.median(service, mbps), self.median(virsh, mbps));
+            let ratio = s / v;
+            let (s_cpu, v_cpu) = (
+                self.median(service, Sample::cpu_per_gib),
+                self.median(virsh, Sample::cpu_per_gib),
+            );
+            println!(
+                "{name:<10} {s:>9.0} MB/s {v:>9.0} MB/s {ratio:>7.2}x  {s_cpu:>16.2} {v_cpu:>12.2}  {}",
+                if ratio >= 0.8 { "met" } else { "MISSED" }
+            );
+        }
+    }
+}
+
+fn mbps(sample: Sample) -> f64 {
+    SIZE as f64 / 1e6 / sample.elapsed.as_secs_f64()
+}
