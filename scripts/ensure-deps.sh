@@ -15,7 +15,8 @@ for pkg in libvirt-dev libvirt-daemon libvirt-clients pkg-config gcc curl ca-cer
   pkg_missing "$pkg" && missing_pkgs+=("$pkg")
 done
 if [ "$need_tests" = "--test" ]; then
-  for pkg in postgresql rabbitmq-server python3-pip; do
+  # python3-libvirt: the plain-client baseline of `cargo bench --bench inventory`.
+  for pkg in postgresql rabbitmq-server python3-pip python3-libvirt; do
     if [ "$pkg" = postgresql ] && command -v pg_ctlcluster >/dev/null; then continue; fi
     if [ "$pkg" = rabbitmq-server ] && command -v rabbitmq-server >/dev/null; then continue; fi
     if [ "$pkg" = python3-pip ] && command -v pip3 >/dev/null; then continue; fi
