@@ -13,7 +13,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{app::temp_dir, eventually};
+use super::app::temp_dir;
 
 /// A running Prometheus and its scratch folder (configuration, storage, log).
 pub struct PrometheusServer {
@@ -26,7 +26,7 @@ impl PrometheusServer {
     /// Starts Prometheus scraping `target`'s `/metrics` every second and evaluating
     /// `rule_files` every second, and waits until its API answers.
     pub async fn start(target: SocketAddr, rule_files: &[PathBuf]) -> PrometheusServer {
-        let dir = temp_dir();
+        let mut dir = temp_dir();
         let rules: String = rule_files
             .iter()
             .map(|f| format!("  - {}\n", f.display()))
@@ -38,6 +38,20 @@ impl PrometheusServer {
              \x20     - targets: [\"{target}\"]\n"
         );
         std::fs::write(dir.path().join("prometheus.yml"), config).expect("write the config");
+        // The port is free when picked but another process may take it before
+        // Prometheus binds it: a server that exits is started again on another.
+        for _ in 0..3 {
+            let mut server = PrometheusServer::spawn(dir);
+            if server.wait_ready().await {
+                return server;
+            }
+            // Dropping the server stops it; its folder (config, log) serves the next.
+            dir = std::mem::replace(&mut server.dir, temp_dir());
+        }
+        panic!("Prometheus did not start:\n{}", read_log(dir.path()));
+    }
+
+    fn spawn(dir: TempDir) -> PrometheusServer {
         let addr = free_port();
         let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
         let child = Command::new("prometheus")
@@ -54,21 +68,27 @@ impl PrometheusServer {
             .stderr(log)
             .spawn()
             .expect("prometheus runs (make test installs Debian's prometheus package)");
-        let server = PrometheusServer { addr, child, dir };
-        eventually(Duration::from_secs(60), "Prometheus is ready", || {
-            server.ready()
-        })
-        .await;
-        server
+        PrometheusServer { addr, child, dir }
     }
 
-    async fn ready(&self) -> bool {
-        matches!(get(self.addr, "/-/ready").await, Ok((200, _)))
+    /// Whether the API answers ready before the process exits (60 s at most).
+    async fn wait_ready(&mut self) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while tokio::time::Instant::now() < deadline {
+            if matches!(get(self.addr, "/-/ready").await, Ok((200, _))) {
+                return true;
+            }
+            if self.child.try_wait().ok().flatten().is_some() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
     }
 
     /// Prometheus's own log, for failure messages.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
+        read_log(self.dir.path())
     }
 
     /// `GET path` on the API: the `data` of a `"status": "success"` answer, or the
@@ -104,6 +124,10 @@ impl Drop for PrometheusServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn read_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default()
 }
 
 /// A loopback address nothing listens on now (Prometheus binds it itself).
