@@ -22,6 +22,7 @@ if [ "$need_tests" = "--test" ]; then
     if [ "$pkg" = postgresql ] && command -v pg_ctlcluster >/dev/null; then continue; fi
     if [ "$pkg" = rabbitmq-server ] && command -v rabbitmq-server >/dev/null; then continue; fi
     if [ "$pkg" = python3-pip ] && command -v pip3 >/dev/null; then continue; fi
+    if [ "$pkg" = prometheus ] && command -v prometheus >/dev/null && command -v promtool >/dev/null; then continue; fi
     pkg_missing "$pkg" && missing_pkgs+=("$pkg")
   done
 fi
