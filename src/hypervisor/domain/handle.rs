@@ -21,6 +21,7 @@ use crate::{
 pub struct DomainHandle {
     dom: Domain,
     uuid: String,
+    name: String,
 }
 
 impl fmt::Debug for DomainHandle {
@@ -31,14 +32,23 @@ impl fmt::Debug for DomainHandle {
 
 impl DomainHandle {
     pub(super) fn new(dom: Domain) -> Result<Self, HypervisorError> {
+        // Both are kept in the handle by libvirt: no round trip.
         let uuid = dom
             .uuid_string()
             .map_err(|e| HypervisorError::from_virt("read domain uuid", &e))?;
-        Ok(DomainHandle { dom, uuid })
+        let name = dom
+            .name()
+            .map_err(|e| HypervisorError::from_virt("read domain name", &e))?;
+        Ok(DomainHandle { dom, uuid, name })
     }
 
     pub fn uuid(&self) -> &str {
         &self.uuid
+    }
+
+    /// The name the domain had when the handle was obtained.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The domain on `conn`: this handle when it came from `conn`, else a lookup.

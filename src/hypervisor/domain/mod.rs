@@ -31,5 +31,7 @@ pub use read::{GetDomain, GetDomainXml, ListDomains};
 pub use resources::SetDomainResources;
 pub use save::{ManagedSaveDomain, RemoveManagedSave, RestoreDomain, SaveDomain};
 pub use snapshot::{CreateSnapshot, DeleteSnapshot, GetSnapshot, ListSnapshots, RevertToSnapshot};
-pub use view::{ListDomainHandles, Listed, ReadDomainView, ReadDomainViews, ReadView};
+pub use view::{
+    ListDomainHandles, ListDomainStates, Listed, ReadDomainView, ReadDomainViews, ReadView,
+};
 pub use xml_summary::Standing;

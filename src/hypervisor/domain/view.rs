@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     hypervisor::{Admission, HypervisorError, Operation, Retry, ffi},
-    model::{DomainRef, DomainView},
+    model::{DomainRef, DomainState, DomainView, KnownDomain},
 };
 
 /// A domain's view and the handle it was read by.
@@ -52,7 +52,7 @@ impl Operation for ReadDomainView {
 #[derive(Debug, Clone)]
 pub struct Listed {
     pub handle: DomainHandle,
-    state: RawState,
+    pub(super) state: RawState,
     standing: Standing,
 }
 
@@ -114,6 +114,33 @@ impl Operation for ListDomainHandles {
     }
 }
 
+/// Every domain's identity, state and persistence, as reconciliation compares them
+/// with what the journal knows: the bulk listing alone, no call per domain.
+#[derive(Debug, Clone, Copy)]
+pub struct ListDomainStates;
+
+impl Operation for ListDomainStates {
+    type Output = Vec<KnownDomain>;
+    const NAME: &'static str = "list domains";
+    const RETRY: Retry = Retry::Safe;
+    const ADMISSION: Admission = Admission::Always;
+
+    fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
+        let mut known: Vec<KnownDomain> = ListDomainHandles
+            .call(conn)?
+            .into_iter()
+            .map(|listed| KnownDomain {
+                uuid: listed.handle.uuid().to_owned(),
+                name: listed.handle.name().to_owned(),
+                state: DomainState::from_number(u64::from(listed.state.state)),
+                persistent: listed.standing.persistent,
+            })
+            .collect();
+        known.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(known)
+    }
+}
+
 /// The views of listed domains, one XML read each, in one blocking hop; `None` for
 /// one that no longer exists.
 #[derive(Debug, Clone)]
@@ -128,23 +155,28 @@ impl Operation for ReadDomainViews {
     fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
         self.0
             .iter()
-            .map(|listed| {
-                let Listed {
-                    handle,
-                    state,
-                    standing,
-                } = listed;
-                let read = (|| {
-                    let dom = handle.on_connection(conn)?;
-                    let domain_xml = dom
-                        .xml_desc(0)
-                        .map_err(|e| HypervisorError::from_virt("read domain XML", &e))?;
-                    read_view(dom, &domain_xml, *state, *standing)
-                })();
-                Ok((handle.uuid().to_owned(), gone_is_none(read)?))
-            })
+            .map(|listed| Ok((listed.handle.uuid().to_owned(), read_listed(listed, conn)?)))
             .collect()
     }
+}
+
+/// The view of a listed domain: one XML read; `None` once it no longer exists.
+pub(super) fn read_listed(
+    listed: &Listed,
+    conn: &Connect,
+) -> Result<Option<ReadView>, HypervisorError> {
+    let Listed {
+        handle,
+        state,
+        standing,
+    } = listed;
+    gone_is_none((|| {
+        let dom = handle.on_connection(conn)?;
+        let domain_xml = dom
+            .xml_desc(0)
+            .map_err(|e| HypervisorError::from_virt("read domain XML", &e))?;
+        read_view(dom, &domain_xml, *state, *standing)
+    })())
 }
 
 fn read_view(
