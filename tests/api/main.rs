@@ -19,6 +19,7 @@ mod host;
 mod host_capacity;
 mod http_pools;
 mod inventory;
+mod live_reads;
 mod monitoring;
 mod networks;
 mod notifications;
