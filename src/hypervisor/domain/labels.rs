@@ -108,13 +108,19 @@ fn render(labels: &Labels) -> String {
     out
 }
 
-/// The labels in a domain's full XML (its `<metadata>`), for a caller that reads the
-/// XML anyway: one round trip fewer than asking for the element.
-pub(super) fn from_domain_xml(domain_xml: &str) -> Labels {
+/// The labels in a domain's full XML (its `<metadata>`).
+#[cfg(test)]
+fn from_domain_xml(domain_xml: &str) -> Labels {
     let Ok(doc) = roxmltree::Document::parse(domain_xml) else {
         return Labels::new();
     };
-    doc.root_element()
+    from_domain_element(doc.root_element())
+}
+
+/// The labels in a parsed domain XML's `<metadata>`, for a caller that reads the XML
+/// anyway: one round trip fewer than asking for the element.
+pub(super) fn from_domain_element(domain: roxmltree::Node<'_, '_>) -> Labels {
+    domain
         .children()
         .filter(|n| n.has_tag_name("metadata"))
         .flat_map(|metadata| metadata.children())

@@ -76,7 +76,7 @@ pub(crate) fn summary(
         autostart: standing.autostart,
         // Starting or restoring uses an image up: only a domain that is off has one.
         has_managed_save: standing.has_managed_save && domain_state.is_off(),
-        labels: labels::from_domain_xml(domain_xml),
+        labels: labels::from_domain_element(root),
     })
 }
 
