@@ -82,7 +82,7 @@ async fn a_loss_that_the_ping_disproves_keeps_the_connection() {
     };
     let failed = attempts_after(&hypervisor, lost).await;
     assert!(
-        matches!(&failed, HypervisorError::Unavailable { reason } if reason.contains("still answers")),
+        matches!(&failed, HypervisorError::Unavailable { reason, .. } if reason.contains("still answers")),
         "{failed:?}"
     );
     let status = hypervisor.status();
