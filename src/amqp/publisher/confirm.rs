@@ -1,6 +1,8 @@
 //! What the broker's answers mean: a confirm, a nack, a returned message, a channel
 //! closed over one message (a soft error) or a broken connection.
 
+use std::time::Duration;
+
 use lapin::{
     Confirmation, ErrorKind,
     protocol::{AMQPError, AMQPErrorKind},
@@ -54,9 +56,10 @@ fn confirmed(message: &Message, confirmation: lapin::Result<Confirmation>) -> Fa
         }),
         Ok(Confirmation::Ack(None)) => Fate::Confirmed,
         Ok(Confirmation::Nack(_)) => Fate::Final(PublishError::Nacked),
-        Ok(Confirmation::NotRequested) => Fate::Final(PublishError::Unavailable(
-            "the channel was not in confirm mode; the message may not be stored".into(),
-        )),
+        Ok(Confirmation::NotRequested) => Fate::Final(PublishError::Unavailable {
+            message: "the channel was not in confirm mode; the message may not be stored".into(),
+            retry_after: Duration::ZERO,
+        }),
         Err(e) => match channel_error(&e) {
             Some(amqp) => Fate::ChannelClosed(amqp.clone()),
             None => Fate::Retry(e.to_string()),
@@ -83,6 +86,10 @@ pub(super) fn refusal(amqp: &AMQPError) -> PublishError {
         403 => PublishError::Denied(format!("the broker refused access: {text}")),
         406 => PublishError::Rejected(format!("the broker rejected the publish: {text}")),
         311 => PublishError::Invalid(format!("the message is too large for the broker: {text}")),
-        _ => PublishError::Unavailable(format!("the broker closed the channel: {text}")),
+        // Only the channel closed: the next one opens at once.
+        _ => PublishError::Unavailable {
+            message: format!("the broker closed the channel: {text}"),
+            retry_after: Duration::ZERO,
+        },
     }
 }

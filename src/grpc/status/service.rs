@@ -64,11 +64,15 @@ pub(crate) fn publish_failure(err: PublishError, broker: &str) -> Status {
         PublishError::Invalid(_) => {
             Problem::new(Code::InvalidArgument, R::InvalidArgument, message)
         }
-        PublishError::Exhausted(_) => {
-            Problem::new(Code::ResourceExhausted, R::PoolExhausted, message)
+        PublishError::Exhausted { retry_after, .. } => {
+            let problem = Problem::new(Code::ResourceExhausted, R::PoolExhausted, message);
+            match retry_after {
+                Some(delay) => problem.retry_after(delay),
+                None => problem,
+            }
         }
-        PublishError::Unavailable(_) => {
-            Problem::new(Code::Unavailable, R::BrokerUnavailable, message)
+        PublishError::Unavailable { retry_after, .. } => {
+            Problem::new(Code::Unavailable, R::BrokerUnavailable, message).retry_after(retry_after)
         }
         PublishError::Unroutable {
             exchange,

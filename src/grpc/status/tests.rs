@@ -119,8 +119,14 @@ fn publish_samples() -> Vec<Status> {
     [
         PublishError::UnknownBroker(s("b")),
         PublishError::Invalid(s("m")),
-        PublishError::Exhausted(s("m")),
-        PublishError::Unavailable(s("m")),
+        PublishError::Exhausted {
+            message: s("m"),
+            retry_after: Some(Duration::from_millis(20)),
+        },
+        PublishError::Unavailable {
+            message: s("m"),
+            retry_after: Duration::from_millis(300),
+        },
         PublishError::Unroutable {
             exchange: s("x"),
             routing_key: s("k"),
