@@ -6,11 +6,14 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{TEST_DRIVER, TestApp, TestOptions};
+use crate::support::{
+    Broker, TEST_DRIVER, TestApp, TestOptions,
+    amqp::{TestQueue, app_with, guest_url},
+};
 
 /// The script's answer per case: code, message and the decoded details.
-async fn python_client(addr: String, cases: &[&'static str]) -> Vec<Value> {
-    let cases = cases.to_vec();
+async fn python_client(addr: String, cases: &[&str]) -> Vec<Value> {
+    let cases: Vec<String> = cases.iter().map(|c| (*c).to_owned()).collect();
     tokio::task::spawn_blocking(move || {
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -112,4 +115,27 @@ async fn a_python_client_reads_when_to_retry_an_unreachable_libvirt() {
     );
     let delay = seconds(&detail(answer, "google.rpc.RetryInfo")["retryDelay"]);
     assert!((0.0..=0.4).contains(&delay), "retry in {delay}s");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_python_client_reads_when_a_full_pools_connection_is_likely_free() {
+    let queue = TestQueue::new().await;
+    let app = app_with(
+        Broker::new("main", guest_url())
+            .max_connections(1)
+            .acquire_timeout_ms(20),
+    )
+    .await;
+
+    let case = format!("pool-exhausted:{}", queue.name);
+    let answers = python_client(app.addr.to_string(), &[&case]).await;
+
+    let answer = &answers[0];
+    assert_eq!(answer["code"], "RESOURCE_EXHAUSTED", "{answer}");
+    let info = detail(answer, "google.rpc.ErrorInfo");
+    assert_eq!(info["reason"], "POOL_EXHAUSTED");
+    assert_eq!(info["metadata"]["broker"], "main");
+    let delay = seconds(&detail(answer, "google.rpc.RetryInfo")["retryDelay"]);
+    // One connection, kept by the batch for a fraction of a second at most.
+    assert!((0.0..5.0).contains(&delay), "retry in {delay}s");
 }

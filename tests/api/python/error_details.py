@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """A plain grpcio client decodes the google.rpc details of the service's errors.
 
-Usage: error_details.py ADDR CASE...
+Usage: error_details.py ADDR CASE[:ARG]...
 
-Each CASE is one call with a hand-encoded request (no generated virtplane code: a
+Each CASE is a call with a hand-encoded request (no generated virtplane code: a
 client needs only grpcio, grpcio-status and googleapis-common-protos). For each it
 prints one JSON line: the call's code and message, and every detail decoded with
 google.rpc's own error_details_pb2, as the proto's JSON mapping.
+
+`pool-exhausted:QUEUE` publishes one big batch to the broker "main" (whose pool holds
+one connection) and, while it runs, single messages until one finds the pool full.
 """
 
 import json
 import sys
+import threading
+import time
 
 import grpc
 from google.protobuf import json_format
@@ -49,6 +54,10 @@ def int_field(number, value):
     return varint(number << 3) + varint(value)
 
 
+def bytes_field(number, data):
+    return varint(number << 3 | 2) + varint(len(data)) + data
+
+
 DOMAINS = "/virtplane.v1.DomainService/"
 CASES = {
     # GetDomainRequest.domain = 1
@@ -80,12 +89,11 @@ def decode(status):
     return details
 
 
-def call(channel, case):
-    path, request = CASES[case]
-    # No serializers: the request goes as the bytes above, the reply comes as bytes.
+def call(channel, case, path, request):
+    # No serializers: the request goes as the bytes given, the reply comes as bytes.
     method = channel.unary_unary(path)
     try:
-        method(request, timeout=10)
+        method(request, timeout=30)
     except grpc.RpcError as err:
         status = rpc_status.from_call(err)
         return {
@@ -97,11 +105,50 @@ def call(channel, case):
     return {"case": case, "code": "OK", "message": "", "details": []}
 
 
+def pool_exhausted(channel, queue):
+    publish = "/virtplane.v1.PublishService/"
+    # PublishRequest: broker = 1, exchange = 2, routing_key = 3, body = 4.
+    single = (
+        string_field(1, "main")
+        + string_field(2, "amq.direct")
+        + string_field(3, queue)
+        + bytes_field(4, b"single")
+    )
+    # OutgoingMessage: exchange = 1, routing_key = 2, body = 3;
+    # PublishBatchRequest: broker = 1, messages = 2.
+    message = string_field(1, "amq.direct") + string_field(2, queue) + bytes_field(3, b"x" * 1024)
+    batch = string_field(1, "main") + bytes_field(2, message) * 3000
+    # Opening the pool's one connection takes longer than a checkout may wait.
+    warm = call(channel, "warm-up", publish + "Publish", single)
+    if warm["code"] != "OK":
+        return warm
+    batch_call = threading.Thread(
+        target=call, args=(channel, "batch", publish + "PublishBatch", batch)
+    )
+    batch_call.start()
+    answer = {"case": "pool-exhausted", "code": "OK", "message": "never full", "details": []}
+    while batch_call.is_alive():
+        answer = call(channel, "pool-exhausted", publish + "Publish", single)
+        if answer["code"] != "OK":
+            break
+        time.sleep(0.001)
+    batch_call.join()
+    return answer
+
+
+def run(channel, case):
+    name, _, arg = case.partition(":")
+    if name == "pool-exhausted":
+        return pool_exhausted(channel, arg)
+    path, request = CASES[name]
+    return call(channel, name, path, request)
+
+
 def main():
     addr, cases = sys.argv[1], sys.argv[2:]
     with grpc.insecure_channel(addr) as channel:
         for case in cases:
-            print(json.dumps(call(channel, case)), flush=True)
+            print(json.dumps(run(channel, case)), flush=True)
 
 
 if __name__ == "__main__":
