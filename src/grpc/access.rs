@@ -238,7 +238,7 @@ pub fn check_field(
                 "token {:?} has the reader role; `{field}` needs an admin token ({})",
                 caller.token, rule.reason
             ),
-            &caller.token,
+            caller,
             method,
             field,
         )),

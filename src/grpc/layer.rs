@@ -138,7 +138,7 @@ where
                             "token {:?} has the reader role, which may not call {method}",
                             caller.token,
                         ),
-                        &caller.token,
+                        &caller,
                         method,
                         "",
                     ))

@@ -6,13 +6,17 @@ use std::time::Duration;
 use tonic::{Code, Status};
 
 use super::Problem;
-use crate::{grpc::pb::ErrorReason as R, security::AuthError};
+use crate::{
+    grpc::pb::ErrorReason as R,
+    security::{AuthError, Caller},
+};
 
-/// A token whose role may not make the call (`field` empty) or set `field`.
-pub(crate) fn token_role(message: String, token: &str, method: &str, field: &str) -> Status {
+/// A token whose role may not make the call (`field` empty) or set `field`. The
+/// token is named by its configured name, never its value.
+pub(crate) fn token_role(message: String, caller: &Caller, method: &str, field: &str) -> Status {
     Problem::new(Code::PermissionDenied, R::TokenRole, message)
-        .meta("token", token)
-        .meta("role", "reader")
+        .meta("token", caller.token.as_str())
+        .meta("role", caller.role.as_str())
         .meta("method", method)
         .meta("field", field)
         .into()

@@ -123,35 +123,52 @@ fn unavailable(message: String, next_attempt: NextAttempt) -> Status {
         .into()
 }
 
+/// What was not found, in ResourceInfo as the API's type and its name, and in the
+/// metadata under the request field's name.
 fn not_found(message: String, operation: &'static str, missing: Missing) -> Status {
-    let (reason, kind, name) = match &missing {
-        Missing::Snapshot(name) => (R::SnapshotNotFound, "virtplane.v1.Snapshot", name.clone()),
-        Missing::Network(name) => (R::NetworkNotFound, "virtplane.v1.Network", name.clone()),
+    let found =
+        |reason| Problem::new(Code::NotFound, reason, message.clone()).meta("operation", operation);
+    let (problem, kind, name) = match missing {
+        Missing::Snapshot(name) => (
+            found(R::SnapshotNotFound).meta("snapshot", name.clone()),
+            "Snapshot",
+            name,
+        ),
+        Missing::Network(name) => (
+            found(R::NetworkNotFound).meta("network", name.clone()),
+            "Network",
+            name,
+        ),
         Missing::StoragePool(name) => (
-            R::StoragePoolNotFound,
-            "virtplane.v1.StoragePool",
-            name.clone(),
+            found(R::StoragePoolNotFound).meta("pool", name.clone()),
+            "StoragePool",
+            name,
         ),
-        Missing::Volume { pool, volume } if !pool.is_empty() => (
-            R::VolumeNotFound,
-            "virtplane.v1.Volume",
-            format!("{pool}/{volume}"),
+        Missing::Volume { pool, volume } => {
+            let name = if pool.is_empty() {
+                String::new()
+            } else {
+                format!("{pool}/{volume}")
+            };
+            let problem = found(R::VolumeNotFound)
+                .meta("pool", pool)
+                .meta("volume", volume);
+            (problem, "Volume", name)
+        }
+        Missing::SaveFile(name) => (
+            found(R::SaveFileNotFound).meta("file", name.clone()),
+            "SaveFile",
+            name,
         ),
-        Missing::Volume { .. } => (R::VolumeNotFound, "virtplane.v1.Volume", String::new()),
-        Missing::SaveFile(name) => (R::SaveFileNotFound, "virtplane.v1.SaveFile", name.clone()),
-        Missing::Device(name) => (R::DeviceNotFound, "virtplane.v1.Device", name.clone()),
+        Missing::Device(name) => (
+            found(R::DeviceNotFound).meta("device", name.clone()),
+            "Device",
+            name,
+        ),
     };
-    let problem =
-        Problem::new(Code::NotFound, reason, message.clone()).meta("operation", operation);
-    let problem = match missing {
-        Missing::Snapshot(name) => problem.meta("snapshot", name),
-        Missing::Network(name) => problem.meta("network", name),
-        Missing::StoragePool(name) => problem.meta("pool", name),
-        Missing::Volume { pool, volume } => problem.meta("pool", pool).meta("volume", volume),
-        Missing::SaveFile(name) => problem.meta("file", name),
-        Missing::Device(name) => problem.meta("device", name),
-    };
-    problem.resource(kind, name, message).into()
+    problem
+        .resource(&format!("virtplane.v1.{kind}"), name, message)
+        .into()
 }
 
 impl From<OpenError> for Status {

@@ -17,7 +17,7 @@ use crate::{
     host::HostError,
     hypervisor::{HypervisorError, Missing, NextAttempt},
     model::{DomainAction, DomainRef, DomainState, InvalidArgument, PathRefusal},
-    security::AuthError,
+    security::{AuthError, Caller, Role},
     store::StoreError,
 };
 
@@ -164,7 +164,10 @@ fn other_samples() -> Vec<Status> {
         StoreError::Corrupt("x".into()).into(),
         token_role(
             "no".into(),
-            "ci",
+            &Caller {
+                token: "ci".into(),
+                role: Role::Reader,
+            },
             "virtplane.v1.DomainService/StartDomain",
             "",
         ),
