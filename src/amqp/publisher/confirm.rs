@@ -13,7 +13,10 @@ use super::{
     PublishError,
     fate::{Fate, resolve_channel_error},
 };
-use crate::amqp::{BrokerSettings, Message};
+use crate::{
+    amqp::{BrokerSettings, Message},
+    model::InvalidArgument,
+};
 
 /// A fate for every message still without one, from its confirm (`None`: no answer
 /// by `confirm_by`); the fates of a closed channel resolved together.
@@ -85,7 +88,10 @@ pub(super) fn refusal(amqp: &AMQPError) -> PublishError {
         404 => PublishError::NotFound(format!("the broker has no such exchange: {text}")),
         403 => PublishError::Denied(format!("the broker refused access: {text}")),
         406 => PublishError::Rejected(format!("the broker rejected the publish: {text}")),
-        311 => PublishError::Invalid(format!("the message is too large for the broker: {text}")),
+        311 => PublishError::Invalid(InvalidArgument::new(
+            "body",
+            format!("the message is too large for the broker: {text}"),
+        )),
         // Only the channel closed: the next one opens at once.
         _ => PublishError::Unavailable {
             message: format!("the broker closed the channel: {text}"),

@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
+use crate::model::InvalidArgument;
+
 /// Why a publish failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PublishError {
     #[error("no broker is configured under the name {0:?}")]
     UnknownBroker(String),
     #[error("{0}")]
-    Invalid(String),
+    Invalid(InvalidArgument),
     /// Every connection of the broker's pool stayed in use.
     #[error("{message}")]
     Exhausted {

@@ -61,8 +61,10 @@ pub(crate) fn publish_failure(err: PublishError, broker: &str) -> Status {
         )
         .resource("virtplane.v1.Broker", name, message),
         PublishError::NotFound(_) => Problem::new(Code::NotFound, R::ExchangeNotFound, message),
-        PublishError::Invalid(_) => {
-            Problem::new(Code::InvalidArgument, R::InvalidArgument, message)
+        PublishError::Invalid(InvalidArgument { field, .. }) => {
+            Problem::new(Code::InvalidArgument, R::InvalidArgument, message.clone())
+                .meta("field", field)
+                .field(field, message)
         }
         PublishError::Exhausted { retry_after, .. } => {
             let problem = Problem::new(Code::ResourceExhausted, R::PoolExhausted, message);

@@ -118,7 +118,7 @@ fn publish_samples() -> Vec<Status> {
     let s = String::from;
     [
         PublishError::UnknownBroker(s("b")),
-        PublishError::Invalid(s("m")),
+        PublishError::Invalid(InvalidArgument::new("body", "m")),
         PublishError::Exhausted {
             message: s("m"),
             retry_after: Some(Duration::from_millis(20)),
