@@ -2,7 +2,11 @@
 
 use virt::connect::Connect;
 
-use super::libvirt::{self, XmlOptions};
+use super::{
+    handle::{standing, state_and_xml},
+    libvirt::{self, XmlOptions},
+    xml_summary,
+};
 use crate::{
     hypervisor::{Admission, HypervisorError, Operation, Retry},
     model::{DomainRef, DomainSummary},
@@ -23,7 +27,8 @@ impl Operation for ListDomains {
     }
 }
 
-/// One domain.
+/// One domain, found by name or UUID: four or five round trips (lookup, state, XML,
+/// persistence, autostart, and the managed save image of one that is off).
 #[derive(Debug, Clone)]
 pub struct GetDomain(pub DomainRef);
 
@@ -34,7 +39,18 @@ impl Operation for GetDomain {
     const ADMISSION: Admission = Admission::Always;
 
     fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
-        libvirt::summarize(&libvirt::lookup(conn, &self.0)?)
+        let dom = libvirt::lookup(conn, &self.0)?;
+        let read = || {
+            let (state, domain_xml) = state_and_xml(&dom)?;
+            let standing = standing(&dom, state)?;
+            xml_summary::summary(&domain_xml, state, standing)
+        };
+        read().map_err(|e| match e {
+            HypervisorError::DomainGone { .. } => HypervisorError::DomainNotFound {
+                domain: self.0.clone(),
+            },
+            other => other,
+        })
     }
 }
 

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod options;
 pub mod pki;
 pub mod postgres;
+pub mod prometheus;
 pub mod qemu;
 pub mod rabbitmq;
 pub mod receiver;
