@@ -11,7 +11,7 @@ use crate::{
     hypervisor::{HypervisorError, Missing, NextAttempt},
 };
 
-/// The resource types `ResourceInfo` names: the API's messages for them.
+/// The resource type a domain has in `ResourceInfo`: the API's message for it.
 const DOMAIN: &str = "virtplane.v1.Domain";
 
 impl From<HypervisorError> for Status {
