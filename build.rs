@@ -37,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/virtplane/v1/storage.proto",
                 "proto/virtplane/v1/webhook.proto",
                 "proto/virtplane/v1/network.proto",
+                "proto/virtplane/v1/errors.proto",
             ],
             &["proto"],
         )?;

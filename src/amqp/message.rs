@@ -7,6 +7,8 @@ use lapin::{
     types::{AMQPValue, FieldTable, LongString, ShortString},
 };
 
+use crate::model::InvalidArgument;
+
 /// What a client asks to publish.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {
@@ -29,13 +31,13 @@ impl Message {
     /// Checks the message against the protocol's limits and `max_body_bytes`.
     ///
     /// # Errors
-    /// A message that says which field is wrong.
-    pub fn validate(&self, max_body_bytes: usize) -> Result<(), String> {
+    /// The field that is wrong, and why.
+    pub fn validate(&self, max_body_bytes: usize) -> Result<(), InvalidArgument> {
         if self.exchange.is_empty() && self.routing_key.is_empty() {
-            return Err(
-                "`exchange` and `routing_key` are both empty: name an exchange, or a queue as the routing key of the default exchange"
-                    .into(),
-            );
+            return Err(InvalidArgument::new(
+                "routing_key",
+                "`exchange` and `routing_key` are both empty: name an exchange, or a queue as the routing key of the default exchange",
+            ));
         }
         for (field, value) in [
             ("exchange", &self.exchange),
@@ -45,16 +47,22 @@ impl Message {
             ("correlation_id", &self.correlation_id),
         ] {
             if value.len() > SHORT_STRING_MAX {
-                return Err(format!(
-                    "`{field}` is {} bytes; AMQP allows at most {SHORT_STRING_MAX}",
-                    value.len()
+                return Err(InvalidArgument::new(
+                    field,
+                    format!(
+                        "`{field}` is {} bytes; AMQP allows at most {SHORT_STRING_MAX}",
+                        value.len()
+                    ),
                 ));
             }
         }
         if self.body.len() > max_body_bytes {
-            return Err(format!(
-                "`body` is {} bytes; this broker accepts at most {max_body_bytes}",
-                self.body.len()
+            return Err(InvalidArgument::new(
+                "body",
+                format!(
+                    "`body` is {} bytes; this broker accepts at most {max_body_bytes}",
+                    self.body.len()
+                ),
             ));
         }
         for name in self.headers.keys() {
@@ -62,8 +70,11 @@ impl Message {
                 && name.len() <= SHORT_STRING_MAX
                 && name.chars().all(|c| c.is_ascii_graphic());
             if !valid {
-                return Err(format!(
-                    "header name {name:?} is invalid: 1 to {SHORT_STRING_MAX} printable ASCII characters without spaces"
+                return Err(InvalidArgument::new(
+                    "headers",
+                    format!(
+                        "header name {name:?} is invalid: 1 to {SHORT_STRING_MAX} printable ASCII characters without spaces"
+                    ),
                 ));
             }
         }
@@ -123,6 +134,7 @@ mod tests {
         assert!(
             m.validate(10)
                 .expect_err("no destination")
+                .message
                 .contains("routing_key")
         );
     }
@@ -131,10 +143,10 @@ mod tests {
     fn oversize_bodies_and_bad_header_names_are_refused() {
         let mut m = message();
         m.body = vec![0; 11];
-        assert!(m.validate(10).expect_err("too big").contains("body"));
+        assert_eq!(m.validate(10).expect_err("too big").field, "body");
         let mut m = message();
         m.headers.insert("bad name".into(), "v".into());
-        assert!(m.validate(10).expect_err("space").contains("header"));
+        assert_eq!(m.validate(10).expect_err("space").field, "headers");
         let mut m = message();
         m.headers.insert(String::new(), "v".into());
         assert!(m.validate(10).is_err());

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::model::InvalidArgument;
+
 /// The end of a console session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
@@ -15,7 +17,7 @@ pub enum Ending {
     /// took the device over, or the stream failed).
     StreamClosed { domain: String, message: String },
     /// The client sent something that is not console input.
-    BadInput(String),
+    BadInput(InvalidArgument),
     /// The client went away.
     ClientGone,
     /// The service is stopping.
@@ -40,7 +42,7 @@ impl fmt::Display for Ending {
                 f,
                 "libvirt closed the console of domain {domain} while it still runs ({message}); another libvirt client may have taken it over"
             ),
-            Ending::BadInput(message) => f.write_str(message),
+            Ending::BadInput(invalid) => f.write_str(&invalid.message),
             Ending::ClientGone => f.write_str("the client went away"),
             Ending::ServiceStopping => {
                 f.write_str("the service is shutting down; the console closed")

@@ -233,12 +233,15 @@ pub fn check_field(
         .find(|rule| rule.method == method)
         .and_then(|rule| rule.sensitive.iter().find(|s| s.field == field));
     match sensitive {
-        Some(rule) if !allows(caller.role, rule.access) => {
-            Err(tonic::Status::permission_denied(format!(
+        Some(rule) if !allows(caller.role, rule.access) => Err(super::status::token_role(
+            format!(
                 "token {:?} has the reader role; `{field}` needs an admin token ({})",
                 caller.token, rule.reason
-            )))
-        }
+            ),
+            caller,
+            method,
+            field,
+        )),
         _ => Ok(()),
     }
 }

@@ -23,7 +23,11 @@ use tokio::{sync::Notify, task::JoinError, time::Instant};
 use tonic::Status;
 use tracing::{Instrument, debug, warn};
 
-use crate::store::{Claim, Store, StoreError};
+use crate::{
+    grpc::status,
+    model::InvalidArgument,
+    store::{Claim, Store, StoreError},
+};
 
 /// The longest a request id may be, in bytes.
 const MAX_ID_BYTES: usize = 128;
@@ -149,11 +153,14 @@ impl Requests {
             }
             let now = Instant::now();
             if now >= give_up {
-                return Err(Status::aborted(format!(
-                    "an earlier request with request_id {:?} is still being processed; \
-                     retry later with the same request_id",
-                    key.id
-                )));
+                return Err(status::request_in_progress(
+                    format!(
+                        "an earlier request with request_id {:?} is still being processed; \
+                         retry later with the same request_id",
+                        key.id
+                    ),
+                    &key.id,
+                ));
             }
             tokio::select! {
                 () = settled => {}
@@ -241,9 +248,12 @@ fn check_request_id(id: &str) -> Result<(), Status> {
     if id.len() <= MAX_ID_BYTES && id.bytes().all(|b| b.is_ascii_graphic()) {
         return Ok(());
     }
-    Err(Status::invalid_argument(format!(
-        "`request_id` must be at most {MAX_ID_BYTES} printable ASCII characters without \
+    Err(Status::from(InvalidArgument::new(
+        "request_id",
+        format!(
+            "`request_id` must be at most {MAX_ID_BYTES} printable ASCII characters without \
          spaces (or empty for none)"
+        ),
     )))
 }
 
@@ -264,16 +274,19 @@ fn mismatch(id: &str, method: &str, first: &str) -> Status {
     } else {
         first.to_owned()
     };
-    Status::invalid_argument(format!(
-        "`request_id` {id:?} was already used for {used_for}; a different request needs \
-         its own request_id"
-    ))
+    status::request_id_reused(
+        format!(
+            "`request_id` {id:?} was already used for {used_for}; a different request needs \
+             its own request_id"
+        ),
+        id,
+    )
 }
 
 /// The act panicked, or the runtime is shutting down under it.
 fn act_failed(err: &JoinError) -> Status {
     warn!(error = %err, "a request's action did not finish");
-    Status::internal("the request's action failed unexpectedly")
+    status::internal_unexpected("the request's action failed unexpectedly")
 }
 
 #[cfg(test)]

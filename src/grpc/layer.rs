@@ -24,6 +24,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::{
     grpc::access::{self, Access},
+    grpc::status,
     security::Authenticator,
     telemetry::{code_name, metrics::RpcMetrics},
 };
@@ -130,12 +131,19 @@ where
                     request.extensions_mut().insert(caller);
                     None
                 }
-                Ok(caller) => Some(Status::permission_denied(format!(
-                    "token {:?} has the reader role, which may not call {}",
-                    caller.token,
-                    path.trim_start_matches('/')
-                ))),
-                Err(e) => Some(Status::unauthenticated(e.to_string())),
+                Ok(caller) => {
+                    let method = path.trim_start_matches('/');
+                    Some(status::token_role(
+                        format!(
+                            "token {:?} has the reader role, which may not call {method}",
+                            caller.token,
+                        ),
+                        &caller,
+                        method,
+                        "",
+                    ))
+                }
+                Err(e) => Some(status::token_invalid(&e)),
             };
             if let Some(status) = refused {
                 finish.done(status.code());

@@ -5,6 +5,7 @@
 //! items come and go between calls; binding the filters rejects a token reused with
 //! others.
 
+use crate::model::InvalidArgument;
 use tonic::Status;
 
 const VERSION: &str = "v1";
@@ -30,7 +31,12 @@ impl Paging {
     pub(crate) fn parse(page_size: i32, page_token: &str, filters: String) -> Result<Self, Status> {
         let size = match page_size {
             0 => DEFAULT_PAGE_SIZE,
-            n if n < 0 => return Err(Status::invalid_argument("`page_size` must not be negative")),
+            n if n < 0 => {
+                return Err(Status::from(InvalidArgument::new(
+                    "page_size",
+                    "`page_size` must not be negative",
+                )));
+            }
             n => usize::try_from(n)
                 .unwrap_or(MAX_PAGE_SIZE)
                 .min(MAX_PAGE_SIZE),
@@ -52,7 +58,12 @@ impl Paging {
             .as_deref()
             .map(str::parse::<i64>)
             .transpose()
-            .map_err(|_| Status::invalid_argument("`page_token` is not a token this call returned"))
+            .map_err(|_| {
+                Status::from(InvalidArgument::new(
+                    "page_token",
+                    "`page_token` is not a token this call returned",
+                ))
+            })
     }
 
     /// How many items to fetch: one more than a page tells whether another follows.
@@ -94,9 +105,10 @@ impl PageToken {
             return Ok(None);
         }
         let invalid = || {
-            Status::invalid_argument(
+            Status::from(InvalidArgument::new(
+                "page_token",
                 "`page_token` is not a token this call returned; omit it to start from the first page",
-            )
+            ))
         };
         if token.len() > 4096 {
             return Err(invalid());
@@ -110,9 +122,10 @@ impl PageToken {
             return Err(invalid());
         };
         if token_filter != filter {
-            return Err(Status::invalid_argument(
+            return Err(Status::from(InvalidArgument::new(
+                "page_token",
                 "`page_token` was issued for different filters; repeat the filters of the first call",
-            ));
+            )));
         }
         Ok(Some(PageToken {
             filter: filter.to_owned(),

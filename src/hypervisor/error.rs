@@ -1,6 +1,6 @@
 //! What can go wrong talking to libvirt, classified the way a client must react.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use virt::{error::Error as VirtError, sys};
 
@@ -12,7 +12,11 @@ use crate::model::{DomainAction, DomainRef, DomainState};
 pub enum HypervisorError {
     /// libvirt cannot be reached: the connect failed, or the service is closing.
     #[error("{reason}")]
-    Unavailable { reason: String },
+    Unavailable {
+        reason: String,
+        /// When the service tries to connect again: what a client's retry waits for.
+        next_attempt: NextAttempt,
+    },
     /// A call found the connection broken, and a ping on it failed too: the
     /// connection is replaced.
     #[error("libvirt connection lost during {operation}: {message}")]
@@ -42,6 +46,7 @@ pub enum HypervisorError {
     #[error("{operation}: {message}")]
     NotFound {
         operation: &'static str,
+        missing: Missing,
         message: String,
     },
     /// A requested value is above a limit the domain has now (its maximum vCPUs or
@@ -97,6 +102,29 @@ pub enum HypervisorError {
     },
 }
 
+/// When a connect will be tried again, as far as the connection holder knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextAttempt {
+    /// No attempt waits for a backoff: the next call makes one.
+    Now,
+    /// The backoff after a failed connect ends then.
+    At(Instant),
+    /// Never on this instance: the service is shutting down.
+    Never,
+}
+
+/// What a [`HypervisorError::NotFound`] did not find, by name where it is known
+/// (libvirt's own "not found" errors do not say which name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    Snapshot(String),
+    Network(String),
+    StoragePool(String),
+    Volume { pool: String, volume: String },
+    SaveFile(String),
+    Device(String),
+}
+
 /// How a libvirt error code (and the part of libvirt that raised it) is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ErrorClass {
@@ -120,7 +148,11 @@ impl HypervisorError {
             ErrorClass::ConnectionLoss => HypervisorError::ConnectionLost { operation, message },
             ErrorClass::Busy => HypervisorError::Busy { operation, message },
             ErrorClass::DomainNotFound => HypervisorError::DomainGone { operation, message },
-            ErrorClass::NotFound => HypervisorError::NotFound { operation, message },
+            ErrorClass::NotFound => HypervisorError::NotFound {
+                operation,
+                missing: missing_kind(err.code().to_raw()),
+                message,
+            },
             ErrorClass::InvalidArgument => HypervisorError::InvalidArgument { operation, message },
             ErrorClass::FailedPrecondition => {
                 HypervisorError::FailedPrecondition { operation, message }
@@ -139,15 +171,40 @@ impl HypervisorError {
         }
     }
 
+    /// libvirt is unreachable and no backoff holds the next connect back.
     pub(crate) fn unavailable(reason: impl Into<String>) -> Self {
         HypervisorError::Unavailable {
             reason: reason.into(),
+            next_attempt: NextAttempt::Now,
+        }
+    }
+
+    /// libvirt is unreachable until at least `next_attempt`.
+    pub(crate) fn unavailable_until(reason: impl Into<String>, next_attempt: NextAttempt) -> Self {
+        HypervisorError::Unavailable {
+            reason: reason.into(),
+            next_attempt,
         }
     }
 
     /// True when the error says the connection itself may be gone.
     pub fn is_connection_loss(&self) -> bool {
         matches!(self, HypervisorError::ConnectionLost { .. })
+    }
+}
+
+/// Which kind of thing a libvirt "no such ..." code is about; the classifier has
+/// already put `code` among the not-found ones.
+fn missing_kind(code: sys::virErrorNumber) -> Missing {
+    match code {
+        sys::VIR_ERR_NO_STORAGE_POOL => Missing::StoragePool(String::new()),
+        sys::VIR_ERR_NO_STORAGE_VOL => Missing::Volume {
+            pool: String::new(),
+            volume: String::new(),
+        },
+        sys::VIR_ERR_NO_NETWORK => Missing::Network(String::new()),
+        // The classifier's only other not-found code is VIR_ERR_NO_DOMAIN_SNAPSHOT.
+        _ => Missing::Snapshot(String::new()),
     }
 }
 

@@ -36,7 +36,7 @@ pub use domain::{
     SaveDomain, SetDomainAutostart, SetDomainResources, ShutdownDomain, Standing, StartDomain,
     SuspendDomain, UndefineDomain, UndefineOptions, UpdateDomainLabels, XmlOptions,
 };
-pub use error::HypervisorError;
+pub use error::{HypervisorError, Missing, NextAttempt};
 pub use event_codes::translate;
 pub use event_sink::{EventSink, EventSource, RawLifecycleEvent, RawWhat, now_micros};
 pub use ffi::live_callback_contexts;

@@ -174,8 +174,9 @@ impl Inventory {
     /// libvirt's, when a read failed.
     pub(super) async fn refill(&self) -> Result<(), HypervisorError> {
         let Some(generation) = self.hypervisor.live_generation() else {
-            return Err(HypervisorError::unavailable(
-                "libvirt is unreachable: the inventory waits for the next connect".to_owned(),
+            return Err(HypervisorError::unavailable_until(
+                "libvirt is unreachable: the inventory waits for the next connect",
+                self.hypervisor.next_attempt(),
             ));
         };
         let listing = self.next_read();

@@ -5,7 +5,7 @@ use std::{fmt, time::Duration};
 
 use deadpool::managed::{Manager, Object, PoolError, TimeoutType, Timeouts};
 
-use super::{Acquire, AcquireError, Counted, PoolGroup, PoolKey};
+use super::{Acquire, AcquireError, Counted, Counters, PoolGroup, PoolKey};
 
 /// A checked-out connection; dropping it returns it to its pool.
 pub type Pooled<M> = Object<Counted<M>>;
@@ -37,7 +37,19 @@ where
             }
             other => other,
         };
-        attempt.map_err(|e| checkout_error(e, key, pool.status().max_size, mode))
+        attempt.map_err(|e| {
+            let status = pool.status();
+            let likely_free_in = likely_free_in(&counters, status.max_size, status.waiting);
+            checkout_error(e, key, status.max_size, mode, likely_free_in)
+        })
+    }
+
+    /// Counts how long a checkout of `key`'s pool kept its connection, for the
+    /// estimate an exhausted pool answers with.
+    pub fn record_hold(&self, key: &K, held: Duration) {
+        if let Some(entry) = self.lock().iter().find(|e| &e.key == key) {
+            entry.counters.record_hold(held);
+        }
     }
 
     /// Closes a connection found broken in use instead of returning it.
@@ -69,12 +81,23 @@ where
     }
 }
 
+/// When a connection is likely free for one more caller: `max_size` connections each
+/// kept for `mean_hold` free one every `mean_hold / max_size`, and the `waiting`
+/// callers ahead take the first ones.
+fn likely_free_in(counters: &Counters, max_size: usize, waiting: usize) -> Option<Duration> {
+    let mean_hold = counters.mean_hold()?;
+    let turns = u32::try_from(waiting.saturating_add(1)).unwrap_or(u32::MAX);
+    let size = u32::try_from(max_size.max(1)).unwrap_or(u32::MAX);
+    Some(mean_hold.saturating_mul(turns) / size)
+}
+
 /// deadpool's error as ours, naming the pool by its redacted key.
 fn checkout_error<K: PoolKey, E: fmt::Display>(
     e: PoolError<E>,
     key: &K,
     max_size: usize,
     mode: Acquire,
+    likely_free_in: Option<Duration>,
 ) -> AcquireError<E> {
     let name = || key.redacted();
     match e {
@@ -85,6 +108,7 @@ fn checkout_error<K: PoolKey, E: fmt::Display>(
                 Acquire::Blocking(wait) => Some(wait),
                 Acquire::NonBlocking => None,
             },
+            likely_free_in,
         },
         PoolError::Timeout(_) => AcquireError::Timeout { pool: name() },
         PoolError::Backend(source) => AcquireError::Connect {

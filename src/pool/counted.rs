@@ -1,9 +1,12 @@
 //! A deadpool manager wrapper that counts connections opened, requests served and
 //! connections discarded, for `ListPools` and metrics.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
 };
 
 use deadpool::managed::{Manager, Metrics, RecycleResult};
@@ -14,6 +17,9 @@ pub struct Counters {
     opened: AtomicU64,
     discarded: AtomicU64,
     requests: AtomicU64,
+    /// A moving average of how long a checkout keeps its connection, in
+    /// microseconds; 0 until the first one is given back.
+    hold_micros: AtomicU64,
 }
 
 impl Counters {
@@ -38,6 +44,30 @@ impl Counters {
 
     pub(crate) fn count_discard(&self) {
         self.discarded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts in how long one checkout kept its connection.
+    pub(crate) fn record_hold(&self, held: Duration) {
+        let sample = u64::try_from(held.as_micros()).unwrap_or(u64::MAX).max(1);
+        // An eighth of each new sample: recent load counts, one outlier does not.
+        let _ = self
+            .hold_micros
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |mean| {
+                Some(if mean == 0 {
+                    sample
+                } else {
+                    mean - mean / 8 + sample / 8
+                })
+            });
+    }
+
+    /// How long a checkout keeps its connection, on recent average; `None` before any
+    /// was given back.
+    pub fn mean_hold(&self) -> Option<Duration> {
+        match self.hold_micros.load(Ordering::Relaxed) {
+            0 => None,
+            micros => Some(Duration::from_micros(micros)),
+        }
     }
 }
 

@@ -11,6 +11,9 @@ pub enum AcquireError<E: fmt::Display> {
         pool: String,
         max_size: usize,
         waited: Option<Duration>,
+        /// When a connection is likely free for this caller, from how long checkouts
+        /// keep theirs and how many wait ahead; `None` before any was given back.
+        likely_free_in: Option<Duration>,
     },
     /// Opening a connection failed.
     #[error("pool {pool}: cannot open a connection: {source}")]

@@ -117,6 +117,37 @@ async fn a_full_pool_times_out_blocking_and_fails_at_once_non_blocking() {
 }
 
 #[tokio::test]
+async fn an_exhausted_pool_says_when_a_connection_is_likely_free_once_it_knows_hold_times() {
+    let (group, _) = group(4, 2, false);
+    let first = group.acquire(&Key("a"), WAIT).await.expect("first");
+    let second = group.acquire(&Key("a"), WAIT).await.expect("second");
+    let unknown = group.acquire(&Key("a"), Acquire::NonBlocking).await;
+    assert!(matches!(
+        unknown,
+        Err(AcquireError::Exhausted {
+            likely_free_in: None,
+            ..
+        })
+    ));
+
+    group.record_hold(&Key("a"), Duration::from_millis(300));
+    let estimated = group.acquire(&Key("a"), Acquire::NonBlocking).await;
+
+    // Two connections kept 300 ms each: one frees every 150 ms on average.
+    assert!(
+        matches!(
+            estimated,
+            Err(AcquireError::Exhausted {
+                likely_free_in: Some(d),
+                ..
+            }) if d == Duration::from_millis(150)
+        ),
+        "{estimated:?}"
+    );
+    drop((first, second));
+}
+
+#[tokio::test]
 async fn a_connection_that_fails_its_check_is_replaced_and_counted() {
     let (group, broken) = group(4, 2, false);
     drop(group.acquire(&Key("a"), WAIT).await.expect("first"));

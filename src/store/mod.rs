@@ -28,4 +28,5 @@ pub use outbox::{
     Delivery, DeliveryCounts, DeliveryState, NewNotification, Outbox, OutboxRow, prune_periodically,
 };
 pub use settings::Settings;
+pub(crate) use writer_lock::WRITER_LOCK_RETRY;
 pub use writer_lock::{LockError, WriterLock};

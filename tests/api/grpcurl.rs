@@ -101,3 +101,55 @@ async fn grpcurl_takes_snapshots_and_labels_in_their_json_form() {
     .expect("grpcurl shutdown");
     assert!(shutdown.contains("SHUTDOWN_OUTCOME_SHUT_OFF"), "{shutdown}");
 }
+
+/// grpcurl's output of a call that fails: it prints the status (and its details) on
+/// stderr and exits with a code of its own.
+fn grpcurl_failing(args: &[&str]) -> String {
+    let out = Command::new("grpcurl")
+        .args(args)
+        .output()
+        .expect("grpcurl is installed (make test installs it)");
+    assert!(!out.status.success(), "grpcurl {args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grpcurl_shows_the_error_reason_of_an_unknown_domain_from_reflected_descriptors() {
+    let app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
+    let addr = app.addr.to_string();
+
+    let (described, failed) = tokio::task::spawn_blocking(move || {
+        let described = grpcurl(&["-plaintext", &addr, "describe", "google.rpc.ErrorInfo"]);
+        let failed = grpcurl_failing(&[
+            "-plaintext",
+            "-d",
+            r#"{"domain": "no-such-domain"}"#,
+            &addr,
+            "virtplane.v1.DomainService/GetDomain",
+        ]);
+        (described, failed)
+    })
+    .await
+    .expect("grpcurl");
+
+    assert!(described.contains("string reason = 1;"), "{described}");
+    assert!(failed.contains("Code: NotFound"), "{failed}");
+    assert!(
+        failed.contains("type.googleapis.com/google.rpc.ErrorInfo"),
+        "{failed}"
+    );
+    // grpcurl prints each detail as one line of compact JSON.
+    assert!(
+        failed.contains(r#""reason":"DOMAIN_NOT_FOUND""#),
+        "{failed}"
+    );
+    assert!(failed.contains(r#""domain":"virtplane.v1""#), "{failed}");
+    assert!(
+        failed.contains(r#""metadata":{"domain":"no-such-domain"}"#),
+        "{failed}"
+    );
+    assert!(
+        failed.contains("type.googleapis.com/google.rpc.ResourceInfo"),
+        "{failed}"
+    );
+}

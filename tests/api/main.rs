@@ -11,6 +11,7 @@ mod connection_faults;
 mod console;
 mod devices;
 mod domains;
+mod error_details;
 mod error_messages;
 mod events;
 mod grpcurl;

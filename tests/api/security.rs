@@ -9,6 +9,7 @@ use tonic::{
     transport::{Certificate, Channel, ClientTlsConfig, Identity},
 };
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+use tonic_types::StatusExt;
 use virtplane::grpc::pb::{self, host_service_client::HostServiceClient};
 
 use crate::support::{
@@ -142,6 +143,17 @@ async fn each_role_may_call_what_it_should_and_nothing_else() {
         .await
         .expect_err("reader publish");
     assert_eq!(publish.code(), Code::PermissionDenied);
+    let details = publish.get_error_details();
+    let info = details.error_info().expect("ErrorInfo");
+    assert_eq!(info.reason, "TOKEN_ROLE");
+    assert_eq!(info.metadata["role"], "reader");
+    assert_eq!(
+        missing
+            .get_error_details()
+            .error_info()
+            .map(|i| i.reason.as_str()),
+        Some("TOKEN_INVALID")
+    );
 
     // Health stays open for probes.
     let health = app

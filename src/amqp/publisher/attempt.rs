@@ -30,6 +30,7 @@ impl Publisher {
             Ok(conn) => conn,
             Err(fate) => return all(fate),
         };
+        let checked_out = Instant::now();
         let mut fates: Vec<Option<Fate>> = vec![None; messages.len()];
         let opened = match self
             .refuse_missing_exchanges(&conn, messages, &mut fates, deadline)
@@ -41,7 +42,7 @@ impl Publisher {
         let channel = match opened {
             Ok(channel) => channel,
             Err(fate) => {
-                self.dispose(broker, Some(conn), &fate);
+                self.dispose(broker, Some(conn), &fate, checked_out);
                 return all(fate);
             }
         };
@@ -51,12 +52,17 @@ impl Publisher {
         // on the same connection. A batch keeps its connection to the end. A connection
         // that breaks meanwhile is caught by the pool's check on its next checkout.
         let home = conn.channel_home();
-        let conn = (messages.len() > 1).then_some(conn);
+        let conn = if messages.len() > 1 {
+            Some(conn)
+        } else {
+            self.pools.record_hold(&broker.key, checked_out.elapsed());
+            None
+        };
         let confirm_by = deadline.min(Instant::now() + broker.confirm_timeout);
         let answers = await_confirms(confirms, messages.len(), confirm_by).await;
         let fates = settle(broker, messages, fates, answers, confirm_by, deadline);
         let worst = worst(&fates);
-        self.dispose(broker, conn, &worst);
+        self.dispose(broker, conn, &worst, checked_out);
         // A channel with publishes still unconfirmed is not reused: dropping it closes it.
         if matches!(worst, Fate::Confirmed) {
             home.put(channel);
@@ -76,8 +82,21 @@ impl Publisher {
             .acquire(&broker.key, Acquire::Blocking(broker.acquire_timeout));
         match tokio::time::timeout_at(deadline, checkout).await {
             Err(_) => Err(Fate::Late),
-            Ok(Err(e @ (AcquireError::Exhausted { .. } | AcquireError::TooManyPools { .. }))) => {
-                Err(Fate::Final(PublishError::Exhausted(e.to_string())))
+            Ok(Err(
+                e @ AcquireError::Exhausted {
+                    likely_free_in: retry_after,
+                    ..
+                },
+            )) => Err(Fate::Final(PublishError::Exhausted {
+                message: e.to_string(),
+                retry_after,
+            })),
+            // Every pool is busy: how long is up to other brokers' callers.
+            Ok(Err(e @ AcquireError::TooManyPools { .. })) => {
+                Err(Fate::Final(PublishError::Exhausted {
+                    message: e.to_string(),
+                    retry_after: None,
+                }))
             }
             Ok(Err(e)) => Err(Fate::Retry(e.to_string())),
             Ok(Ok(conn)) => Ok(conn),
@@ -85,8 +104,15 @@ impl Publisher {
     }
 
     /// Gives the connection back, or discards it when it failed or the broker blocked it.
-    fn dispose(&self, broker: &BrokerSettings, conn: Option<Pooled<AmqpManager>>, worst: &Fate) {
+    fn dispose(
+        &self,
+        broker: &BrokerSettings,
+        conn: Option<Pooled<AmqpManager>>,
+        worst: &Fate,
+        checked_out: Instant,
+    ) {
         let Some(conn) = conn else { return };
+        self.pools.record_hold(&broker.key, checked_out.elapsed());
         if matches!(worst, Fate::Retry(_)) || conn.blocked() || !conn.connected() {
             self.pools.discard(&broker.key, conn);
         }

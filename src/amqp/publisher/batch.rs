@@ -71,15 +71,19 @@ impl Publisher {
             interval_step,
             interval_max,
         } = broker.retry;
-        if *attempt >= max_retries {
-            return Err(PublishError::Unavailable(format!(
-                "broker {:?} ({}) is unavailable after {} attempts: {reason}",
-                broker.name,
-                broker.key,
-                *attempt + 1
-            )));
-        }
         let wait = (interval_start + interval_step * *attempt).min(interval_max);
+        if *attempt >= max_retries {
+            // The wait the policy would have made next is the client's to make.
+            return Err(PublishError::Unavailable {
+                message: format!(
+                    "broker {:?} ({}) is unavailable after {} attempts: {reason}",
+                    broker.name,
+                    broker.key,
+                    *attempt + 1
+                ),
+                retry_after: wait,
+            });
+        }
         warn!(broker = %broker.name, pool = %broker.key, retry_in = ?wait, %reason, "publish failed; retrying on a fresh connection");
         *attempt += 1;
         tokio::time::sleep_until(deadline.min(Instant::now() + wait)).await;

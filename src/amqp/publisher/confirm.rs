@@ -1,6 +1,8 @@
 //! What the broker's answers mean: a confirm, a nack, a returned message, a channel
 //! closed over one message (a soft error) or a broken connection.
 
+use std::time::Duration;
+
 use lapin::{
     Confirmation, ErrorKind,
     protocol::{AMQPError, AMQPErrorKind},
@@ -11,7 +13,10 @@ use super::{
     PublishError,
     fate::{Fate, resolve_channel_error},
 };
-use crate::amqp::{BrokerSettings, Message};
+use crate::{
+    amqp::{BrokerSettings, Message},
+    model::InvalidArgument,
+};
 
 /// A fate for every message still without one, from its confirm (`None`: no answer
 /// by `confirm_by`); the fates of a closed channel resolved together.
@@ -54,9 +59,10 @@ fn confirmed(message: &Message, confirmation: lapin::Result<Confirmation>) -> Fa
         }),
         Ok(Confirmation::Ack(None)) => Fate::Confirmed,
         Ok(Confirmation::Nack(_)) => Fate::Final(PublishError::Nacked),
-        Ok(Confirmation::NotRequested) => Fate::Final(PublishError::Unavailable(
-            "the channel was not in confirm mode; the message may not be stored".into(),
-        )),
+        Ok(Confirmation::NotRequested) => Fate::Final(PublishError::Unavailable {
+            message: "the channel was not in confirm mode; the message may not be stored".into(),
+            retry_after: Duration::ZERO,
+        }),
         Err(e) => match channel_error(&e) {
             Some(amqp) => Fate::ChannelClosed(amqp.clone()),
             None => Fate::Retry(e.to_string()),
@@ -82,7 +88,14 @@ pub(super) fn refusal(amqp: &AMQPError) -> PublishError {
         404 => PublishError::NotFound(format!("the broker has no such exchange: {text}")),
         403 => PublishError::Denied(format!("the broker refused access: {text}")),
         406 => PublishError::Rejected(format!("the broker rejected the publish: {text}")),
-        311 => PublishError::Invalid(format!("the message is too large for the broker: {text}")),
-        _ => PublishError::Unavailable(format!("the broker closed the channel: {text}")),
+        311 => PublishError::Invalid(InvalidArgument::new(
+            "body",
+            format!("the message is too large for the broker: {text}"),
+        )),
+        // Only the channel closed: the next one opens at once.
+        _ => PublishError::Unavailable {
+            message: format!("the broker closed the channel: {text}"),
+            retry_after: Duration::ZERO,
+        },
     }
 }

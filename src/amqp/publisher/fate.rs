@@ -1,6 +1,8 @@
 //! What became of each message in one attempt, and the per-message truth after the
 //! broker closed a channel: who caused it, what goes again, what nobody can know.
 
+use std::time::Duration;
+
 use lapin::protocol::AMQPError;
 
 use super::{PublishError, confirm::refusal};
@@ -67,9 +69,13 @@ pub(super) fn resolve_channel_error(messages: &[&Message], fates: &mut [Fate]) {
                 }
             }
             _ if matches!(fates[index], Fate::Unsent) => Fate::Resend,
-            _ => Fate::Final(PublishError::Unavailable(format!(
-                "not confirmed: the broker closed the channel ({error}) before confirming this message; it may or may not have been stored"
-            ))),
+            // The connection lives on: a new channel can carry the message at once.
+            _ => Fate::Final(PublishError::Unavailable {
+                message: format!(
+                    "not confirmed: the broker closed the channel ({error}) before confirming this message; it may or may not have been stored"
+                ),
+                retry_after: Duration::ZERO,
+            }),
         };
     }
 }
@@ -152,7 +158,7 @@ mod tests {
 
         assert!(matches!(fates[0], Fate::Confirmed));
         assert!(
-            matches!(&fates[1], Fate::Final(PublishError::Unavailable(m)) if m.contains("not confirmed")),
+            matches!(&fates[1], Fate::Final(PublishError::Unavailable { message, .. }) if message.contains("not confirmed")),
             "{:?}",
             fates[1]
         );

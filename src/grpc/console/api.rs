@@ -13,6 +13,7 @@ use crate::{
     console::{self, Consoles, Ending},
     events::EventHub,
     grpc::pb::{self, console_service_server::ConsoleService},
+    grpc::status,
     hypervisor::Hypervisor,
     model::DomainRef,
 };
@@ -90,7 +91,7 @@ impl ConsoleService for ConsoleApi {
         // The data first, then the status that says why the session ended.
         let end = stream::once(async move {
             Err(end_rx.await.map_or_else(
-                |_| Status::internal("the console session ended without a reason"),
+                |_| status::internal_unexpected("the console session ended without a reason"),
                 Status::from,
             ))
         });

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tonic::{Status, Streaming};
 
-use crate::{console::Ending, grpc::pb};
+use crate::{console::Ending, grpc::pb, model::InvalidArgument};
 
 /// The most one `data` message may carry.
 pub(super) const MAX_INPUT: usize = 64 * 1024;
@@ -17,12 +17,14 @@ pub(super) async fn first(
         Some(pb::ConsoleInput {
             input: Some(pb::console_input::Input::Open(open)),
         }) => Ok(open),
-        Some(_) => Err(Status::invalid_argument(
+        Some(_) => Err(Status::from(InvalidArgument::new(
+            "open",
             "the first ConsoleInput must be `open`, naming the domain (and optionally the device)",
-        )),
-        None => Err(Status::invalid_argument(
+        ))),
+        None => Err(Status::from(InvalidArgument::new(
+            "open",
             "the stream ended before `open`: the first ConsoleInput must name the console",
-        )),
+        ))),
     }
 }
 
@@ -36,18 +38,23 @@ pub(super) fn data(
         }) if data.len() <= MAX_INPUT => Ok(Bytes::from(data)),
         Ok(pb::ConsoleInput {
             input: Some(pb::console_input::Input::Data(data)),
-        }) => Err(Ending::BadInput(format!(
-            "a `data` message carries {} bytes; at most {MAX_INPUT} are allowed",
-            data.len()
+        }) => Err(Ending::BadInput(InvalidArgument::new(
+            "data",
+            format!(
+                "a `data` message carries {} bytes; at most {MAX_INPUT} are allowed",
+                data.len()
+            ),
         ))),
         Ok(pb::ConsoleInput {
             input: Some(pb::console_input::Input::Open(_)),
-        }) => Err(Ending::BadInput(
-            "`open` was sent twice: only the first ConsoleInput opens the console".into(),
-        )),
-        Ok(pb::ConsoleInput { input: None }) => Err(Ending::BadInput(
-            "a ConsoleInput carries neither `open` nor `data`".into(),
-        )),
+        }) => Err(Ending::BadInput(InvalidArgument::new(
+            "open",
+            "`open` was sent twice: only the first ConsoleInput opens the console",
+        ))),
+        Ok(pb::ConsoleInput { input: None }) => Err(Ending::BadInput(InvalidArgument::new(
+            "input",
+            "a ConsoleInput carries neither `open` nor `data`",
+        ))),
         Err(_) => Err(Ending::ClientGone),
     })
 }

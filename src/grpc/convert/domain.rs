@@ -4,6 +4,7 @@ use tonic::Status;
 
 use crate::{
     grpc::pb,
+    model::InvalidArgument,
     model::{DomainState, DomainSummary},
 };
 
@@ -25,7 +26,10 @@ impl From<DomainState> for pb::DomainState {
 /// The state filter of a request: `None` for UNSPECIFIED (all states).
 pub(crate) fn state_filter(raw: i32) -> Result<Option<DomainState>, Status> {
     let state = pb::DomainState::try_from(raw).map_err(|_| {
-        Status::invalid_argument(format!("`state` {raw} is not a DomainState value"))
+        Status::from(InvalidArgument::new(
+            "state",
+            format!("`state` {raw} is not a DomainState value"),
+        ))
     })?;
     Ok(match state {
         pb::DomainState::Unspecified => None,

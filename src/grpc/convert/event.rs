@@ -5,6 +5,7 @@ use tonic::Status;
 use super::timestamp_from_micros;
 use crate::{
     grpc::pb,
+    model::InvalidArgument,
     model::{EventType, LifecycleEvent},
 };
 
@@ -30,8 +31,9 @@ impl From<EventType> for pb::LifecycleEventType {
 /// An event type filter from a request.
 pub(crate) fn event_type_from_pb(raw: i32) -> Result<EventType, Status> {
     let invalid = || {
-        Status::invalid_argument(format!(
-            "`types` holds {raw}, which is not a LifecycleEventType"
+        Status::from(InvalidArgument::new(
+            "types",
+            format!("`types` holds {raw}, which is not a LifecycleEventType"),
         ))
     };
     Ok(

@@ -26,6 +26,7 @@ pub(crate) fn host(
         reconnects,
         connect_attempts,
         connect_failures: _,
+        next_attempt: _,
         last_error,
         local_libvirt_version,
     } = status;

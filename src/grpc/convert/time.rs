@@ -1,5 +1,6 @@
 //! Timestamps: the API's `google.protobuf.Timestamp` and the service's microseconds.
 
+use crate::model::InvalidArgument;
 use tonic::Status;
 
 pub(crate) fn timestamp_from_micros(micros: i64) -> prost_types::Timestamp {
@@ -11,16 +12,22 @@ pub(crate) fn timestamp_from_micros(micros: i64) -> prost_types::Timestamp {
 
 /// A request's timestamp as microseconds since the epoch.
 pub(crate) fn micros_from_timestamp(
-    field: &str,
+    field: &'static str,
     ts: &prost_types::Timestamp,
 ) -> Result<i64, Status> {
     if !(0..1_000_000_000).contains(&ts.nanos) {
-        return Err(Status::invalid_argument(format!(
-            "`{field}` has nanos outside 0..1e9"
+        return Err(Status::from(InvalidArgument::new(
+            field,
+            format!("`{field}` has nanos outside 0..1e9"),
         )));
     }
     ts.seconds
         .checked_mul(1_000_000)
         .and_then(|s| s.checked_add(i64::from(ts.nanos / 1_000)))
-        .ok_or_else(|| Status::invalid_argument(format!("`{field}` is out of range")))
+        .ok_or_else(|| {
+            Status::from(InvalidArgument::new(
+                field,
+                format!("`{field}` is out of range"),
+            ))
+        })
 }

@@ -55,12 +55,14 @@ impl DeviceApi {
             Some(Device::Disk(disk)) => Ok(DeviceSpec::Disk(self.disk(disk)?)),
             Some(Device::Interface(nic)) => Ok(DeviceSpec::Interface(interface(nic)?)),
             Some(Device::Xml(xml)) if xml.trim().starts_with('<') => Ok(DeviceSpec::Xml(xml)),
-            Some(Device::Xml(_)) => Err(Status::invalid_argument(
+            Some(Device::Xml(_)) => Err(Status::from(InvalidArgument::new(
+                "xml",
                 "`xml` must be libvirt device XML such as <disk ...>...</disk>",
-            )),
-            None => Err(Status::invalid_argument(
+            ))),
+            None => Err(Status::from(InvalidArgument::new(
+                "device",
                 "one of `disk`, `interface` or `xml` is required: the device to attach",
-            )),
+            ))),
         }
     }
 
@@ -87,9 +89,10 @@ impl DeviceApi {
                 DiskSource::Volume { pool, volume }
             }
             None => {
-                return Err(Status::invalid_argument(
+                return Err(Status::from(InvalidArgument::new(
+                    "disk",
                     "`disk` needs a source: `path` (an image under the storage roots) or `volume` (a pool's volume)",
-                ));
+                )));
             }
         };
         check_disk_target("disk.target", &target)?;
@@ -117,9 +120,10 @@ fn interface(nic: pb::InterfaceSpec) -> Result<InterfaceSpec, Status> {
             InterfaceSource::Bridge(name)
         }
         _ => {
-            return Err(Status::invalid_argument(
+            return Err(Status::from(InvalidArgument::new(
+                "interface",
                 "`interface` needs a source: a `network` or a `bridge` name",
-            ));
+            )));
         }
     };
     let model = or_default(model, "virtio");

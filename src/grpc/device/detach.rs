@@ -150,9 +150,10 @@ fn selector(device: Option<Device>) -> Result<DeviceSelector, Status> {
             &mac,
         )?)),
         Some(Device::Alias(alias)) if !alias.is_empty() => Ok(DeviceSelector::Alias(alias)),
-        _ => Err(Status::invalid_argument(
+        _ => Err(Status::from(InvalidArgument::new(
+            "device",
             "one of `disk_target`, `interface_mac` or `alias` is required: the device to detach",
-        )),
+        ))),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::{
     grpc::pb,
     hypervisor::{DefineDomain, UndefineDomain, UndefineOptions},
     model::DomainRef,
+    model::InvalidArgument,
 };
 
 /// libvirt domain XML is small; this bounds what a client can make us parse.
@@ -23,20 +24,25 @@ impl DomainApi {
             request_id: _,
         } = request;
         if xml.trim().is_empty() {
-            return Err(Status::invalid_argument(
+            return Err(Status::from(InvalidArgument::new(
+                "xml",
                 "`xml` is required: a libvirt domain XML document",
-            ));
+            )));
         }
         if xml.len() > MAX_XML_BYTES {
-            return Err(Status::invalid_argument(format!(
-                "`xml` is {} bytes; at most {MAX_XML_BYTES} are accepted",
-                xml.len()
+            return Err(Status::from(InvalidArgument::new(
+                "xml",
+                format!(
+                    "`xml` is {} bytes; at most {MAX_XML_BYTES} are accepted",
+                    xml.len()
+                ),
             )));
         }
         if xml.contains('\0') {
-            return Err(Status::invalid_argument(
+            return Err(Status::from(InvalidArgument::new(
+                "xml",
                 "`xml` must not contain NUL characters",
-            ));
+            )));
         }
         Ok(self
             .written_summary(self.perform(DefineDomain { xml, create_only }).await?)

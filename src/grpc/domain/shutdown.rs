@@ -10,6 +10,7 @@ use tonic::Status;
 use super::DomainApi;
 use crate::{
     grpc::pb,
+    grpc::status,
     hypervisor::{DestroyDomain, GetDomain, HypervisorError, ShutdownDomain},
     model::{DomainRef, DomainState, DomainSummary, InvalidArgument},
 };
@@ -61,12 +62,16 @@ impl DomainApi {
             return Ok(reply(last, pb::ShutdownOutcome::ShutOff, started));
         }
         if answer_by.is_some_and(|by| by < until) {
-            return Err(Status::deadline_exceeded(format!(
-                "the client's deadline came before `timeout_s` ({}s): domain {:?} was asked to shut down and is still {}",
-                timeout.as_secs(),
-                last.name,
-                last.state.word()
-            )));
+            return Err(status::client_deadline(
+                format!(
+                    "the client's deadline came before `timeout_s` ({}s): domain {:?} was asked to shut down and is still {}",
+                    timeout.as_secs(),
+                    last.name,
+                    last.state.word()
+                ),
+                &last.name,
+                pb::DomainState::from(last.state).as_str_name(),
+            ));
         }
         if !force_after_timeout {
             return Ok(reply(last, pb::ShutdownOutcome::TimedOut, started));

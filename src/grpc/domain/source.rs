@@ -7,6 +7,7 @@ use super::DomainApi;
 use crate::{
     grpc::pb,
     inventory::{Inventory, Served},
+    model::InvalidArgument,
     model::{DomainRef, DomainSummary},
 };
 
@@ -29,8 +30,9 @@ impl DomainApi {
     /// `INVALID_ARGUMENT` for a value that is no `ReadConsistency`.
     pub(crate) fn source(&self, consistency: i32) -> Result<Source, Status> {
         let consistency = pb::ReadConsistency::try_from(consistency).map_err(|_| {
-            Status::invalid_argument(format!(
-                "`consistency` {consistency} is not a ReadConsistency value"
+            Status::from(InvalidArgument::new(
+                "consistency",
+                format!("`consistency` {consistency} is not a ReadConsistency value"),
             ))
         })?;
         if consistency == pb::ReadConsistency::Live {

@@ -4,6 +4,7 @@ use tonic::{Request, Status};
 
 use super::DomainApi;
 use crate::{
+    grpc::status,
     grpc::{access, pb},
     hypervisor::{GetDomainXml, XmlOptions},
     model::DomainRef,
@@ -26,8 +27,9 @@ impl DomainApi {
         }
         let domain = DomainRef::parse(&domain)?;
         if secure && self.hypervisor.read_only() {
-            return Err(Status::failed_precondition(
+            return Err(status::read_only_connection(
                 "`secure` XML needs a read-write libvirt connection; this service's is read-only",
+                "secure",
             ));
         }
         let options = XmlOptions { secure, inactive };

@@ -8,6 +8,7 @@ use crate::{
         pb::{self, guest_service_server::GuestService},
     },
     hypervisor::GetGuestInfo,
+    model::InvalidArgument,
     model::{AddressSource, DomainRef},
 };
 
@@ -39,8 +40,9 @@ impl GuestService for GuestApi {
             Ok(pb::AddressSource::Agent) => AddressSource::Agent,
             Ok(pb::AddressSource::Arp) => AddressSource::Arp,
             Err(_) => {
-                return Err(Status::invalid_argument(format!(
-                    "`address_source` {address_source} is not an AddressSource value"
+                return Err(Status::from(InvalidArgument::new(
+                    "address_source",
+                    format!("`address_source` {address_source} is not an AddressSource value"),
                 )));
             }
         };

@@ -2,7 +2,7 @@
 
 use tonic::Status;
 
-use crate::{model::DomainRef, store::Store};
+use crate::{grpc::status, model::DomainRef, store::Store};
 
 /// Where a client asked to resume from.
 #[derive(Debug, Clone, Copy)]
@@ -34,10 +34,13 @@ pub(super) async fn pruned(
             "then list again without `page_token`".to_owned(),
         ),
     };
-    Status::out_of_range(format!(
-        "{asked} points before the oldest kept event: events up to id {watermark} were pruned \
-         (events.retention_days) and {oldest}; resync this host's domains with ListDomains, {again}"
-    ))
+    status::events_pruned(
+        format!(
+            "{asked} points before the oldest kept event: events up to id {watermark} were pruned \
+             (events.retention_days) and {oldest}; resync this host's domains with ListDomains, {again}"
+        ),
+        watermark,
+    )
 }
 
 pub(super) fn parse_domain(domain: &str) -> Result<Option<DomainRef>, Status> {

@@ -11,6 +11,7 @@ use super::cursor::{Resume, domain_key, parse_domain, pruned};
 use crate::{
     grpc::{convert, paging::Paging, pb},
     model::EventType,
+    model::InvalidArgument,
     store::{EventQuery, Store},
 };
 
@@ -33,8 +34,9 @@ pub(super) async fn list(
         Ok(pb::EventOrder::Unspecified | pb::EventOrder::NewestFirst) => true,
         Ok(pb::EventOrder::OldestFirst) => false,
         Err(_) => {
-            return Err(Status::invalid_argument(format!(
-                "`order` {order} is not an EventOrder value"
+            return Err(Status::from(InvalidArgument::new(
+                "order",
+                format!("`order` {order} is not an EventOrder value"),
             )));
         }
     };
@@ -52,9 +54,10 @@ pub(super) async fn list(
     if let (Some(start), Some(end)) = (start_micros, end_micros)
         && start >= end
     {
-        return Err(Status::invalid_argument(
+        return Err(Status::from(InvalidArgument::new(
+            "start_time",
             "`start_time` must be before `end_time`",
-        ));
+        )));
     }
     let fingerprint =
         format!("{newest_first}|{domain:?}|{types:?}|{start_micros:?}|{end_micros:?}");

@@ -16,6 +16,8 @@ use super::cursor::{Resume, domain_key, parse_domain, pruned};
 use crate::{
     events::EventHub,
     grpc::pb,
+    grpc::status,
+    model::InvalidArgument,
     model::{DomainRef, LifecycleEvent},
     store::{EventQuery, Store},
 };
@@ -37,7 +39,10 @@ pub(super) fn watch(
 ) -> Result<EventStream, Status> {
     let pb::WatchLifecycleEventsRequest { after_id, domain } = request;
     if after_id.is_some_and(|id| id < 0) {
-        return Err(Status::invalid_argument("`after_id` must not be negative"));
+        return Err(Status::from(InvalidArgument::new(
+            "after_id",
+            "`after_id` must not be negative",
+        )));
     }
     let domain = parse_domain(&domain)?;
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
@@ -190,10 +195,13 @@ impl Watcher {
                     let resume = handled.unwrap_or_default();
                     let _ = self
                         .tx
-                        .send(Err(Status::resource_exhausted(format!(
-                            "this watcher fell {missed} events behind and was stopped so it does not hold up others; \
-                             resume with after_id = {resume}"
-                        ))))
+                        .send(Err(status::watcher_lagged(
+                            format!(
+                                "this watcher fell {missed} events behind and was stopped so it does not hold up others; \
+                                 resume with after_id = {resume}"
+                            ),
+                            resume,
+                        )))
                         .await;
                     return;
                 }

@@ -6,9 +6,11 @@ use tonic::Status;
 use super::NetworkApi;
 use crate::{
     grpc::pb,
+    grpc::status,
     hypervisor::{
         DefineNetwork, Operation, SetNetworkAutostart, StartNetwork, StopNetwork, UndefineNetwork,
     },
+    model::InvalidArgument,
     model::{NetworkInfo, NetworkRef},
 };
 
@@ -97,11 +99,14 @@ impl NetworkApi {
         if self.manage_networks {
             return Ok(());
         }
-        Err(Status::failed_precondition(format!(
-            "{method}: this host does not allow changing its networks through virtplane; \
-             its operator allows it with `libvirt.manage_networks = true` (`manage_networks` \
-             in the [libvirt] section of the service's configuration)"
-        )))
+        Err(status::network_changes_disabled(
+            format!(
+                "{method}: this host does not allow changing its networks through virtplane; \
+                 its operator allows it with `libvirt.manage_networks = true` (`manage_networks` \
+                 in the [libvirt] section of the service's configuration)"
+            ),
+            method,
+        ))
     }
 
     /// Runs a change and answers with the network afterwards.
@@ -116,20 +121,25 @@ impl NetworkApi {
 /// The checks libvirt's parser should not have to make: present, bounded, no NUL.
 fn check_xml(xml: &str) -> Result<(), Status> {
     if xml.trim().is_empty() {
-        return Err(Status::invalid_argument(
+        return Err(Status::from(InvalidArgument::new(
+            "xml",
             "`xml` is required: a libvirt network XML document",
-        ));
+        )));
     }
     if xml.len() > MAX_XML_BYTES {
-        return Err(Status::invalid_argument(format!(
-            "`xml` is {} bytes; at most {MAX_XML_BYTES} are accepted",
-            xml.len()
+        return Err(Status::from(InvalidArgument::new(
+            "xml",
+            format!(
+                "`xml` is {} bytes; at most {MAX_XML_BYTES} are accepted",
+                xml.len()
+            ),
         )));
     }
     if xml.contains('\0') {
-        return Err(Status::invalid_argument(
+        return Err(Status::from(InvalidArgument::new(
+            "xml",
             "`xml` must not contain NUL characters",
-        ));
+        )));
     }
     Ok(())
 }

@@ -6,7 +6,9 @@ use tonic::Status;
 use super::PublishApi;
 use crate::{
     amqp::Message,
+    grpc::status,
     grpc::{convert::message_from_pb, pb},
+    model::InvalidArgument,
 };
 
 /// Most messages accepted in one `PublishBatch`.
@@ -43,7 +45,10 @@ impl PublishApi {
             mandatory,
             transient,
         });
-        self.publisher.publish(&broker, &message, deadline).await?;
+        self.publisher
+            .publish(&broker, &message, deadline)
+            .await
+            .map_err(|e| status::publish_failure(e, &broker))?;
         Ok(pb::PublishResponse {})
     }
 
@@ -59,19 +64,26 @@ impl PublishApi {
         } = request;
         require_broker(&broker)?;
         if messages.is_empty() {
-            return Err(Status::invalid_argument("`messages` is empty"));
+            return Err(Status::from(InvalidArgument::new(
+                "messages",
+                "`messages` is empty",
+            )));
         }
         if messages.len() > MAX_BATCH {
-            return Err(Status::invalid_argument(format!(
-                "`messages` holds {}; at most {MAX_BATCH} per batch",
-                messages.len()
+            return Err(Status::from(InvalidArgument::new(
+                "messages",
+                format!(
+                    "`messages` holds {}; at most {MAX_BATCH} per batch",
+                    messages.len()
+                ),
             )));
         }
         let messages: Vec<Message> = messages.into_iter().map(message_from_pb).collect();
         let results = self
             .publisher
             .publish_batch(&broker, &messages, deadline)
-            .await?
+            .await
+            .map_err(|e| status::publish_failure(e, &broker))?
             .into_iter()
             .map(|result| match result {
                 Ok(()) => pb::PublishResult {
@@ -95,9 +107,10 @@ impl PublishApi {
 /// unknown broker.
 fn require_broker(broker: &str) -> Result<(), Status> {
     if broker.is_empty() {
-        return Err(Status::invalid_argument(
+        return Err(Status::from(InvalidArgument::new(
+            "broker",
             "`broker` is required: name one of the configured brokers (ListBrokers lists them)",
-        ));
+        )));
     }
     Ok(())
 }

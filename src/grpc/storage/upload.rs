@@ -6,7 +6,9 @@ use tonic::{Status, Streaming};
 use super::StorageApi;
 use crate::{
     grpc::pb::{self, upload_volume_request::Request},
+    grpc::status,
     hypervisor::VolumeUpload,
+    model::InvalidArgument,
     model::VolumeRef,
 };
 
@@ -34,20 +36,26 @@ impl StorageApi {
                 }
                 // Over the limit, as a request over the decoder's limit is answered.
                 Some(Request::Data(data)) => {
-                    return Err(Status::resource_exhausted(format!(
-                        "a `data` message carries {} bytes; at most {MAX_CHUNK} are allowed",
-                        data.len()
-                    )));
+                    return Err(status::message_too_large(
+                        format!(
+                            "a `data` message carries {} bytes; at most {MAX_CHUNK} are allowed",
+                            data.len()
+                        ),
+                        "data",
+                        MAX_CHUNK,
+                    ));
                 }
                 Some(Request::Header(_)) => {
-                    return Err(Status::invalid_argument(
+                    return Err(Status::from(InvalidArgument::new(
+                        "header",
                         "`header` was sent twice: only the first UploadVolumeRequest names the volume",
-                    ));
+                    )));
                 }
                 None => {
-                    return Err(Status::invalid_argument(
+                    return Err(Status::from(InvalidArgument::new(
+                        "request",
                         "an UploadVolumeRequest carries neither `header` nor `data`",
-                    ));
+                    )));
                 }
             }
         }
@@ -68,11 +76,13 @@ async fn header(
         Some(pb::UploadVolumeRequest {
             request: Some(Request::Header(header)),
         }) => Ok(header),
-        Some(_) => Err(Status::invalid_argument(
+        Some(_) => Err(Status::from(InvalidArgument::new(
+            "request",
             "the first UploadVolumeRequest must be `header`, naming the pool and the volume",
-        )),
-        None => Err(Status::invalid_argument(
+        ))),
+        None => Err(Status::from(InvalidArgument::new(
+            "header",
             "the stream ended before `header`: the first UploadVolumeRequest must name the volume",
-        )),
+        ))),
     }
 }

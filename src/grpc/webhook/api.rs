@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use crate::{grpc::pb, store::Store, webhook};
+use crate::{grpc::pb, grpc::status, model::InvalidArgument, store::Store, webhook};
 
 /// Serves `WebhookService`.
 #[derive(Debug, Clone)]
@@ -24,11 +24,15 @@ impl WebhookApi {
     /// The configured webhook a request names.
     pub(super) fn hook(&self, name: &str) -> Result<&webhook::Settings, Status> {
         if name.is_empty() {
-            return Err(Status::invalid_argument("`webhook` is required"));
+            return Err(Status::from(InvalidArgument::new(
+                "webhook",
+                "`webhook` is required",
+            )));
         }
-        self.hooks.iter().find(|h| h.name == name).ok_or_else(|| {
-            Status::not_found(format!("webhook {name:?} is not configured on this host"))
-        })
+        self.hooks
+            .iter()
+            .find(|h| h.name == name)
+            .ok_or_else(|| status::webhook_not_found(name))
     }
 }
 

@@ -5,6 +5,7 @@ use tonic::Status;
 use super::WebhookApi;
 use crate::{
     grpc::{convert::delivery_to_pb, paging::Paging, pb},
+    model::InvalidArgument,
     store::DeliveryState,
 };
 
@@ -26,8 +27,9 @@ impl WebhookApi {
             Ok(pb::DeliveryState::Delivered) => Some(DeliveryState::Delivered),
             Ok(pb::DeliveryState::Failed) => Some(DeliveryState::Failed),
             Err(_) => {
-                return Err(Status::invalid_argument(format!(
-                    "`state` {state} is not a delivery state"
+                return Err(Status::from(InvalidArgument::new(
+                    "state",
+                    format!("`state` {state} is not a delivery state"),
                 )));
             }
         };

@@ -11,7 +11,7 @@ use tracing::{Instrument, info, warn};
 
 use super::{Hypervisor, LiveConnection, Slot};
 use crate::hypervisor::{
-    HypervisorError,
+    HypervisorError, NextAttempt,
     event_sink::CloseSignal,
     listener::{Outcome, Ticket},
     open::{self, Opened},
@@ -28,8 +28,9 @@ impl Hypervisor {
         let (result, ticket) = {
             let mut slot = self.slot.lock().await;
             if self.shut_down.load(Ordering::Acquire) {
-                return Err(HypervisorError::unavailable(
+                return Err(HypervisorError::unavailable_until(
                     "the service is shutting down; libvirt is closed",
+                    NextAttempt::Never,
                 ));
             }
             if let Some(live) = &slot.live {
@@ -87,6 +88,7 @@ impl Hypervisor {
             }) => {
                 slot.backoff.record_success();
                 slot.last_failure = None;
+                self.set_status(|s| s.next_attempt = None);
                 let reconnect = slot.successes > 0;
                 slot.successes += 1;
                 let live = Arc::new(LiveConnection {
@@ -116,10 +118,17 @@ impl Hypervisor {
                     self.redacted_uri,
                     self.scrub(&reason)
                 );
-                let delay = slot.backoff.record_failure(Instant::now());
+                let now = Instant::now();
+                let delay = slot.backoff.record_failure(now);
                 warn!(uri = %self.redacted_uri, error = %message, retry_in = ?delay, "cannot connect to libvirt");
-                let err = HypervisorError::unavailable(message.clone());
+                // Callers sharing this failure until the backoff ends are told the
+                // same moment: the attempt that can answer them differently.
+                let err = HypervisorError::unavailable_until(
+                    message.clone(),
+                    NextAttempt::At(now + delay),
+                );
                 self.set_status(|s| {
+                    s.next_attempt = Some(now + delay);
                     s.connected = false;
                     s.connect_failures += 1;
                     s.last_error = Some(message.clone());

@@ -11,7 +11,7 @@ use virt::connect::Connect;
 use super::close_in_background;
 use crate::hypervisor::Settings;
 use crate::hypervisor::{
-    HypervisorError, event_loop,
+    HypervisorError, NextAttempt, event_loop,
     event_sink::{CloseSignal, EventSink},
     listener::{ConnectionListener, Effects, Ticket},
     open::{self, HypervisorInfo, Registrations},
@@ -29,6 +29,9 @@ pub struct ConnectionStatus {
     pub connect_attempts: u64,
     pub connect_failures: u64,
     pub last_error: Option<String>,
+    /// When the next connect is due after a failed one; `None` while connected or
+    /// when the next call may connect at once.
+    pub next_attempt: Option<Instant>,
     /// The libvirt library this process runs with, known before any connect.
     pub local_libvirt_version: String,
 }
@@ -160,6 +163,18 @@ impl Hypervisor {
             .backoff
             .remaining(Instant::now())
             .unwrap_or_default()
+    }
+
+    /// When the service tries to connect next, read without waiting for a connect
+    /// in progress: what a client told "unavailable" should wait for.
+    pub fn next_attempt(&self) -> NextAttempt {
+        if self.shut_down.load(Ordering::Acquire) {
+            return NextAttempt::Never;
+        }
+        match self.status().next_attempt {
+            Some(at) if at > Instant::now() => NextAttempt::At(at),
+            _ => NextAttempt::Now,
+        }
     }
 
     /// The libvirt URI with any password hidden.

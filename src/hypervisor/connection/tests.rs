@@ -1,10 +1,13 @@
 //! The holder against the in-process test driver: what keeps the connection.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use super::Hypervisor;
 use crate::hypervisor::{
-    BoxFuture, ConnectionListener, EventSink, HypervisorError, Retry, Settings,
+    BoxFuture, ConnectionListener, EventSink, HypervisorError, NextAttempt, Retry, Settings,
 };
 
 struct Quiet;
@@ -21,16 +24,20 @@ impl ConnectionListener for Quiet {
 
 /// The in-process test driver: a real libvirt connection.
 fn test_driver() -> Hypervisor {
+    holder("test:///default", Duration::from_millis(100))
+}
+
+fn holder(uri: &str, backoff: Duration) -> Hypervisor {
     let settings = Settings {
-        uri: "test:///default".into(),
+        uri: uri.into(),
         read_only: false,
         username: None,
         passphrase: None,
         connect_timeout: Duration::from_secs(5),
         call_timeout: Duration::from_secs(5),
         max_concurrent_calls: 4,
-        reconnect_backoff_initial: Duration::from_millis(100),
-        reconnect_backoff_max: Duration::from_millis(400),
+        reconnect_backoff_initial: backoff,
+        reconnect_backoff_max: backoff * 4,
         keepalive_interval_secs: 5,
         keepalive_count: 3,
         save_dir: std::env::temp_dir(),
@@ -82,7 +89,7 @@ async fn a_loss_that_the_ping_disproves_keeps_the_connection() {
     };
     let failed = attempts_after(&hypervisor, lost).await;
     assert!(
-        matches!(&failed, HypervisorError::Unavailable { reason } if reason.contains("still answers")),
+        matches!(&failed, HypervisorError::Unavailable { reason, .. } if reason.contains("still answers")),
         "{failed:?}"
     );
     let status = hypervisor.status();
@@ -90,4 +97,38 @@ async fn a_loss_that_the_ping_disproves_keeps_the_connection() {
     assert_eq!(status.reconnects, 0);
     assert!(status.connected);
     hypervisor.close().await;
+}
+
+#[tokio::test]
+async fn a_failed_connect_tells_every_caller_the_moment_of_the_next_attempt() {
+    // Nothing listens on port 1; the backoff outlasts the test.
+    let hypervisor = holder("test+tcp://127.0.0.1:1/default", Duration::from_secs(60));
+    let before = Instant::now();
+
+    let first = hypervisor
+        .ensure_connected()
+        .await
+        .expect_err("unreachable");
+    let shared = hypervisor
+        .ensure_connected()
+        .await
+        .expect_err("unreachable");
+
+    let HypervisorError::Unavailable {
+        next_attempt: NextAttempt::At(at),
+        ..
+    } = first
+    else {
+        panic!("{first:?}");
+    };
+    // Equal jitter: between half the initial delay and all of it.
+    assert!(at >= before + Duration::from_secs(30), "{:?}", at - before);
+    assert!(at <= Instant::now() + Duration::from_secs(60));
+    assert!(
+        matches!(shared, HypervisorError::Unavailable { next_attempt: NextAttempt::At(t), .. } if t == at),
+        "a caller sharing the failure is told the same moment: {shared:?}"
+    );
+    assert_eq!(hypervisor.next_attempt(), NextAttempt::At(at));
+    hypervisor.close().await;
+    assert_eq!(hypervisor.next_attempt(), NextAttempt::Never);
 }

@@ -3,7 +3,7 @@
 
 use roxmltree::Document;
 
-use crate::hypervisor::{HypervisorError, xml};
+use crate::hypervisor::{HypervisorError, Missing, xml};
 
 const NAME: &str = "open console";
 
@@ -66,6 +66,7 @@ pub(super) fn resolve(
                 .or_else(|| serials.first())
                 .ok_or_else(|| HypervisorError::NotFound {
                     operation: NAME,
+                    missing: Missing::Device(String::new()),
                     message: format!("domain {domain} has no console or serial device"),
                 })?
         } else {
@@ -82,6 +83,7 @@ pub(super) fn resolve(
                 }
                 HypervisorError::NotFound {
                     operation: NAME,
+                    missing: Missing::Device(requested.to_owned()),
                     message: format!(
                         "domain {domain} has no console or serial device {requested:?}; it has: {}",
                         if known.is_empty() { "none".to_owned() } else { known.join(", ") }

@@ -7,7 +7,7 @@ use virt::{connect::Connect, sys};
 
 use super::libvirt;
 use crate::{
-    hypervisor::{Admission, HypervisorError, Operation, Retry, ffi, xml},
+    hypervisor::{Admission, HypervisorError, Missing, Operation, Retry, ffi, xml},
     model::{DomainAction, DomainRef, DomainSummary, SaveFile},
 };
 
@@ -66,6 +66,7 @@ impl Operation for RestoreDomain {
         if !path.is_file() {
             return Err(HypervisorError::NotFound {
                 operation: Self::NAME,
+                missing: Missing::SaveFile(self.file.as_str().to_owned()),
                 message: format!("save file {} not found in the save directory", self.file),
             });
         }

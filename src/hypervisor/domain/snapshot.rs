@@ -4,7 +4,7 @@ use virt::{connect::Connect, domain::Domain, domain_snapshot::DomainSnapshot, sy
 
 use super::{libvirt, snapshot_xml};
 use crate::{
-    hypervisor::{Admission, HypervisorError, Operation, Retry},
+    hypervisor::{Admission, HypervisorError, Missing, Operation, Retry},
     model::{DomainRef, DomainSummary, SnapshotInfo},
 };
 
@@ -154,6 +154,7 @@ fn lookup(dom: &Domain, domain: &DomainRef, name: &str) -> Result<DomainSnapshot
         match HypervisorError::from_virt("look up snapshot", &e) {
             HypervisorError::NotFound { operation, .. } => HypervisorError::NotFound {
                 operation,
+                missing: Missing::Snapshot(name.to_owned()),
                 message: format!("domain {domain} has no snapshot named {name:?}"),
             },
             other => other,

@@ -7,7 +7,7 @@ use virt::{connect::Connect, network::Network};
 
 use super::network_xml::{self, Definition};
 use crate::{
-    hypervisor::HypervisorError,
+    hypervisor::{HypervisorError, Missing},
     model::{NetworkInfo, NetworkRef},
 };
 
@@ -31,6 +31,7 @@ pub(super) fn lookup(conn: &Connect, network: &NetworkRef) -> Result<Network, Hy
 pub(super) fn not_found(operation: &'static str, network: &NetworkRef) -> HypervisorError {
     HypervisorError::NotFound {
         operation,
+        missing: Missing::Network(network.to_string()),
         message: format!("network {network} not found: no network has this UUID or name"),
     }
 }

@@ -2,7 +2,10 @@
 
 use virt::{connect::Connect, storage_pool::StoragePool, storage_vol::StorageVol};
 
-use crate::{hypervisor::HypervisorError, model::VolumeRef};
+use crate::{
+    hypervisor::{HypervisorError, Missing},
+    model::VolumeRef,
+};
 
 /// The pool named `name`.
 pub(super) fn pool(conn: &Connect, name: &str) -> Result<StoragePool, HypervisorError> {
@@ -10,6 +13,7 @@ pub(super) fn pool(conn: &Connect, name: &str) -> Result<StoragePool, Hypervisor
         match HypervisorError::from_virt("look up storage pool", &e) {
             HypervisorError::NotFound { operation, .. } => HypervisorError::NotFound {
                 operation,
+                missing: Missing::StoragePool(name.to_owned()),
                 message: format!("no storage pool is named {name:?}"),
             },
             other => other,
@@ -37,6 +41,10 @@ pub(super) fn in_pool(
         match HypervisorError::from_virt("look up storage volume", &e) {
             HypervisorError::NotFound { operation, .. } => HypervisorError::NotFound {
                 operation,
+                missing: Missing::Volume {
+                    pool: pool_name.to_owned(),
+                    volume: name.to_owned(),
+                },
                 message: format!("storage pool {pool_name:?} has no volume named {name:?}"),
             },
             other => other,

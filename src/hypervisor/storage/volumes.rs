@@ -170,8 +170,13 @@ impl Operation for CloneVolume {
 /// A missing backing volume, said as the field the client set.
 fn for_backing(e: HypervisorError) -> HypervisorError {
     match e {
-        HypervisorError::NotFound { operation, message } => HypervisorError::NotFound {
+        HypervisorError::NotFound {
             operation,
+            missing,
+            message,
+        } => HypervisorError::NotFound {
+            operation,
+            missing,
             message: format!("`backing_volume`: {message}"),
         },
         other => other,

@@ -16,7 +16,7 @@ use super::{
 
 /// How often a waiting instance tries the lock again, and how often the holder checks
 /// that its dedicated connection is alive.
-pub(super) const RETRY: Duration = Duration::from_millis(500);
+pub(crate) const RETRY: Duration = Duration::from_millis(500);
 
 /// Where the lock lives.
 #[derive(Debug, Clone)]

@@ -18,5 +18,6 @@ mod holder;
 mod lock;
 mod session;
 
+pub(crate) use backend::RETRY as WRITER_LOCK_RETRY;
 pub(crate) use flag::WriterFlag;
 pub use lock::{LockError, WriterLock};

@@ -1,6 +1,7 @@
 //! A disabled host and a read-only connection serve reads and refuse mutations clearly.
 
 use tonic::Code;
+use tonic_types::StatusExt;
 use virtplane::grpc::pb::{self};
 
 use crate::support::{TEST_DRIVER, TestApp, TestOptions, domain_xml, unique_name};
@@ -43,6 +44,11 @@ async fn a_disabled_host_refuses_define_and_start_but_serves_everything_else() {
             "{}",
             err.message()
         );
+        let details = err.get_error_details();
+        let info = details.error_info().expect("ErrorInfo");
+        assert_eq!(info.reason, "HOST_DISABLED");
+        assert_eq!(info.metadata["disabled_reason"], "kernel upgrade");
+        assert!(details.precondition_failure().is_some(), "{details:?}");
     }
     app.domains
         .get_domain(pb::GetDomainRequest {

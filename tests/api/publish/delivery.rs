@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use lapin::types::AMQPValue;
 use tonic::Code;
+use tonic_types::{ErrorInfo, StatusExt};
 use virtplane::grpc::pb;
 
 use crate::support::{
@@ -110,6 +111,9 @@ async fn clients_get_clear_errors_for_bad_requests_and_refused_messages() {
         .expect_err("unknown broker");
     assert_eq!(unknown.code(), Code::NotFound);
     assert!(unknown.message().contains("nope"));
+    let info = reason_of(&unknown);
+    assert_eq!(info.reason, "BROKER_NOT_FOUND");
+    assert_eq!(info.metadata["broker"], "nope");
 
     let cases = [
         (
@@ -137,6 +141,14 @@ async fn clients_get_clear_errors_for_bad_requests_and_refused_messages() {
             "{what}: {}",
             err.message()
         );
+        let field = match what {
+            "no destination" => "routing_key",
+            "oversize" => "body",
+            _ => "headers",
+        };
+        let details = err.get_error_details();
+        let violations = &details.bad_request().expect("BadRequest").field_violations;
+        assert_eq!(violations[0].field, field, "{what}");
     }
 
     let unroutable = publish
@@ -157,6 +169,7 @@ async fn clients_get_clear_errors_for_bad_requests_and_refused_messages() {
         "{}",
         unroutable.message()
     );
+    assert_eq!(reason_of(&unroutable).reason, "UNROUTABLE");
 
     let missing = publish
         .publish(pb::PublishRequest {
@@ -270,4 +283,12 @@ async fn a_batch_with_messages_to_a_missing_exchange_fails_only_those_and_lands_
             .exchange_delete(exchange.into(), Default::default())
             .await;
     }
+}
+
+fn reason_of(status: &tonic::Status) -> ErrorInfo {
+    status
+        .get_error_details()
+        .error_info()
+        .cloned()
+        .expect("every error has an ErrorInfo")
 }

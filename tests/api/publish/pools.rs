@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use tonic::Code;
+use tonic_types::StatusExt;
 use virtplane::grpc::pb;
 
 use crate::support::{
@@ -159,6 +160,16 @@ async fn a_full_pool_answers_resource_exhausted_and_recovers() {
                     status.message().contains("exhausted"),
                     "{}",
                     status.message()
+                );
+                // The warm-up gave its connection back: the pool knows how long
+                // connections are kept, and says when one is likely free.
+                let details = status.get_error_details();
+                let info = details.error_info().expect("ErrorInfo");
+                assert_eq!(info.reason, "POOL_EXHAUSTED");
+                assert_eq!(info.metadata["broker"], "main");
+                assert!(
+                    details.retry_info().and_then(|r| r.retry_delay).is_some(),
+                    "{details:?}"
                 );
                 exhausted += 1;
                 break;

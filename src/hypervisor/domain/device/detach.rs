@@ -7,7 +7,7 @@ use virt::{connect::Connect, sys};
 use super::attach::{describe, find};
 use crate::{
     hypervisor::{
-        Admission, HypervisorError, Operation, Retry,
+        Admission, HypervisorError, Missing, Operation, Retry,
         domain::{libvirt, scope::resolve_scope},
         ffi,
     },
@@ -64,6 +64,10 @@ impl Operation for DetachDevice {
             };
             return Err(HypervisorError::NotFound {
                 operation: NAME,
+                missing: Missing::Device(match &self.selector {
+                    DeviceSelector::DiskTarget(name) | DeviceSelector::Alias(name) => name.clone(),
+                    DeviceSelector::InterfaceMac(mac) => mac.as_str().to_owned(),
+                }),
                 message: format!(
                     "domain {} has no {} ({place})",
                     self.domain,
