@@ -1,0 +1,213 @@
+//! `virtplanectl networks`: the host's libvirt networks and their DHCP leases.
+
+use clap::Subcommand;
+
+use super::{
+    connect::Ctx,
+    error::CliError,
+    input::read_text,
+    output::{Table, bool_word, enum_word, time},
+};
+use crate::grpc::pb;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Lists the host's networks.
+    List,
+    /// Shows one network.
+    Get { network: String },
+    /// Lists a network's DHCP leases.
+    Leases {
+        network: String,
+        /// Only the lease of this MAC address.
+        #[arg(long)]
+        mac: Option<String>,
+    },
+    /// Defines a network from libvirt XML in a file ("-": stdin).
+    Define {
+        file: std::path::PathBuf,
+        /// Refuse instead of replacing an existing definition.
+        #[arg(long)]
+        create_only: bool,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Starts a network.
+    Start {
+        network: String,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Stops a network.
+    Stop {
+        network: String,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Removes a network's definition.
+    Undefine {
+        network: String,
+        /// Succeed when the network does not exist.
+        #[arg(long)]
+        allow_missing: bool,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Sets whether the network starts with the host's libvirt (on or off).
+    Autostart {
+        network: String,
+        #[arg(value_parser = clap::builder::BoolishValueParser::new())]
+        enabled: bool,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+}
+
+fn network_table<'a>(networks: impl IntoIterator<Item = &'a pb::Network>) -> Table {
+    let mut table = Table::new(&[
+        "NAME",
+        "ACTIVE",
+        "FORWARD",
+        "BRIDGE",
+        "AUTOSTART",
+        "ADDRESSES",
+        "UUID",
+    ]);
+    for network in networks {
+        let forward = pb::ForwardMode::try_from(network.forward_mode).ok();
+        let addresses: Vec<String> = network
+            .addresses
+            .iter()
+            .map(|a| format!("{}/{}", a.address, a.prefix))
+            .collect();
+        table.row(vec![
+            network.name.clone(),
+            bool_word(network.active),
+            enum_word(
+                forward.as_ref().map(pb::ForwardMode::as_str_name),
+                "FORWARD_MODE_",
+                network.forward_mode,
+            ),
+            network.bridge.clone(),
+            bool_word(network.autostart),
+            addresses.join(","),
+            network.uuid.clone(),
+        ]);
+    }
+    table
+}
+
+fn leases_table(reply: &pb::ListNetworkLeasesResponse) -> Table {
+    let mut table = Table::new(&["MAC", "IP", "HOSTNAME", "EXPIRES", "INTERFACE"]);
+    for lease in &reply.leases {
+        table.row(vec![
+            lease.mac.clone(),
+            format!("{}/{}", lease.ip, lease.prefix),
+            lease.hostname.clone(),
+            time(lease.expire_time.as_ref()),
+            lease.interface.clone(),
+        ]);
+    }
+    table
+}
+
+impl Command {
+    pub(crate) async fn run(self, ctx: &Ctx) -> Result<(), CliError> {
+        let mut client = ctx.networks();
+        let network = match self {
+            Command::List => {
+                let mut request = pb::ListNetworksRequest::default();
+                let mut all = client.list_networks(request.clone()).await?.into_inner();
+                while !all.next_page_token.is_empty() {
+                    request.page_token = std::mem::take(&mut all.next_page_token);
+                    let page = client.list_networks(request.clone()).await?.into_inner();
+                    all.networks.extend(page.networks);
+                    all.next_page_token = page.next_page_token;
+                }
+                return ctx.out.table(&all, |all| network_table(&all.networks));
+            }
+            Command::Leases { network, mac } => {
+                let reply = client
+                    .list_network_leases(pb::ListNetworkLeasesRequest {
+                        network,
+                        mac: mac.unwrap_or_default(),
+                    })
+                    .await?
+                    .into_inner();
+                return ctx.out.table(&reply, leases_table);
+            }
+            Command::Undefine {
+                network,
+                allow_missing,
+                request_id,
+            } => {
+                let reply = client
+                    .undefine_network(pb::UndefineNetworkRequest {
+                        network: network.clone(),
+                        allow_missing,
+                        request_id: request_id.unwrap_or_default(),
+                    })
+                    .await?
+                    .into_inner();
+                return ctx
+                    .out
+                    .done(&reply, &format!("network {network} undefined"));
+            }
+            Command::Get { network } => {
+                client
+                    .get_network(pb::GetNetworkRequest { network })
+                    .await?
+            }
+            Command::Define {
+                file,
+                create_only,
+                request_id,
+            } => {
+                client
+                    .define_network(pb::DefineNetworkRequest {
+                        xml: read_text(&file)?,
+                        create_only,
+                        request_id: request_id.unwrap_or_default(),
+                    })
+                    .await?
+            }
+            Command::Start {
+                network,
+                request_id,
+            } => {
+                client
+                    .start_network(pb::StartNetworkRequest {
+                        network,
+                        request_id: request_id.unwrap_or_default(),
+                    })
+                    .await?
+            }
+            Command::Stop {
+                network,
+                request_id,
+            } => {
+                client
+                    .stop_network(pb::StopNetworkRequest {
+                        network,
+                        request_id: request_id.unwrap_or_default(),
+                    })
+                    .await?
+            }
+            Command::Autostart {
+                network,
+                enabled,
+                request_id,
+            } => {
+                client
+                    .set_network_autostart(pb::SetNetworkAutostartRequest {
+                        network,
+                        autostart: enabled,
+                        request_id: request_id.unwrap_or_default(),
+                    })
+                    .await?
+            }
+        }
+        .into_inner();
+        ctx.out.table(&network, |n| network_table([n]))
+    }
+}

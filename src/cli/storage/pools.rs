@@ -1,0 +1,175 @@
+//! `storage pools`: list, get, create, start, stop, refresh, delete.
+
+use clap::Subcommand;
+
+use crate::{
+    cli::{
+        connect::Ctx,
+        error::CliError,
+        output::{Table, bool_word, bytes, enum_word},
+    },
+    grpc::pb,
+};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Lists the storage pools.
+    List,
+    /// Shows one pool.
+    Get { pool: String },
+    /// Creates a directory pool under the service's storage roots.
+    Create {
+        name: String,
+        /// The directory.
+        #[arg(long)]
+        target_path: String,
+        /// The pool type ("dir").
+        #[arg(long, default_value = "dir")]
+        r#type: String,
+        #[arg(long)]
+        autostart: bool,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Starts a pool.
+    Start {
+        pool: String,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Stops a pool.
+    Stop {
+        pool: String,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Re-reads a pool's volumes from disk.
+    Refresh { pool: String },
+    /// Deletes a pool.
+    Delete {
+        pool: String,
+        /// Also remove its (empty) directory.
+        #[arg(long)]
+        remove_directory: bool,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+}
+
+fn pool_table<'a>(pools: impl IntoIterator<Item = &'a pb::StoragePool>) -> Table {
+    let mut table = Table::new(&[
+        "NAME",
+        "STATE",
+        "TYPE",
+        "CAPACITY",
+        "ALLOCATION",
+        "AVAILABLE",
+        "AUTOSTART",
+        "PATH",
+    ]);
+    for pool in pools {
+        let state = pb::StoragePoolState::try_from(pool.state).ok();
+        table.row(vec![
+            pool.name.clone(),
+            enum_word(
+                state.as_ref().map(pb::StoragePoolState::as_str_name),
+                "STORAGE_POOL_STATE_",
+                pool.state,
+            ),
+            pool.r#type.clone(),
+            bytes(pool.capacity_bytes),
+            bytes(pool.allocation_bytes),
+            bytes(pool.available_bytes),
+            bool_word(pool.autostart),
+            pool.target_path.clone(),
+        ]);
+    }
+    table
+}
+
+impl Command {
+    pub(crate) async fn run(self, ctx: &Ctx) -> Result<(), CliError> {
+        let mut client = ctx.storage();
+        let pool = match self {
+            Command::List => {
+                let mut request = pb::ListStoragePoolsRequest::default();
+                let mut all = client
+                    .list_storage_pools(request.clone())
+                    .await?
+                    .into_inner();
+                while !all.next_page_token.is_empty() {
+                    request.page_token = std::mem::take(&mut all.next_page_token);
+                    let page = client
+                        .list_storage_pools(request.clone())
+                        .await?
+                        .into_inner();
+                    all.pools.extend(page.pools);
+                    all.next_page_token = page.next_page_token;
+                }
+                return ctx.out.table(&all, |all| pool_table(&all.pools));
+            }
+            Command::Delete {
+                pool,
+                remove_directory,
+                request_id,
+            } => {
+                let reply = client
+                    .delete_storage_pool(pb::DeleteStoragePoolRequest {
+                        pool: pool.clone(),
+                        remove_directory,
+                        request_id: request_id.unwrap_or_default(),
+                    })
+                    .await?
+                    .into_inner();
+                return ctx
+                    .out
+                    .done(&reply, &format!("storage pool {pool} deleted"));
+            }
+            Command::Get { pool } => {
+                client
+                    .get_storage_pool(pb::GetStoragePoolRequest { pool })
+                    .await?
+            }
+            Command::Create {
+                name,
+                target_path,
+                r#type,
+                autostart,
+                request_id,
+            } => {
+                client
+                    .create_storage_pool(pb::CreateStoragePoolRequest {
+                        name,
+                        r#type,
+                        target_path,
+                        autostart,
+                        request_id: request_id.unwrap_or_default(),
+                    })
+                    .await?
+            }
+            Command::Start { pool, request_id } => {
+                client
+                    .start_storage_pool(pb::StartStoragePoolRequest {
+                        pool,
+                        request_id: request_id.unwrap_or_default(),
+                    })
+                    .await?
+            }
+            Command::Stop { pool, request_id } => {
+                client
+                    .stop_storage_pool(pb::StopStoragePoolRequest {
+                        pool,
+                        request_id: request_id.unwrap_or_default(),
+                    })
+                    .await?
+            }
+            Command::Refresh { pool } => {
+                client
+                    .refresh_storage_pool(pb::RefreshStoragePoolRequest { pool })
+                    .await?
+            }
+        }
+        .into_inner();
+        ctx.out.table(&pool, |p| pool_table([p]))
+    }
+}
