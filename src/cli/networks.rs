@@ -56,7 +56,7 @@ pub(crate) enum Command {
     /// Sets whether the network starts with the host's libvirt (on or off).
     Autostart {
         network: String,
-        #[arg(value_parser = clap::builder::BoolishValueParser::new())]
+        #[arg(action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
         enabled: bool,
         #[arg(long)]
         request_id: Option<String>,

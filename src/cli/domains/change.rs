@@ -41,7 +41,7 @@ pub(crate) struct AutostartArgs {
     #[command(flatten)]
     target: Target,
     /// on or off.
-    #[arg(value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     enabled: bool,
 }
 
