@@ -133,6 +133,25 @@ mod tests {
     }
 
     #[test]
+    fn the_reason_of_an_error_info_follows_the_message() {
+        // google.rpc.Status { code: 5, details: [Any { type_url, ErrorInfo { reason } }] }
+        let info = [b"\x0a\x10DOMAIN_NOT_FOUND".as_slice()].concat();
+        let type_url = b"type.googleapis.com/google.rpc.ErrorInfo";
+        let mut any = vec![0x0a, type_url.len() as u8];
+        any.extend_from_slice(type_url);
+        any.extend_from_slice(&[0x12, info.len() as u8]);
+        any.extend_from_slice(&info);
+        let mut details = vec![0x08, 0x05, 0x1a, any.len() as u8];
+        details.extend_from_slice(&any);
+        let status = Status::with_details(Code::NotFound, "no domain web", details.into());
+
+        assert_eq!(
+            CliError::from(status).to_string(),
+            "NOT_FOUND: no domain web (reason: DOMAIN_NOT_FOUND)"
+        );
+    }
+
+    #[test]
     fn a_status_reads_as_its_code_and_message() {
         let status = Status::not_found("domain \"web\" not found");
         assert_eq!(

@@ -103,15 +103,6 @@ pub(crate) async fn upload(ctx: &Ctx, args: UploadArgs) -> Result<(), CliError> 
 }
 
 pub(crate) async fn download(ctx: &Ctx, args: DownloadArgs) -> Result<(), CliError> {
-    let to_stdout = args.file.as_os_str() == "-";
-    let mut sink: Box<dyn std::io::Write> = if to_stdout {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(
-            std::fs::File::create(&args.file)
-                .map_err(|e| CliError::usage(format!("{}: {e}", args.file.display())))?,
-        )
-    };
     let mut stream = ctx
         .storage()
         .download_volume(pb::DownloadVolumeRequest {
@@ -122,22 +113,48 @@ pub(crate) async fn download(ctx: &Ctx, args: DownloadArgs) -> Result<(), CliErr
         })
         .await?
         .into_inner();
-    let write_error = |e: std::io::Error| CliError::Other(format!("{}: {e}", args.file.display()));
+    let to_stdout = args.file.as_os_str() == "-";
+    // The file is created with the first answer, so a refused download leaves none.
+    let mut sink: Option<Box<dyn std::io::Write>> = None;
+    let outcome = receive(&mut stream, &mut sink, &args.file).await;
+    if outcome.is_err() && !to_stdout && sink.is_some() {
+        drop(sink);
+        let _ = std::fs::remove_file(&args.file);
+    }
+    let end = outcome?;
+    let text = format!("{} bytes read, sha256 {}", end.bytes_read, end.sha256);
+    if to_stdout {
+        // The data went to stdout: the summary goes to stderr.
+        eprintln!("{text}");
+        return Ok(());
+    }
+    ctx.out.done(&end, &text)
+}
+
+/// Writes the data messages into `sink` (opened at the first message) until the end
+/// message, which it returns.
+async fn receive(
+    stream: &mut tonic::Streaming<pb::DownloadVolumeResponse>,
+    sink: &mut Option<Box<dyn std::io::Write>>,
+    file: &std::path::Path,
+) -> Result<pb::DownloadVolumeEnd, CliError> {
+    let failed = |e: std::io::Error| CliError::Other(format!("{}: {e}", file.display()));
     while let Some(message) = stream.message().await? {
+        let out = match sink {
+            Some(out) => out,
+            None => sink.insert(if file.as_os_str() == "-" {
+                Box::new(std::io::stdout().lock())
+            } else {
+                Box::new(std::fs::File::create(file).map_err(failed)?)
+            }),
+        };
         match message.response {
             Some(download_volume_response::Response::Data(data)) => {
-                sink.write_all(&data).map_err(write_error)?;
+                out.write_all(&data).map_err(failed)?;
             }
             Some(download_volume_response::Response::End(end)) => {
-                sink.flush().map_err(write_error)?;
-                drop(sink);
-                // The data went to stdout: the summary goes to stderr.
-                if to_stdout {
-                    eprintln!("{} bytes read, sha256 {}", end.bytes_read, end.sha256);
-                    return Ok(());
-                }
-                let text = format!("{} bytes read, sha256 {}", end.bytes_read, end.sha256);
-                return ctx.out.done(&end, &text);
+                out.flush().map_err(failed)?;
+                return Ok(end);
             }
             None => {}
         }
