@@ -15,6 +15,7 @@ mod input;
 mod messaging;
 mod networks;
 mod output;
+mod paging;
 mod run;
 mod snapshots;
 mod stats;

@@ -7,6 +7,7 @@ use super::{
     error::CliError,
     input::read_text,
     output::{Table, bool_word, enum_word, time},
+    paging::all_pages,
 };
 use crate::grpc::pb;
 
@@ -111,21 +112,25 @@ fn leases_table(reply: &pb::ListNetworkLeasesResponse) -> Table {
     table
 }
 
+async fn list(ctx: &Ctx) -> Result<(), CliError> {
+    let client = ctx.networks();
+    let all = all_pages(|page_token| {
+        let mut client = client.clone();
+        let request = pb::ListNetworksRequest {
+            page_token,
+            ..Default::default()
+        };
+        async move { client.list_networks(request).await }
+    })
+    .await?;
+    ctx.out.table(&all, |all| network_table(&all.networks))
+}
+
 impl Command {
     pub(crate) async fn run(self, ctx: &Ctx) -> Result<(), CliError> {
         let mut client = ctx.networks();
         let network = match self {
-            Command::List => {
-                let mut request = pb::ListNetworksRequest::default();
-                let mut all = client.list_networks(request.clone()).await?.into_inner();
-                while !all.next_page_token.is_empty() {
-                    request.page_token = std::mem::take(&mut all.next_page_token);
-                    let page = client.list_networks(request.clone()).await?.into_inner();
-                    all.networks.extend(page.networks);
-                    all.next_page_token = page.next_page_token;
-                }
-                return ctx.out.table(&all, |all| network_table(&all.networks));
-            }
+            Command::List => return list(ctx).await,
             Command::Leases { network, mac } => {
                 let reply = client
                     .list_network_leases(pb::ListNetworkLeasesRequest {

@@ -7,6 +7,7 @@ use super::{
     domains::{domain_table, state_word},
     error::CliError,
     output::{Table, bool_word, time},
+    paging::all_pages,
 };
 use crate::grpc::pb;
 
@@ -74,24 +75,26 @@ fn snapshot_table<'a>(snapshots: impl IntoIterator<Item = &'a pb::Snapshot>) -> 
     table
 }
 
+async fn list(ctx: &Ctx, domain: String) -> Result<(), CliError> {
+    let client = ctx.snapshots();
+    let all = all_pages(|page_token| {
+        let mut client = client.clone();
+        let request = pb::ListSnapshotsRequest {
+            domain: domain.clone(),
+            page_token,
+            ..Default::default()
+        };
+        async move { client.list_snapshots(request).await }
+    })
+    .await?;
+    ctx.out.table(&all, |all| snapshot_table(&all.snapshots))
+}
+
 impl Command {
     pub(crate) async fn run(self, ctx: &Ctx) -> Result<(), CliError> {
         let mut client = ctx.snapshots();
         match self {
-            Command::List { domain } => {
-                let mut request = pb::ListSnapshotsRequest {
-                    domain,
-                    ..Default::default()
-                };
-                let mut all = client.list_snapshots(request.clone()).await?.into_inner();
-                while !all.next_page_token.is_empty() {
-                    request.page_token = std::mem::take(&mut all.next_page_token);
-                    let page = client.list_snapshots(request.clone()).await?.into_inner();
-                    all.snapshots.extend(page.snapshots);
-                    all.next_page_token = page.next_page_token;
-                }
-                ctx.out.table(&all, |all| snapshot_table(&all.snapshots))
-            }
+            Command::List { domain } => list(ctx, domain).await,
             Command::Get { domain, name } => {
                 let snapshot = client
                     .get_snapshot(pb::GetSnapshotRequest { domain, name })

@@ -1,7 +1,10 @@
 //! Reading domains: list, get, XML.
 
 use super::table::{domain_table, parse_state};
-use crate::{cli::connect::Ctx, cli::error::CliError, grpc::pb};
+use crate::{
+    cli::{connect::Ctx, error::CliError, paging::all_pages},
+    grpc::pb,
+};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ListArgs {
@@ -60,22 +63,27 @@ pub(crate) async fn list(ctx: &Ctx, args: ListArgs) -> Result<(), CliError> {
         page_token,
     } = args;
     let one_page = page_size.is_some() || page_token.is_some();
-    let mut request = pb::ListDomainsRequest {
+    let request = pb::ListDomainsRequest {
         page_size: page_size.unwrap_or(0),
         page_token: page_token.unwrap_or_default(),
         state: state.map_or(0, |s| s as i32),
         label_selector: selector.unwrap_or_default(),
         consistency: consistency(live),
     };
-    let mut client = ctx.domains();
-    let mut all = client.list_domains(request.clone()).await?.into_inner();
-    while !one_page && !all.next_page_token.is_empty() {
-        request.page_token = std::mem::take(&mut all.next_page_token);
-        let page = client.list_domains(request.clone()).await?.into_inner();
-        all.domains.extend(page.domains);
-        all.next_page_token = page.next_page_token;
-        all.stale |= page.stale;
-    }
+    let client = ctx.domains();
+    let all = if one_page {
+        client.clone().list_domains(request).await?.into_inner()
+    } else {
+        all_pages(|page_token| {
+            let mut client = client.clone();
+            let request = pb::ListDomainsRequest {
+                page_token,
+                ..request.clone()
+            };
+            async move { client.list_domains(request).await }
+        })
+        .await?
+    };
     ctx.out.table(&all, |all| domain_table(&all.domains))
 }
 

@@ -7,6 +7,7 @@ use crate::{
         connect::Ctx,
         error::CliError,
         output::{Table, bool_word, bytes, enum_word},
+        paging::all_pages,
     },
     grpc::pb,
 };
@@ -87,27 +88,25 @@ fn pool_table<'a>(pools: impl IntoIterator<Item = &'a pb::StoragePool>) -> Table
     table
 }
 
+async fn list(ctx: &Ctx) -> Result<(), CliError> {
+    let client = ctx.storage();
+    let all = all_pages(|page_token| {
+        let mut client = client.clone();
+        let request = pb::ListStoragePoolsRequest {
+            page_token,
+            ..Default::default()
+        };
+        async move { client.list_storage_pools(request).await }
+    })
+    .await?;
+    ctx.out.table(&all, |all| pool_table(&all.pools))
+}
+
 impl Command {
     pub(crate) async fn run(self, ctx: &Ctx) -> Result<(), CliError> {
         let mut client = ctx.storage();
         let pool = match self {
-            Command::List => {
-                let mut request = pb::ListStoragePoolsRequest::default();
-                let mut all = client
-                    .list_storage_pools(request.clone())
-                    .await?
-                    .into_inner();
-                while !all.next_page_token.is_empty() {
-                    request.page_token = std::mem::take(&mut all.next_page_token);
-                    let page = client
-                        .list_storage_pools(request.clone())
-                        .await?
-                        .into_inner();
-                    all.pools.extend(page.pools);
-                    all.next_page_token = page.next_page_token;
-                }
-                return ctx.out.table(&all, |all| pool_table(&all.pools));
-            }
+            Command::List => return list(ctx).await,
             Command::Delete {
                 pool,
                 remove_directory,

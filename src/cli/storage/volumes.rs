@@ -8,6 +8,7 @@ use crate::{
         connect::Ctx,
         error::CliError,
         output::{Table, bytes},
+        paging::all_pages,
     },
     grpc::pb,
 };
@@ -105,24 +106,26 @@ fn volume_table<'a>(volumes: impl IntoIterator<Item = &'a pb::Volume>) -> Table 
     table
 }
 
+async fn list(ctx: &Ctx, pool: String) -> Result<(), CliError> {
+    let client = ctx.storage();
+    let all = all_pages(|page_token| {
+        let mut client = client.clone();
+        let request = pb::ListVolumesRequest {
+            pool: pool.clone(),
+            page_token,
+            ..Default::default()
+        };
+        async move { client.list_volumes(request).await }
+    })
+    .await?;
+    ctx.out.table(&all, |all| volume_table(&all.volumes))
+}
+
 impl Command {
     pub(crate) async fn run(self, ctx: &Ctx) -> Result<(), CliError> {
         let mut client = ctx.storage();
         let volume = match self {
-            Command::List { pool } => {
-                let mut request = pb::ListVolumesRequest {
-                    pool,
-                    ..Default::default()
-                };
-                let mut all = client.list_volumes(request.clone()).await?.into_inner();
-                while !all.next_page_token.is_empty() {
-                    request.page_token = std::mem::take(&mut all.next_page_token);
-                    let page = client.list_volumes(request.clone()).await?.into_inner();
-                    all.volumes.extend(page.volumes);
-                    all.next_page_token = page.next_page_token;
-                }
-                return ctx.out.table(&all, |all| volume_table(&all.volumes));
-            }
+            Command::List { pool } => return list(ctx, pool).await,
             Command::Delete {
                 pool,
                 volume,
