@@ -75,6 +75,8 @@ pub async fn ctl_with(
 /// when dropped.
 pub struct CtlChild {
     child: Child,
+    /// Its stdin, when started to be typed into.
+    input: Option<std::process::ChildStdin>,
     lines: mpsc::Receiver<String>,
     /// What it wrote to stderr so far, for the message of a failed wait.
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
@@ -82,8 +84,17 @@ pub struct CtlChild {
 
 impl CtlChild {
     pub fn spawn(args: &[&str]) -> CtlChild {
+        CtlChild::start(args, Stdio::null())
+    }
+
+    /// Like [`CtlChild::spawn`], with a stdin to type into.
+    pub fn spawn_interactive(args: &[&str]) -> CtlChild {
+        CtlChild::start(args, Stdio::piped())
+    }
+
+    fn start(args: &[&str], stdin: Stdio) -> CtlChild {
         let mut child = command(&owned(args), &[])
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -109,6 +120,7 @@ impl CtlChild {
             }
         });
         CtlChild {
+            input: child.stdin.take(),
             child,
             lines,
             stderr,
@@ -131,6 +143,25 @@ impl CtlChild {
                 }
             }
         }
+    }
+
+    /// Writes `text` to its stdin.
+    pub fn type_text(&mut self, text: &str) {
+        let input = self.input.as_mut().expect("started with spawn_interactive");
+        input.write_all(text.as_bytes()).expect("typed");
+        input.flush().expect("flushed");
+    }
+
+    /// Its exit code once it ended, waiting at most `within`; `None` if it still runs.
+    pub async fn exit_code(&mut self, within: Duration) -> Option<i32> {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
     }
 
     /// Lines until one contains `marker` (that one included), waiting at most
