@@ -69,3 +69,45 @@ paged!(
     ListStoragePoolsResponse.pools,
     ListVolumesResponse.volumes,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grpc::pb;
+
+    fn domain(name: &str) -> pb::Domain {
+        pb::Domain {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn every_page_is_fetched_and_merged_into_one_list() {
+        let pages = [("", "a", "t1"), ("t1", "b", "t2"), ("t2", "c", "")];
+        let mut asked = Vec::new();
+
+        let all = all_pages(|token| {
+            asked.push(token.clone());
+            let (_, name, next) = pages
+                .iter()
+                .find(|(at, _, _)| *at == token)
+                .copied()
+                .unwrap_or_default();
+            let page = pb::ListDomainsResponse {
+                domains: vec![domain(name)],
+                next_page_token: next.into(),
+                stale: name == "b",
+            };
+            async move { Ok(Response::new(page)) }
+        })
+        .await
+        .expect("listed");
+
+        assert_eq!(asked, ["", "t1", "t2"]);
+        let names: Vec<&str> = all.domains.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(all.next_page_token, "");
+        assert!(all.stale, "one stale page makes the list stale");
+    }
+}

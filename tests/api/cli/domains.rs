@@ -143,3 +143,47 @@ async fn the_event_journal_lists_what_was_done() {
 
     assert_eq!(types, ["DEFINED", "STARTED"]);
 }
+
+#[tokio::test]
+async fn a_page_size_asks_for_one_page_and_shows_the_next_token() {
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
+    for _ in 0..2 {
+        app.define(&unique_name("cli-page")).await;
+    }
+
+    let first = ctl(
+        app.addr,
+        &["domains", "list", "--page-size", "1", "-o", "json"],
+    )
+    .await;
+    let token = json(&first.stdout)["nextPageToken"]
+        .as_str()
+        .expect("a next page token")
+        .to_owned();
+    let second = ctl(
+        app.addr,
+        &[
+            "domains",
+            "list",
+            "--page-size",
+            "1",
+            "--page-token",
+            &token,
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert_eq!(
+        json(&first.stdout)["domains"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let second = json(&second.stdout);
+    assert_eq!(second["domains"].as_array().map(Vec::len), Some(1));
+    assert_ne!(
+        second["domains"][0]["name"],
+        json(&first.stdout)["domains"][0]["name"]
+    );
+}
