@@ -49,6 +49,10 @@ pub(crate) struct Connection {
     /// The client certificate's private key (PEM).
     #[arg(long, global = true, env = "VIRTPLANE_KEY", value_name = "PATH")]
     key: Option<PathBuf>,
+    /// Give up on a call after this many seconds; a watch or a console only on its
+    /// start. Default: wait as long as the call takes.
+    #[arg(long, global = true, env = "VIRTPLANE_TIMEOUT", value_name = "SECONDS")]
+    timeout: Option<u64>,
     /// The name the service's certificate must carry, when not the address's host.
     #[arg(
         long,
@@ -77,6 +81,9 @@ impl Connection {
             .http2_keep_alive_interval(Duration::from_secs(15))
             .keep_alive_timeout(Duration::from_secs(10))
             .keep_alive_while_idle(true);
+        if let Some(seconds) = self.timeout {
+            endpoint = endpoint.timeout(Duration::from_secs(seconds));
+        }
         if tls {
             endpoint = endpoint
                 .tls_config(self.tls()?)

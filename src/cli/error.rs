@@ -108,6 +108,11 @@ impl fmt::Display for CliError {
 
 impl From<Status> for CliError {
     fn from(status: Status) -> Self {
+        // tonic reports its own client-side deadline (`--timeout`) as CANCELLED; to the
+        // caller it is a deadline like the service's own DEADLINE_EXCEEDED, worth a retry.
+        if status.code() == Code::Cancelled && status.message() == "Timeout expired" {
+            return CliError::Status(Status::deadline_exceeded("no answer within --timeout"));
+        }
         CliError::Status(status)
     }
 }

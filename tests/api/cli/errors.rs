@@ -55,3 +55,30 @@ async fn a_bad_flag_is_a_usage_error_with_exit_code_2() {
     assert_eq!(out.code, Some(2), "{}", out.stderr);
     assert!(out.stderr.contains("sideways"), "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn a_service_that_does_not_answer_within_the_timeout_exits_with_5() {
+    // Accepts connections and never speaks: the call waits until --timeout.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = silent.local_addr().expect("address");
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+
+    let started = std::time::Instant::now();
+    let out = ctl(addr, &["--timeout", "1", "host", "get"]).await;
+
+    assert_eq!(out.code, Some(5), "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error: DEADLINE_EXCEEDED: "),
+        "{}",
+        out.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    held.abort();
+}
