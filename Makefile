@@ -39,8 +39,10 @@ test-deps:
 	@scripts/ensure-deps.sh --test
 
 ## Offline checks of deploy/: every Kustomize overlay rendered and validated against
-## Kubernetes' schemas, the manifests checked against the service's configuration, and
-## the Dockerfile linted. Installs its tools when missing; takes seconds.
+## Kubernetes' schemas, the manifests checked against the service's configuration, the
+## Dockerfile linted, and the alert rules and dashboard of deploy/monitoring checked
+## (promtool unit tests; the monitoring component and the service's metric names).
+## Installs its tools when missing; takes seconds.
 .PHONY: check-deploy
 check-deploy:
 	scripts/check-deploy.sh

@@ -6,11 +6,14 @@
 #   3. checks the manifests against the service (scripts/check_deploy.py): ports,
 #      probes, mounted files and Secrets, security context, grace period, ...;
 #   4. lints deploy/Dockerfile (scripts/check_dockerfile.py);
-#   5. proves that checks 3 and 4 fail on deliberately broken inputs.
+#   5. checks the alert rules and their unit tests with promtool, and the monitoring
+#      component against deploy/monitoring and the service's metrics
+#      (scripts/monitoring.py);
+#   6. proves that checks 3, 4 and 5 fail on deliberately broken inputs.
 # Installs what it needs when missing, into a private virtualenv under
 # ${XDG_CACHE_HOME:-~/.cache}/virtplane/deploy-tools: kubernetes-validate from PyPI, and
 # kustomize's Go library (PyPI pykustomize) when neither kubectl nor kustomize (v4+) is
-# on the PATH. Secrets are rendered from the *.example placeholders, never from the
+# on the PATH; promtool from Debian's prometheus package. Secrets are rendered from the *.example placeholders, never from the
 # real files. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +54,13 @@ if [ "$installed" != "$KUBERNETES_VALIDATE_VERSION" ]; then
 fi
 if ! "$py" -c 'import tomllib' 2>/dev/null && ! "$py" -c 'import tomli' 2>/dev/null; then
   "$py" -m pip install -q --disable-pip-version-check tomli
+fi
+
+if ! command -v promtool >/dev/null; then
+  step "installing promtool (Debian's prometheus package)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus \
+    || { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+         $SUDO apt-get install -y -qq --no-install-recommends prometheus; }
 fi
 
 kustomize_major() { sed -n 's/.*Kustomize Version: v\{0,1\}\([0-9][0-9]*\).*/\1/p; s/^v\{0,1\}\([0-9][0-9]*\)\..*/\1/p' | head -n1; }
@@ -114,6 +124,7 @@ variants=(
   "sqlite+tls+notifications overlays/sqlite components/tls components/notifications"
   "postgres+tls overlays/postgres components/tls"
   "sqlite+run-as-root overlays/sqlite components/run-as-root"
+  "sqlite+monitoring overlays/sqlite components/monitoring"
 )
 mkdir -p "$work/rendered"
 step "rendering with $renderer_name"
@@ -170,6 +181,20 @@ done
 step "linting deploy/Dockerfile (scripts/check_dockerfile.py)"
 "$py" scripts/check_dockerfile.py || failed=1
 
+step "checking the alert rules (promtool) and the monitoring component (scripts/monitoring.py)"
+if promtool check rules deploy/monitoring/virtplane-alerts.yaml >"$work/promtool.out" 2>&1; then
+  echo "  ok   promtool check rules: $(grep -o '[0-9]* rules found' "$work/promtool.out")"
+else
+  fail "promtool check rules:"; sed 's/^/       /' "$work/promtool.out"
+fi
+if (cd deploy/monitoring && promtool test rules virtplane-alerts.test.yaml) >"$work/promtool.out" 2>&1; then
+  echo "  ok   promtool test rules: $(grep -c 'alertname:' deploy/monitoring/virtplane-alerts.test.yaml) cases"
+else
+  fail "promtool test rules:"; sed 's/^/       /' "$work/promtool.out"
+fi
+monitoring_rendered="$work/rendered/sqlite+monitoring.yaml"
+"$py" scripts/monitoring.py check "$monitoring_rendered" || failed=1
+
 # --- the checks catch what they claim to ------------------------------------------------
 
 step "self-test: each check fails on a broken input"
@@ -179,6 +204,7 @@ else
   fail "self-test: no sqlite rendering"
 fi
 "$py" scripts/check_dockerfile.py --self-test || failed=1
+"$py" scripts/monitoring.py self-test "$monitoring_rendered" || failed=1
 broken="$work/broken-schema.yaml"
 sed 's/^\(\s*\)failureThreshold:/\1failureThresh0ld:/' "$work/rendered/sqlite.yaml" >"$broken" 2>/dev/null || true
 if "$venv/bin/kubernetes-validate" --strict --quiet -k "${KUBERNETES_VERSIONS[0]}" "$broken" >/dev/null 2>&1; then

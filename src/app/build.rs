@@ -144,7 +144,7 @@ impl App {
             Hypervisor::new(config.libvirt.clone(), Arc::new(listeners), sink)
                 .context("cannot prepare the libvirt connection")?,
         );
-        let inventory = Inventory::new(Arc::clone(&hypervisor), config.inventory);
+        let inventory = Inventory::new(Arc::clone(&hypervisor), config.inventory, &refill);
         let refresher = Refresher::new(Arc::clone(&inventory), touched, refill);
         let publisher = Publisher::new(&config.brokers, config.amqp_max_pools);
         if config.is_exposed_without_protection() {

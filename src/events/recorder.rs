@@ -281,7 +281,7 @@ impl LifecycleRecorder {
     }
 
     async fn reconcile(&mut self, hypervisor: &Hypervisor) -> Result<(), HypervisorError> {
-        let live = hypervisor.run(crate::hypervisor::ListDomains).await?;
+        let live = hypervisor.run(crate::hypervisor::ListDomainStates).await?;
         let now = crate::hypervisor::now_micros();
         let (events, next) = reconcile(&self.known, &live, now);
         let changes = KnownChanges {

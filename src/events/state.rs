@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{DomainState, DomainSummary, EventType, KnownDomain, NewEvent, UNKNOWN_DETAIL};
+use crate::model::{DomainState, EventType, KnownDomain, NewEvent, UNKNOWN_DETAIL};
 
 /// Known domains by UUID.
 pub type KnownDomains = HashMap<String, KnownDomain>;
@@ -61,7 +61,7 @@ pub fn apply(known: &mut KnownDomains, event: &NewEvent) -> Change {
 /// The synthetic events that explain how `known` became `live`, and the new known state.
 pub fn reconcile(
     known: &KnownDomains,
-    live: &[DomainSummary],
+    live: &[KnownDomain],
     now_micros: i64,
 ) -> (Vec<NewEvent>, KnownDomains) {
     let mut events = Vec::new();
@@ -103,15 +103,7 @@ pub fn reconcile(
                 }
             }
         }
-        next.insert(
-            domain.uuid.clone(),
-            KnownDomain {
-                uuid: domain.uuid.clone(),
-                name: domain.name.clone(),
-                state: domain.state,
-                persistent: domain.persistent,
-            },
-        );
+        next.insert(domain.uuid.clone(), domain.clone());
     }
     let mut vanished: Vec<&KnownDomain> = known
         .values()
@@ -160,26 +152,17 @@ fn transition(before: Option<DomainState>, now: DomainState) -> Option<EventType
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Labels;
 
-    fn live(uuid: &str, state: DomainState, persistent: bool) -> DomainSummary {
-        DomainSummary {
+    fn live(uuid: &str, state: DomainState, persistent: bool) -> KnownDomain {
+        KnownDomain {
             uuid: uuid.into(),
             name: format!("vm-{uuid}"),
             state,
-            state_reason: String::new(),
-            id: None,
-            vcpus: 1,
-            memory_kib: 1,
-            max_memory_kib: 1,
             persistent,
-            autostart: false,
-            has_managed_save: false,
-            labels: Labels::new(),
         }
     }
 
-    fn known_from(domains: &[DomainSummary]) -> KnownDomains {
+    fn known_from(domains: &[KnownDomain]) -> KnownDomains {
         reconcile(&KnownDomains::new(), domains, 0).1
     }
 

@@ -29,11 +29,12 @@ pub use console::{
 };
 pub use domain::{
     AttachDevice, Attached, CreateSnapshot, DefineDomain, DeleteSnapshot, DestroyDomain,
-    DetachDevice, Detached, DeviceGone, GetDomain, GetDomainXml, GetSnapshot, LABELS_NAMESPACE,
-    ListDevices, ListDomainUuids, ListDomains, ListSnapshots, ManagedSaveDomain, ReadDomainView,
-    ReadDomainViews, RebootDomain, RemoveManagedSave, ResetDomain, RestoreDomain, ResumeDomain,
-    RevertToSnapshot, SaveDomain, SetDomainAutostart, SetDomainResources, ShutdownDomain,
-    StartDomain, SuspendDomain, UndefineDomain, UndefineOptions, UpdateDomainLabels, XmlOptions,
+    DetachDevice, Detached, DeviceGone, DomainHandle, GetDomain, GetDomainXml, GetSnapshot,
+    LABELS_NAMESPACE, ListDevices, ListDomainHandles, ListDomainStates, ListDomains, ListSnapshots,
+    Listed, ManagedSaveDomain, ReadDomainLive, ReadDomainView, ReadDomainViews, ReadView,
+    RebootDomain, RemoveManagedSave, ResetDomain, RestoreDomain, ResumeDomain, RevertToSnapshot,
+    SaveDomain, SetDomainAutostart, SetDomainResources, ShutdownDomain, Standing, StartDomain,
+    SuspendDomain, UndefineDomain, UndefineOptions, UpdateDomainLabels, XmlOptions,
 };
 pub use error::HypervisorError;
 pub use event_codes::translate;

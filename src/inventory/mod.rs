@@ -3,6 +3,7 @@
 //! names it and by the service's own changes, so reads never wait for libvirt.
 
 mod catalog;
+mod handles;
 mod refresh;
 mod settings;
 mod shared;

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use futures_util::{StreamExt, stream};
 use tokio::sync::Notify;
 
-use super::Inventory;
+use super::{Inventory, handles::Handles};
 use crate::{
     hypervisor::{BoxFuture, ConnectionListener, TouchedDomains},
     model::DomainRef,
@@ -19,19 +19,24 @@ const PARALLEL_READS: usize = 4;
 const REFILL_RETRY_FIRST: Duration = Duration::from_millis(200);
 const REFILL_RETRY_MAX: Duration = Duration::from_secs(10);
 
-/// Tells the refresh task that a connection was (re)established.
+/// Tells the refresh task that a connection was (re)established, and lets go of the
+/// domain handles of one that was lost.
 #[derive(Debug, Clone, Default)]
-pub struct RefillOnConnect(Arc<Notify>);
+pub struct RefillOnConnect {
+    connected: Arc<Notify>,
+    pub(super) handles: Handles,
+}
 
 impl ConnectionListener for RefillOnConnect {
     fn connected(&self) -> BoxFuture<'_> {
-        self.0.notify_one();
+        self.connected.notify_one();
         Box::pin(async {})
     }
 
     fn disconnected<'a>(&'a self, _reason: &'a str) -> BoxFuture<'a> {
         // The inventory turns stale by itself: it compares the connection it was
-        // filled on with the live one.
+        // filled on with the live one. Its handles would keep the lost connection open.
+        self.handles.clear();
         Box::pin(async {})
     }
 }
@@ -81,7 +86,7 @@ impl Refresher {
                 }
             };
             tokio::select! {
-                () = self.connected.0.notified() => refill_owed = true,
+                () = self.connected.connected.notified() => refill_owed = true,
                 batch = self.touched.next_batch() => self.reread(batch).await,
                 () = retry => retry_in = (retry_in * 2).min(REFILL_RETRY_MAX),
             }

@@ -12,15 +12,18 @@ use std::{
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-use super::{Settings, WhenStale, catalog::Catalog};
+use super::{RefillOnConnect, Settings, WhenStale, catalog::Catalog, handles::Handles};
 use crate::{
-    hypervisor::{Hypervisor, HypervisorError, ListDomainUuids, ReadDomainView, ReadDomainViews},
+    hypervisor::{
+        Hypervisor, HypervisorError, ListDomainHandles, ReadDomainLive, ReadDomainView,
+        ReadDomainViews, ReadView, Standing,
+    },
     model::{DomainRef, DomainView},
 };
 
-/// Domains read per call during a refill: a few hundred round trips, well within a
+/// Domains read per call during a refill: one XML read each, well within a
 /// call's deadline.
-const REFILL_CHUNK: usize = 32;
+const REFILL_CHUNK: usize = 64;
 /// Chunks in flight at once: libvirtd serves 5 requests per client by default, and
 /// the API needs some.
 const REFILL_PARALLEL: usize = 2;
@@ -35,6 +38,7 @@ pub struct Inventory {
     reads: AtomicU64,
     /// The connection (its generation) the last completed refill read; 0 before one.
     filled_on: AtomicU64,
+    handles: Handles,
 }
 
 /// Whether the inventory may answer a read, and how.
@@ -47,13 +51,20 @@ pub enum Served {
 }
 
 impl Inventory {
-    pub fn new(hypervisor: Arc<Hypervisor>, settings: Settings) -> Arc<Self> {
+    /// An empty inventory whose domain handles `listener` lets go of when the
+    /// connection is lost.
+    pub fn new(
+        hypervisor: Arc<Hypervisor>,
+        settings: Settings,
+        listener: &RefillOnConnect,
+    ) -> Arc<Self> {
         Arc::new(Inventory {
             catalog: RwLock::default(),
             hypervisor,
             settings,
             reads: AtomicU64::new(0),
             filled_on: AtomicU64::new(0),
+            handles: listener.handles.clone(),
         })
     }
 
@@ -77,6 +88,23 @@ impl Inventory {
     /// The domain `domain` names.
     pub fn get(&self, domain: &DomainRef) -> Option<Arc<DomainView>> {
         self.read().get(domain)
+    }
+
+    /// A LIVE read of a domain the inventory knows, by the handle it keeps: two round
+    /// trips (state and XML) instead of a lookup and one call per field. What the
+    /// XML does not say (persistence, autostart, a managed save image) comes from the
+    /// inventory; `None` for a domain it does not know.
+    pub fn live_read(&self, domain: &DomainRef) -> Option<ReadDomainLive> {
+        let view = self.get(domain)?;
+        let summary = &view.summary;
+        Some(ReadDomainLive {
+            handle: self.handles.get(&summary.uuid)?,
+            standing: Standing {
+                persistent: summary.persistent,
+                autostart: summary.autostart,
+                has_managed_save: summary.has_managed_save,
+            },
+        })
     }
 
     /// Up to `limit` domains after the name `after` that `keep` accepts, by name.
@@ -114,7 +142,11 @@ impl Inventory {
     /// libvirt's, when the read failed.
     pub async fn refresh(&self, domain: &DomainRef) -> Result<(), HypervisorError> {
         let seq = self.next_read();
-        let view = self.hypervisor.run(ReadDomainView(domain.clone())).await?;
+        let read = self.hypervisor.run(ReadDomainView(domain.clone())).await?;
+        let view = read.map(|ReadView { view, handle }| {
+            self.handles.insert(handle);
+            view
+        });
         let uuid = match &view {
             Some(view) => Some(view.summary.uuid.clone()),
             // Gone: marked by its UUID (known, or the one asked for), so an older
@@ -125,14 +157,18 @@ impl Inventory {
             }),
         };
         if let Some(uuid) = uuid {
+            if view.is_none() {
+                self.handles.remove(&uuid);
+            }
             self.write().apply(seq, &uuid, view);
         }
         Ok(())
     }
 
-    /// Reads every domain afresh: one listing, then the domains' views in chunks
-    /// (each call within its own deadline), then serves from the connection it was
-    /// read on. An error leaves it as it was (stale or not yet filled).
+    /// Reads every domain afresh: one bulk listing (five round trips: the domains,
+    /// their states, which are persistent, autostarted, saved), then the domains'
+    /// XML in chunks (each call within its own deadline), then serves from the
+    /// connection it was read on. An error leaves it as it was (stale or not yet filled).
     ///
     /// # Errors
     /// libvirt's, when a read failed.
@@ -143,23 +179,25 @@ impl Inventory {
             ));
         };
         let listing = self.next_read();
-        let uuids = self.hypervisor.run(ListDomainUuids).await?;
-        let chunks: Vec<Vec<String>> = uuids.chunks(REFILL_CHUNK).map(<[String]>::to_vec).collect();
+        let listed = self.hypervisor.run(ListDomainHandles).await?;
+        let handles: Vec<_> = listed.iter().map(|l| l.handle.clone()).collect();
+        let chunks: Vec<_> = listed.chunks(REFILL_CHUNK).map(<[_]>::to_vec).collect();
         stream::iter(chunks)
             .map(|chunk| async move {
                 let seq = self.next_read();
                 let views = self.hypervisor.run(ReadDomainViews(chunk)).await?;
                 let mut catalog = self.write();
-                for (uuid, view) in views {
-                    catalog.apply(seq, &uuid, view);
+                for (uuid, read) in views {
+                    catalog.apply(seq, &uuid, read.map(|read| read.view));
                 }
                 Ok::<(), HypervisorError>(())
             })
             .buffer_unordered(REFILL_PARALLEL)
             .try_collect::<()>()
             .await?;
-        let listed: HashSet<String> = uuids.into_iter().collect();
+        let listed: HashSet<String> = handles.iter().map(|h| h.uuid().to_owned()).collect();
         self.write().forget_unlisted(listing, &listed);
+        self.handles.replace(handles);
         self.filled_on.store(generation, Ordering::Release);
         tracing::debug!(domains = listed.len(), generation, "inventory refilled");
         Ok(())

@@ -20,6 +20,7 @@ mod host;
 mod host_capacity;
 mod http_pools;
 mod inventory;
+mod monitoring;
 mod networks;
 mod notifications;
 mod outage;

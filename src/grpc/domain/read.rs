@@ -49,15 +49,15 @@ impl DomainApi {
                 (page, stale)
             }
             Source::Libvirt => {
-                let domains = self.perform(ListDomains).await?;
-                let page = domains
-                    .into_iter()
-                    .filter(|d| keep(d))
-                    .filter(|d| paging.after.as_ref().is_none_or(|after| &d.name > after))
-                    .take(paging.fetch())
-                    .map(pb::Domain::from)
-                    .collect();
-                (page, false)
+                let domains = self
+                    .perform(ListDomains {
+                        after: paging.after.clone(),
+                        limit: paging.fetch(),
+                        state: filter,
+                        selector: selector.clone(),
+                    })
+                    .await?;
+                (domains.into_iter().map(pb::Domain::from).collect(), false)
             }
         };
         let next_page_token = paging.finish(&mut page, |d: &pb::Domain| d.name.clone());
@@ -79,7 +79,12 @@ impl DomainApi {
                 Some(view) => Ok(self::domain(view.summary.clone(), stale)),
                 None => Err(HypervisorError::DomainNotFound { domain }.into()),
             },
-            Source::Libvirt => Ok(self.perform(GetDomain(domain)).await?.into()),
+            // A domain the inventory knows is read by its kept handle, in two round
+            // trips; any other is looked up.
+            Source::Libvirt => match self.inventory.live_read(&domain) {
+                Some(read) => Ok(self.perform(read).await?.into()),
+                None => Ok(self.perform(GetDomain(domain)).await?.into()),
+            },
         }
     }
 }

@@ -42,14 +42,11 @@ impl StatsApi {
             });
             Some(views.iter().map(|v| v.summary.uuid.clone()).collect())
         } else {
-            let domains = self.domains.perform(ListDomains).await?;
-            Some(
-                domains
-                    .into_iter()
-                    .filter(|d| selector.matches(&d.labels))
-                    .map(|d| d.uuid)
-                    .collect(),
-            )
+            let domains = self
+                .domains
+                .perform(ListDomains::matching(selector.clone()))
+                .await?;
+            Some(domains.into_iter().map(|d| d.uuid).collect())
         };
         let sampled = self.domains.perform(ListDomainStats).await?;
         let domains = self

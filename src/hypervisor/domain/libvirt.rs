@@ -35,47 +35,12 @@ pub(crate) fn lookup(conn: &Connect, domain: &DomainRef) -> Result<Domain, Hyper
     })
 }
 
-/// Reads a domain's summary.
+/// Reads a domain's summary: its state, its XML, and what the XML does not say
+/// (four or five round trips; see [`super::handle`]).
 pub(super) fn summarize(dom: &Domain) -> Result<DomainSummary, HypervisorError> {
-    let labels = super::labels::read(dom)?;
-    summarize_with(dom, labels)
-}
-
-/// Reads a domain's summary but its labels, which the caller read.
-pub(super) fn summarize_with(
-    dom: &Domain,
-    labels: crate::model::Labels,
-) -> Result<DomainSummary, HypervisorError> {
-    let fail = |op| move |e: virt::error::Error| HypervisorError::from_virt(op, &e);
-    let info = dom.info().map_err(fail("read domain info"))?;
-    let (state, reason) = dom.state().map_err(fail("read domain state"))?;
-    let state_reason = match reason {
-        Enum::Known(reason) => reason.to_string(),
-        Enum::Unknown(_) => "unknown".to_owned(),
-    };
-    let state = state_from_virt(state);
-    // Starting or restoring a domain uses its image up: only an inactive one can have
-    // one, and an active one costs no round trip to ask.
-    let has_managed_save = state.is_off()
-        && dom
-            .has_managed_save(0)
-            .map_err(fail("read domain managed save"))?;
-    Ok(DomainSummary {
-        uuid: dom.uuid_string().map_err(fail("read domain uuid"))?,
-        name: dom.name().map_err(fail("read domain name"))?,
-        state,
-        state_reason,
-        id: dom.id(),
-        vcpus: info.nr_virt_cpu,
-        memory_kib: info.memory,
-        max_memory_kib: info.max_mem,
-        persistent: dom
-            .is_persistent()
-            .map_err(fail("read domain persistence"))?,
-        autostart: dom.autostart().map_err(fail("read domain autostart"))?,
-        has_managed_save,
-        labels,
-    })
+    let (state, domain_xml) = super::handle::state_and_xml(dom)?;
+    let standing = super::handle::standing(dom, state)?;
+    super::xml_summary::summary(&domain_xml, state, standing)
 }
 
 fn state_from_virt(state: Enum<VirtState, sys::virDomainState>) -> DomainState {
@@ -89,24 +54,6 @@ fn state_from_virt(state: Enum<VirtState, sys::virDomainState>) -> DomainState {
         Enum::Known(VirtState::Crashed) => DomainState::Crashed,
         Enum::Known(VirtState::PMSuspended) => DomainState::PmSuspended,
     }
-}
-
-/// Summaries of every domain, active and inactive, ordered by name.
-pub(super) fn list_all(conn: &Connect) -> Result<Vec<DomainSummary>, HypervisorError> {
-    let domains = conn
-        .list_all_domains(0)
-        .map_err(|e| HypervisorError::from_virt("list domains", &e))?;
-    let mut summaries = Vec::with_capacity(domains.len());
-    for dom in &domains {
-        match summarize(dom) {
-            Ok(summary) => summaries.push(summary),
-            // Undefined between the listing and the read: it simply is no longer there.
-            Err(HypervisorError::DomainGone { .. }) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    summaries.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(summaries)
 }
 
 /// Defines a persistent domain from XML.

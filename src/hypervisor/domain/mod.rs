@@ -3,6 +3,7 @@
 mod autostart;
 mod define;
 mod device;
+mod handle;
 mod labels;
 mod libvirt;
 mod power;
@@ -13,10 +14,12 @@ mod scope;
 mod snapshot;
 mod snapshot_xml;
 mod view;
+mod xml_summary;
 
 pub use autostart::SetDomainAutostart;
 pub use define::{DefineDomain, UndefineDomain, UndefineOptions};
 pub use device::{AttachDevice, Attached, DetachDevice, Detached, DeviceGone, ListDevices};
+pub use handle::{DomainHandle, ReadDomainLive};
 pub use labels::{LABELS_NAMESPACE, UpdateDomainLabels};
 pub use libvirt::XmlOptions;
 pub(crate) use libvirt::lookup;
@@ -28,4 +31,7 @@ pub use read::{GetDomain, GetDomainXml, ListDomains};
 pub use resources::SetDomainResources;
 pub use save::{ManagedSaveDomain, RemoveManagedSave, RestoreDomain, SaveDomain};
 pub use snapshot::{CreateSnapshot, DeleteSnapshot, GetSnapshot, ListSnapshots, RevertToSnapshot};
-pub use view::{ListDomainUuids, ReadDomainView, ReadDomainViews};
+pub use view::{
+    ListDomainHandles, ListDomainStates, Listed, ReadDomainView, ReadDomainViews, ReadView,
+};
+pub use xml_summary::Standing;

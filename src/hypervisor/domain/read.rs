@@ -2,15 +2,41 @@
 
 use virt::connect::Connect;
 
-use super::libvirt::{self, XmlOptions};
+use super::{
+    handle::{standing, state_and_xml},
+    libvirt::{self, XmlOptions},
+    view::{ListDomainHandles, read_listed},
+    xml_summary,
+};
 use crate::{
     hypervisor::{Admission, HypervisorError, Operation, Retry},
-    model::{DomainRef, DomainSummary},
+    model::{DomainRef, DomainState, DomainSummary, LabelSelector},
 };
 
-/// Every domain on the host, ordered by name.
-#[derive(Debug, Clone, Copy)]
-pub struct ListDomains;
+/// A page of the domains, by name, after `after`, that are in `state` (any when
+/// `None`) and match `selector`. The listing, states, persistence, autostart and
+/// managed save images are five bulk round trips whatever the number of domains;
+/// then one XML read per domain until the page is full (libvirt has no bulk XML
+/// call), so a page costs its size plus the domains a label selector skips.
+#[derive(Debug, Clone)]
+pub struct ListDomains {
+    pub after: Option<String>,
+    pub limit: usize,
+    pub state: Option<DomainState>,
+    pub selector: LabelSelector,
+}
+
+impl ListDomains {
+    /// Every domain that matches `selector`.
+    pub fn matching(selector: LabelSelector) -> Self {
+        ListDomains {
+            after: None,
+            limit: usize::MAX,
+            state: None,
+            selector,
+        }
+    }
+}
 
 impl Operation for ListDomains {
     type Output = Vec<DomainSummary>;
@@ -19,11 +45,35 @@ impl Operation for ListDomains {
     const ADMISSION: Admission = Admission::Always;
 
     fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
-        libvirt::list_all(conn)
+        let mut listed = ListDomainHandles.call(conn)?;
+        listed.retain(|l| {
+            self.after
+                .as_deref()
+                .is_none_or(|after| l.handle.name() > after)
+                && self
+                    .state
+                    .is_none_or(|state| DomainState::from_number(u64::from(l.state.state)) == state)
+        });
+        listed.sort_by(|a, b| a.handle.name().cmp(b.handle.name()));
+        let mut page = Vec::new();
+        for listed in &listed {
+            if page.len() >= self.limit {
+                break;
+            }
+            // Undefined since the listing: it simply is no longer there.
+            let Some(read) = read_listed(listed, conn)? else {
+                continue;
+            };
+            if self.selector.matches(&read.view.summary.labels) {
+                page.push(read.view.summary);
+            }
+        }
+        Ok(page)
     }
 }
 
-/// One domain.
+/// One domain, found by name or UUID: four or five round trips (lookup, state, XML,
+/// persistence, autostart, and the managed save image of one that is off).
 #[derive(Debug, Clone)]
 pub struct GetDomain(pub DomainRef);
 
@@ -34,7 +84,18 @@ impl Operation for GetDomain {
     const ADMISSION: Admission = Admission::Always;
 
     fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
-        libvirt::summarize(&libvirt::lookup(conn, &self.0)?)
+        let dom = libvirt::lookup(conn, &self.0)?;
+        let read = || {
+            let (state, domain_xml) = state_and_xml(&dom)?;
+            let standing = standing(&dom, state)?;
+            xml_summary::summary(&domain_xml, state, standing)
+        };
+        read().map_err(|e| match e {
+            HypervisorError::DomainGone { .. } => HypervisorError::DomainNotFound {
+                domain: self.0.clone(),
+            },
+            other => other,
+        })
     }
 }
 

@@ -1,20 +1,35 @@
-//! What the inventory keeps of a domain, read in one blocking hop: one domain after an
-//! event or a change, every domain after a (re)connect.
+//! What the inventory keeps of a domain: one domain after an event or a change, every
+//! domain after a (re)connect, the latter with one bulk round trip per field that is
+//! not in a domain's XML and one XML read per domain (libvirt has no bulk XML call).
 
-use virt::{connect::Connect, domain::Domain};
+use std::collections::{HashMap, HashSet};
 
-use super::{device::parse_devices, labels, libvirt};
-use crate::{
-    hypervisor::{Admission, HypervisorError, Operation, Retry},
-    model::{DomainRef, DomainView},
+use virt::{connect::Connect, domain::Domain, sys};
+
+use super::{
+    device::parse_devices,
+    handle::{DomainHandle, standing, state_and_xml},
+    libvirt,
+    xml_summary::{self, RawState, Standing},
 };
+use crate::{
+    hypervisor::{Admission, HypervisorError, Operation, Retry, ffi},
+    model::{DomainRef, DomainState, DomainView, KnownDomain},
+};
+
+/// A domain's view and the handle it was read by.
+#[derive(Debug, Clone)]
+pub struct ReadView {
+    pub view: DomainView,
+    pub handle: DomainHandle,
+}
 
 /// One domain's view; `None` once it no longer exists.
 #[derive(Debug, Clone)]
 pub struct ReadDomainView(pub DomainRef);
 
 impl Operation for ReadDomainView {
-    type Output = Option<DomainView>;
+    type Output = Option<ReadView>;
     const NAME: &'static str = "read domain";
     const RETRY: Retry = Retry::Safe;
     const ADMISSION: Admission = Admission::Always;
@@ -25,43 +40,114 @@ impl Operation for ReadDomainView {
             Err(HypervisorError::DomainNotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        gone_is_none(view(&dom))
+        gone_is_none((|| {
+            let (state, domain_xml) = state_and_xml(&dom)?;
+            let standing = standing(&dom, state)?;
+            read_view(dom, &domain_xml, state, standing)
+        })())
     }
 }
 
-/// The UUIDs of every domain, active and inactive: one round trip, then their views
-/// are read in chunks ([`ReadDomainViews`]), each call within its own deadline however
-/// many domains the host runs.
-#[derive(Debug, Clone, Copy)]
-pub struct ListDomainUuids;
+/// One domain as the bulk listing found it: enough to read its view with one call.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub handle: DomainHandle,
+    pub(super) state: RawState,
+    standing: Standing,
+}
 
-impl Operation for ListDomainUuids {
-    type Output = Vec<String>;
+/// Every domain, active and inactive, with its state, persistence, autostart and
+/// managed save image: five round trips whatever the number of domains.
+#[derive(Debug, Clone, Copy)]
+pub struct ListDomainHandles;
+
+impl Operation for ListDomainHandles {
+    type Output = Vec<Listed>;
     const NAME: &'static str = "list domains";
     const RETRY: Retry = Retry::Safe;
     const ADMISSION: Admission = Admission::Always;
 
     fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
-        let domains = conn
-            .list_all_domains(0)
-            .map_err(|e| HypervisorError::from_virt("list domains", &e))?;
-        domains
-            .iter()
-            .map(|dom| {
-                dom.uuid_string()
-                    .map_err(|e| HypervisorError::from_virt("read domain uuid", &e))
-            })
-            .collect()
+        let list = |flags| -> Result<Vec<Domain>, HypervisorError> {
+            conn.list_all_domains(flags)
+                .map_err(|e| HypervisorError::from_virt("list domains", &e))
+        };
+        let uuids = |flags| -> Result<HashSet<String>, HypervisorError> {
+            list(flags)?
+                .iter()
+                .map(|dom| {
+                    dom.uuid_string()
+                        .map_err(|e| HypervisorError::from_virt("read domain uuid", &e))
+                })
+                .collect()
+        };
+        let domains = list(0)?;
+        let persistent = uuids(sys::VIR_CONNECT_LIST_DOMAINS_PERSISTENT)?;
+        let autostart = uuids(sys::VIR_CONNECT_LIST_DOMAINS_AUTOSTART)?;
+        let managed_save = uuids(sys::VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE)?;
+        let states: HashMap<String, RawState> =
+            ffi::all_domain_stats(conn, sys::VIR_DOMAIN_STATS_STATE, 0)
+                .map_err(|e| HypervisorError::from_virt("read domain states", &e))?
+                .into_iter()
+                .map(|record| (record.uuid.clone(), raw_state(&record)))
+                .collect();
+        let mut listed = Vec::with_capacity(domains.len());
+        for dom in domains {
+            let handle = DomainHandle::new(dom)?;
+            // Defined after the state call: its own event brings it in.
+            let Some(&state) = states.get(handle.uuid()) else {
+                continue;
+            };
+            let uuid = handle.uuid();
+            let standing = Standing {
+                persistent: persistent.contains(uuid),
+                autostart: autostart.contains(uuid),
+                has_managed_save: managed_save.contains(uuid),
+            };
+            listed.push(Listed {
+                handle,
+                state,
+                standing,
+            });
+        }
+        Ok(listed)
     }
 }
 
-/// The views of several domains by UUID, in one blocking hop; `None` for one that no
-/// longer exists.
+/// Every domain's identity, state and persistence, as reconciliation compares them
+/// with what the journal knows: the bulk listing alone, no call per domain.
+#[derive(Debug, Clone, Copy)]
+pub struct ListDomainStates;
+
+impl Operation for ListDomainStates {
+    type Output = Vec<KnownDomain>;
+    const NAME: &'static str = "list domains";
+    const RETRY: Retry = Retry::Safe;
+    const ADMISSION: Admission = Admission::Always;
+
+    fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
+        let mut known: Vec<KnownDomain> = ListDomainHandles
+            .call(conn)?
+            .into_iter()
+            .map(|listed| KnownDomain {
+                uuid: listed.handle.uuid().to_owned(),
+                name: listed.handle.name().to_owned(),
+                state: DomainState::from_number(u64::from(listed.state.state)),
+                persistent: listed.standing.persistent,
+            })
+            .collect();
+        known.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(known)
+    }
+}
+
+/// The views of listed domains, one XML read each, in one blocking hop; `None` for
+/// one that no longer exists.
 #[derive(Debug, Clone)]
-pub struct ReadDomainViews(pub Vec<String>);
+pub struct ReadDomainViews(pub Vec<Listed>);
 
 impl Operation for ReadDomainViews {
-    type Output = Vec<(String, Option<DomainView>)>;
+    type Output = Vec<(String, Option<ReadView>)>;
     const NAME: &'static str = "read domains";
     const RETRY: Retry = Retry::Safe;
     const ADMISSION: Admission = Admission::Always;
@@ -69,30 +155,66 @@ impl Operation for ReadDomainViews {
     fn call(&self, conn: &Connect) -> Result<Self::Output, HypervisorError> {
         self.0
             .iter()
-            .map(|uuid| {
-                let read = ReadDomainView(DomainRef::Uuid(uuid.clone())).call(conn)?;
-                Ok((uuid.clone(), read))
-            })
+            .map(|listed| Ok((listed.handle.uuid().to_owned(), read_listed(listed, conn)?)))
             .collect()
     }
 }
 
-/// The summary and the devices; the labels come from the same XML as the devices
-/// rather than from a metadata call of their own.
-fn view(dom: &Domain) -> Result<DomainView, HypervisorError> {
-    let domain_xml = dom
-        .xml_desc(0)
-        .map_err(|e| HypervisorError::from_virt("read domain XML", &e))?;
-    let devices = parse_devices(&domain_xml)?;
-    let summary = libvirt::summarize_with(dom, labels::from_domain_xml(&domain_xml))?;
-    Ok(DomainView { summary, devices })
+/// The view of a listed domain: one XML read; `None` once it no longer exists.
+pub(super) fn read_listed(
+    listed: &Listed,
+    conn: &Connect,
+) -> Result<Option<ReadView>, HypervisorError> {
+    let Listed {
+        handle,
+        state,
+        standing,
+    } = listed;
+    gone_is_none((|| {
+        let dom = handle.on_connection(conn)?;
+        let domain_xml = dom
+            .xml_desc(0)
+            .map_err(|e| HypervisorError::from_virt("read domain XML", &e))?;
+        read_view(dom, &domain_xml, *state, *standing)
+    })())
 }
 
-fn gone_is_none(
-    view: Result<DomainView, HypervisorError>,
-) -> Result<Option<DomainView>, HypervisorError> {
-    match view {
-        Ok(view) => Ok(Some(view)),
+fn read_view(
+    dom: Domain,
+    domain_xml: &str,
+    state: RawState,
+    standing: Standing,
+) -> Result<ReadView, HypervisorError> {
+    let devices = parse_devices(domain_xml)?;
+    let summary = xml_summary::summary(domain_xml, state, standing)?;
+    Ok(ReadView {
+        view: DomainView { summary, devices },
+        handle: DomainHandle::new(dom)?,
+    })
+}
+
+fn raw_state(record: &ffi::StatsRecord) -> RawState {
+    let number = |key: &str| {
+        record
+            .params
+            .iter()
+            .find(|(name, _)| name == key)
+            .and_then(|(_, value)| match value {
+                ffi::ParamValue::Int(v) => u32::try_from(*v).ok(),
+                ffi::ParamValue::UInt(v) => u32::try_from(*v).ok(),
+                _ => None,
+            })
+            .unwrap_or(0)
+    };
+    RawState {
+        state: number("state.state"),
+        reason: number("state.reason"),
+    }
+}
+
+fn gone_is_none<T>(read: Result<T, HypervisorError>) -> Result<Option<T>, HypervisorError> {
+    match read {
+        Ok(read) => Ok(Some(read)),
         Err(HypervisorError::DomainGone { .. } | HypervisorError::DomainNotFound { .. }) => {
             Ok(None)
         }

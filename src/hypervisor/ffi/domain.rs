@@ -102,3 +102,26 @@ pub(super) unsafe fn domain_identity(dom: sys::virDomainPtr) -> (String, String)
     };
     (uuid, name)
 }
+
+/// Whether `dom` was obtained on `conn`. A domain handle keeps the connection it came
+/// from; used on another one, its calls would go to a closed or older connection.
+pub(crate) fn same_connection(dom: &virt::domain::Domain, conn: &virt::connect::Connect) -> bool {
+    // SAFETY: both pointers are only compared, never dereferenced; `dom` is a valid
+    // domain for the call, and virDomainGetConnect neither allocates nor takes a
+    // reference.
+    unsafe { sys::virDomainGetConnect(dom.as_ptr()) == conn.as_ptr() }
+}
+
+/// `virDomainGetState` as libvirt's numbers (state, reason), which the bulk stats API
+/// also gives, so both read the same way.
+pub(crate) fn state_numbers(dom: &virt::domain::Domain) -> Result<(u32, u32), VirtError> {
+    let (mut state, mut reason): (c_int, c_int) = (-1, -1);
+    // SAFETY: `dom` is a valid domain for the call; both outputs are plain integers.
+    if unsafe { sys::virDomainGetState(dom.as_ptr(), &mut state, &mut reason, 0) } < 0 {
+        return Err(VirtError::last_error());
+    }
+    Ok((
+        u32::try_from(state).unwrap_or(0),
+        u32::try_from(reason).unwrap_or(0),
+    ))
+}

@@ -41,7 +41,9 @@ pub(crate) use callbacks::{
 };
 pub(crate) use change_callbacks::register_changes;
 pub(crate) use connect::{Credentials, close, open_auth};
-pub(crate) use domain::{detach_device_alias, guest_info, save_domain};
+pub(crate) use domain::{
+    detach_device_alias, guest_info, same_connection, save_domain, state_numbers,
+};
 pub(crate) use network::{LeaseRecord, dhcp_leases};
 pub(crate) use params::ParamValue;
 pub(crate) use stats::{StatsRecord, all_domain_stats, domain_stats};

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod options;
 pub mod pki;
 pub mod postgres;
+pub mod prometheus;
 pub mod qemu;
 pub mod rabbitmq;
 pub mod receiver;
