@@ -51,25 +51,24 @@ async fn execute(cli: Cli) -> Result<(), CliError> {
         output,
         command,
     } = cli;
-    if let Command::Completions { shell } = command {
-        return completions::write(shell);
-    }
-    let ctx = Ctx::new(connection.connect()?, Printer::new(output));
+    // Only the commands that call the service connect.
+    let ctx =
+        || -> Result<Ctx, CliError> { Ok(Ctx::new(connection.connect()?, Printer::new(output))) };
     match command {
-        Command::Domains(command) => command.run(&ctx).await,
-        Command::Events(command) => command.run(&ctx).await,
-        Command::Host(command) => command.run(&ctx).await,
-        Command::Brokers(command) => command.run(&ctx).await,
-        Command::Pools(command) => command.run(&ctx).await,
-        Command::Publish(args) => args.run(&ctx).await,
-        Command::Webhooks(command) => command.run(&ctx).await,
-        Command::Snapshots(command) => command.run(&ctx).await,
-        Command::Devices(command) => command.run(&ctx).await,
-        Command::Stats(command) => command.run(&ctx).await,
-        Command::Guest(command) => command.run(&ctx).await,
-        Command::Console(args) => args.run(&ctx).await,
-        Command::Storage(command) => command.run(&ctx).await,
-        Command::Networks(command) => command.run(&ctx).await,
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { shell } => completions::write(shell),
+        Command::Domains(command) => command.run(&ctx()?).await,
+        Command::Events(command) => command.run(&ctx()?).await,
+        Command::Host(command) => command.run(&ctx()?).await,
+        Command::Brokers(command) => command.run(&ctx()?).await,
+        Command::Pools(command) => command.run(&ctx()?).await,
+        Command::Publish(args) => args.run(&ctx()?).await,
+        Command::Webhooks(command) => command.run(&ctx()?).await,
+        Command::Snapshots(command) => command.run(&ctx()?).await,
+        Command::Devices(command) => command.run(&ctx()?).await,
+        Command::Stats(command) => command.run(&ctx()?).await,
+        Command::Guest(command) => command.run(&ctx()?).await,
+        Command::Console(args) => args.run(&ctx()?).await,
+        Command::Storage(command) => command.run(&ctx()?).await,
+        Command::Networks(command) => command.run(&ctx()?).await,
     }
 }
