@@ -6,3 +6,4 @@ mod completions;
 mod domains;
 mod errors;
 mod events;
+mod json;
