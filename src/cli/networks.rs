@@ -15,8 +15,6 @@ use crate::grpc::pb;
 pub(crate) enum Command {
     /// Lists the host's networks.
     List,
-    /// Shows one network.
-    Get { network: String },
     /// Lists a network's DHCP leases.
     Leases {
         network: String,
@@ -24,6 +22,24 @@ pub(crate) enum Command {
         #[arg(long)]
         mac: Option<String>,
     },
+    /// Removes a network's definition.
+    Undefine {
+        network: String,
+        /// Succeed when the network does not exist.
+        #[arg(long)]
+        allow_missing: bool,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    #[command(flatten)]
+    Change(Change),
+}
+
+/// The calls that answer the network.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Change {
+    /// Shows one network.
+    Get { network: String },
     /// Defines a network from libvirt XML in a file ("-": stdin).
     Define {
         file: std::path::PathBuf,
@@ -42,15 +58,6 @@ pub(crate) enum Command {
     /// Stops a network.
     Stop {
         network: String,
-        #[arg(long)]
-        request_id: Option<String>,
-    },
-    /// Removes a network's definition.
-    Undefine {
-        network: String,
-        /// Succeed when the network does not exist.
-        #[arg(long)]
-        allow_missing: bool,
         #[arg(long)]
         request_id: Option<String>,
     },
@@ -128,25 +135,26 @@ async fn list(ctx: &Ctx) -> Result<(), CliError> {
 
 impl Command {
     pub(crate) async fn run(self, ctx: &Ctx) -> Result<(), CliError> {
-        let mut client = ctx.networks();
-        let network = match self {
-            Command::List => return list(ctx).await,
+        match self {
+            Command::List => list(ctx).await,
             Command::Leases { network, mac } => {
-                let reply = client
+                let reply = ctx
+                    .networks()
                     .list_network_leases(pb::ListNetworkLeasesRequest {
                         network,
                         mac: mac.unwrap_or_default(),
                     })
                     .await?
                     .into_inner();
-                return ctx.out.table(&reply, leases_table);
+                ctx.out.table(&reply, leases_table)
             }
             Command::Undefine {
                 network,
                 allow_missing,
                 request_id,
             } => {
-                let reply = client
+                let reply = ctx
+                    .networks()
                     .undefine_network(pb::UndefineNetworkRequest {
                         network: network.clone(),
                         allow_missing,
@@ -154,65 +162,75 @@ impl Command {
                     })
                     .await?
                     .into_inner();
-                return ctx
-                    .out
-                    .done(&reply, &format!("network {network} undefined"));
+                ctx.out
+                    .done(&reply, &format!("network {network} undefined"))
             }
-            Command::Get { network } => {
+            Command::Change(change) => {
+                let network = change.call(ctx).await?;
+                ctx.out.table(&network, |n| network_table([n]))
+            }
+        }
+    }
+}
+
+impl Change {
+    async fn call(self, ctx: &Ctx) -> Result<pb::Network, CliError> {
+        let mut client = ctx.networks();
+        let reply = match self {
+            Change::Get { network } => {
                 client
                     .get_network(pb::GetNetworkRequest { network })
                     .await?
             }
-            Command::Define {
+            Change::Define {
                 file,
                 create_only,
                 request_id,
             } => {
-                client
-                    .define_network(pb::DefineNetworkRequest {
-                        xml: read_text(&file)?,
-                        create_only,
-                        request_id: request_id.unwrap_or_default(),
-                    })
-                    .await?
+                let request = pb::DefineNetworkRequest {
+                    xml: read_text(&file)?,
+                    create_only,
+                    request_id: request_id.unwrap_or_default(),
+                };
+                client.define_network(request).await?
             }
-            Command::Start {
+            Change::Start {
                 network,
                 request_id,
             } => {
+                let request_id = request_id.unwrap_or_default();
                 client
                     .start_network(pb::StartNetworkRequest {
                         network,
-                        request_id: request_id.unwrap_or_default(),
+                        request_id,
                     })
                     .await?
             }
-            Command::Stop {
+            Change::Stop {
                 network,
                 request_id,
             } => {
+                let request_id = request_id.unwrap_or_default();
                 client
                     .stop_network(pb::StopNetworkRequest {
                         network,
-                        request_id: request_id.unwrap_or_default(),
+                        request_id,
                     })
                     .await?
             }
-            Command::Autostart {
+            Change::Autostart {
                 network,
                 enabled,
                 request_id,
             } => {
-                client
-                    .set_network_autostart(pb::SetNetworkAutostartRequest {
-                        network,
-                        autostart: enabled,
-                        request_id: request_id.unwrap_or_default(),
-                    })
-                    .await?
+                let request = pb::SetNetworkAutostartRequest {
+                    network,
+                    autostart: enabled,
+                    request_id: request_id.unwrap_or_default(),
+                };
+                client.set_network_autostart(request).await?
             }
-        }
-        .into_inner();
-        ctx.out.table(&network, |n| network_table([n]))
+        };
+        Ok(reply.into_inner())
     }
 }

@@ -16,6 +16,22 @@ use crate::{
 pub(crate) enum Command {
     /// Lists the storage pools.
     List,
+    /// Deletes a pool.
+    Delete {
+        pool: String,
+        /// Also remove its (empty) directory.
+        #[arg(long)]
+        remove_directory: bool,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    #[command(flatten)]
+    Change(Change),
+}
+
+/// The calls that answer the pool.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Change {
     /// Shows one pool.
     Get { pool: String },
     /// Creates a directory pool under the service's storage roots.
@@ -46,15 +62,6 @@ pub(crate) enum Command {
     },
     /// Re-reads a pool's volumes from disk.
     Refresh { pool: String },
-    /// Deletes a pool.
-    Delete {
-        pool: String,
-        /// Also remove its (empty) directory.
-        #[arg(long)]
-        remove_directory: bool,
-        #[arg(long)]
-        request_id: Option<String>,
-    },
 }
 
 fn pool_table<'a>(pools: impl IntoIterator<Item = &'a pb::StoragePool>) -> Table {
@@ -104,15 +111,15 @@ async fn list(ctx: &Ctx) -> Result<(), CliError> {
 
 impl Command {
     pub(crate) async fn run(self, ctx: &Ctx) -> Result<(), CliError> {
-        let mut client = ctx.storage();
-        let pool = match self {
-            Command::List => return list(ctx).await,
+        match self {
+            Command::List => list(ctx).await,
             Command::Delete {
                 pool,
                 remove_directory,
                 request_id,
             } => {
-                let reply = client
+                let reply = ctx
+                    .storage()
                     .delete_storage_pool(pb::DeleteStoragePoolRequest {
                         pool: pool.clone(),
                         remove_directory,
@@ -120,16 +127,27 @@ impl Command {
                     })
                     .await?
                     .into_inner();
-                return ctx
-                    .out
-                    .done(&reply, &format!("storage pool {pool} deleted"));
+                ctx.out
+                    .done(&reply, &format!("storage pool {pool} deleted"))
             }
-            Command::Get { pool } => {
+            Command::Change(change) => {
+                let pool = change.call(ctx).await?;
+                ctx.out.table(&pool, |p| pool_table([p]))
+            }
+        }
+    }
+}
+
+impl Change {
+    async fn call(self, ctx: &Ctx) -> Result<pb::StoragePool, CliError> {
+        let mut client = ctx.storage();
+        let reply = match self {
+            Change::Get { pool } => {
                 client
                     .get_storage_pool(pb::GetStoragePoolRequest { pool })
                     .await?
             }
-            Command::Create {
+            Change::Create {
                 name,
                 target_path,
                 r#type,
@@ -146,7 +164,7 @@ impl Command {
                     })
                     .await?
             }
-            Command::Start { pool, request_id } => {
+            Change::Start { pool, request_id } => {
                 client
                     .start_storage_pool(pb::StartStoragePoolRequest {
                         pool,
@@ -154,7 +172,7 @@ impl Command {
                     })
                     .await?
             }
-            Command::Stop { pool, request_id } => {
+            Change::Stop { pool, request_id } => {
                 client
                     .stop_storage_pool(pb::StopStoragePoolRequest {
                         pool,
@@ -162,13 +180,12 @@ impl Command {
                     })
                     .await?
             }
-            Command::Refresh { pool } => {
+            Change::Refresh { pool } => {
                 client
                     .refresh_storage_pool(pb::RefreshStoragePoolRequest { pool })
                     .await?
             }
-        }
-        .into_inner();
-        ctx.out.table(&pool, |p| pool_table([p]))
+        };
+        Ok(reply.into_inner())
     }
 }

@@ -17,6 +17,27 @@ use crate::{
 pub(crate) enum Command {
     /// Lists a pool's volumes.
     List { pool: String },
+    /// Deletes a volume.
+    Delete {
+        pool: String,
+        volume: String,
+        /// Even when a domain uses it.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Writes a file ("-": stdin) into a volume.
+    Upload(transfer::UploadArgs),
+    /// Reads a volume into a file ("-": stdout).
+    Download(transfer::DownloadArgs),
+    #[command(flatten)]
+    Change(Change),
+}
+
+/// The calls that answer the volume.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Change {
     /// Shows one volume.
     Get { pool: String, volume: String },
     /// Creates a volume.
@@ -63,20 +84,6 @@ pub(crate) enum Command {
         #[arg(long)]
         request_id: Option<String>,
     },
-    /// Deletes a volume.
-    Delete {
-        pool: String,
-        volume: String,
-        /// Even when a domain uses it.
-        #[arg(long)]
-        force: bool,
-        #[arg(long)]
-        request_id: Option<String>,
-    },
-    /// Writes a file ("-": stdin) into a volume.
-    Upload(transfer::UploadArgs),
-    /// Reads a volume into a file ("-": stdout).
-    Download(transfer::DownloadArgs),
 }
 
 fn volume_table<'a>(volumes: impl IntoIterator<Item = &'a pb::Volume>) -> Table {
@@ -123,16 +130,16 @@ async fn list(ctx: &Ctx, pool: String) -> Result<(), CliError> {
 
 impl Command {
     pub(crate) async fn run(self, ctx: &Ctx) -> Result<(), CliError> {
-        let mut client = ctx.storage();
-        let volume = match self {
-            Command::List { pool } => return list(ctx, pool).await,
+        match self {
+            Command::List { pool } => list(ctx, pool).await,
             Command::Delete {
                 pool,
                 volume,
                 force,
                 request_id,
             } => {
-                let reply = client
+                let reply = ctx
+                    .storage()
                     .delete_volume(pb::DeleteVolumeRequest {
                         pool: pool.clone(),
                         volume: volume.clone(),
@@ -141,18 +148,29 @@ impl Command {
                     })
                     .await?
                     .into_inner();
-                return ctx
-                    .out
-                    .done(&reply, &format!("volume {volume} of {pool} deleted"));
+                ctx.out
+                    .done(&reply, &format!("volume {volume} of {pool} deleted"))
             }
-            Command::Upload(args) => return transfer::upload(ctx, args).await,
-            Command::Download(args) => return transfer::download(ctx, args).await,
-            Command::Get { pool, volume } => {
+            Command::Upload(args) => transfer::upload(ctx, args).await,
+            Command::Download(args) => transfer::download(ctx, args).await,
+            Command::Change(change) => {
+                let volume = change.call(ctx).await?;
+                ctx.out.table(&volume, |v| volume_table([v]))
+            }
+        }
+    }
+}
+
+impl Change {
+    async fn call(self, ctx: &Ctx) -> Result<pb::Volume, CliError> {
+        let mut client = ctx.storage();
+        let reply = match self {
+            Change::Get { pool, volume } => {
                 client
                     .get_volume(pb::GetVolumeRequest { pool, volume })
                     .await?
             }
-            Command::Create {
+            Change::Create {
                 pool,
                 name,
                 capacity_bytes,
@@ -173,7 +191,7 @@ impl Command {
                     })
                     .await?
             }
-            Command::Clone {
+            Change::Clone {
                 pool,
                 volume,
                 name,
@@ -190,7 +208,7 @@ impl Command {
                     })
                     .await?
             }
-            Command::Resize {
+            Change::Resize {
                 pool,
                 volume,
                 capacity_bytes,
@@ -209,8 +227,7 @@ impl Command {
                     })
                     .await?
             }
-        }
-        .into_inner();
-        ctx.out.table(&volume, |v| volume_table([v]))
+        };
+        Ok(reply.into_inner())
     }
 }
