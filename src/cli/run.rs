@@ -14,7 +14,7 @@ use super::{
 };
 
 /// Runs `virtplanectl` with the process's arguments; the exit code tells the class of
-/// failure (see [`CliError::exit_code`]).
+/// failure (see the exit codes in `--help`).
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
