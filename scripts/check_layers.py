@@ -26,8 +26,8 @@ LAYERS = [
     ["webhook", "telemetry", "console"],
     ["grpc"],
     ["config"],
-    ["app"],
-    ["lib", "main"],
+    ["app", "cli"],
+    ["lib", "main", "bin"],
 ]
 LAYER_OF = {name: index for index, names in enumerate(LAYERS) for name in names}
 CRATE_PATH = re.compile(r"\bcrate::(\{|[a-z_][a-z0-9_]*)")

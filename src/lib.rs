@@ -7,11 +7,12 @@
 //! [`host`] decides whether the host accepts work; [`store`] persists state;
 //! [`pool`] is the keyed-pool mechanism under [`amqp`] (brokers) and [`http`] (webhook
 //! hosts); [`webhook`] delivers lifecycle events over HTTP; [`console`] runs serial
-//! console sessions.
+//! console sessions; [`cli`] is `virtplanectl`, the command-line client of the API.
 
 pub mod amqp;
 pub mod app;
 mod backoff;
+pub mod cli;
 pub mod config;
 pub mod console;
 pub mod delivery;

@@ -7,6 +7,7 @@
 
 mod access;
 mod binary;
+mod cli;
 mod connection_faults;
 mod console;
 mod devices;

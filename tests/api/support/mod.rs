@@ -4,6 +4,7 @@
 pub mod amqp;
 pub mod app;
 pub mod binary;
+pub mod ctl;
 pub mod database;
 pub mod events;
 pub mod fixtures;
@@ -23,6 +24,7 @@ pub mod wait;
 
 pub use app::{Scratch, TestApp};
 pub use binary::Binary;
+pub use ctl::{CtlChild, ctl, ctl_with};
 pub use fixtures::{TEST_DRIVER, domain_xml, unique_name, write_domain_xml};
 pub use logs::capture_logs;
 pub use options::{Broker, Role, TestOptions, Webhook};
