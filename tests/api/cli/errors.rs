@@ -14,6 +14,11 @@ async fn an_unknown_domain_is_one_not_found_line_and_exit_code_3() {
     assert_eq!(lines.len(), 1, "{}", out.stderr);
     assert!(lines[0].starts_with("error: NOT_FOUND: "), "{}", out.stderr);
     assert!(lines[0].contains("no-such-domain"), "{}", out.stderr);
+    assert!(
+        lines[0].ends_with("(reason: DOMAIN_NOT_FOUND)"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
@@ -27,6 +32,11 @@ async fn a_call_the_domain_state_refuses_exits_with_4() {
     assert_eq!(out.code, Some(4), "{}", out.stderr);
     assert!(
         out.stderr.starts_with("error: FAILED_PRECONDITION: "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.trim_end().ends_with("(reason: DOMAIN_STATE)"),
         "{}",
         out.stderr
     );
