@@ -13,6 +13,7 @@ mod devices;
 mod domains;
 mod error_messages;
 mod events;
+mod fleet;
 mod grpcurl;
 mod guest_info;
 mod host;

@@ -1,4 +1,5 @@
-//! `ListLifecycleEvents`: one page of the host's stored events, filtered.
+//! `ListLifecycleEvents`: one page of a host's stored events, filtered: this host's,
+//! or another's of the shared database.
 //!
 //! A page token that resumes inside the pruned part of the journal is answered with
 //! OUT_OF_RANGE rather than with the events after the gap. The watermark is read
@@ -7,17 +8,20 @@
 
 use tonic::Status;
 
-use super::cursor::{Resume, domain_key, parse_domain, pruned};
+use super::{
+    cursor::{Resume, domain_key, parse_domain, pruned},
+    fleet::parse_hostname,
+};
 use crate::{
     grpc::{convert, paging::Paging, pb},
     model::EventType,
     store::{EventQuery, Store},
 };
 
-/// Serves one page of stored events.
+/// Serves one page of stored events of `this_host`, or of the host the request names.
 pub(super) async fn list(
     store: &Store,
-    hostname: &str,
+    this_host: &str,
     request: pb::ListLifecycleEventsRequest,
 ) -> Result<pb::ListLifecycleEventsResponse, Status> {
     let pb::ListLifecycleEventsRequest {
@@ -28,7 +32,10 @@ pub(super) async fn list(
         start_time,
         end_time,
         order,
+        hostname,
     } = request;
+    let other_host = parse_hostname("hostname", &hostname)?;
+    let hostname = other_host.as_deref().unwrap_or(this_host);
     let newest_first = match pb::EventOrder::try_from(order) {
         Ok(pb::EventOrder::Unspecified | pb::EventOrder::NewestFirst) => true,
         Ok(pb::EventOrder::OldestFirst) => false,
@@ -56,8 +63,14 @@ pub(super) async fn list(
             "`start_time` must be before `end_time`",
         ));
     }
-    let fingerprint =
-        format!("{newest_first}|{domain:?}|{types:?}|{start_micros:?}|{end_micros:?}");
+    // Tokens of this host's pages read as they did before `hostname` existed.
+    let fingerprint = format!(
+        "{newest_first}|{domain:?}|{types:?}|{start_micros:?}|{end_micros:?}{}",
+        other_host
+            .as_deref()
+            .map(|h| format!("|{h}"))
+            .unwrap_or_default()
+    );
     let paging = Paging::parse(page_size, &page_token, fingerprint)?;
     let cursor = paging.after_id()?;
 

@@ -1,0 +1,8 @@
+//! A fleet of agents on one database: heartbeats, hosts listed and watched, and the
+//! lifecycle events of other hosts.
+
+mod events;
+mod heartbeats;
+mod listing;
+mod shared;
+mod watching;
