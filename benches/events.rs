@@ -241,6 +241,7 @@ async fn latency(label: &str, database_url: &str) {
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(after),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("watch")
@@ -427,6 +428,7 @@ async fn flow(
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(after),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("watch")

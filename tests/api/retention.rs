@@ -203,6 +203,7 @@ async fn a_watch_resuming_before_the_oldest_kept_event_is_out_of_range(postgres:
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(old[1]),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("the watch starts")
@@ -226,6 +227,7 @@ async fn a_watch_resuming_before_the_oldest_kept_event_is_out_of_range(postgres:
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(watermark),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("watch")
@@ -335,6 +337,7 @@ async fn retention_zero_keeps_every_event(postgres: bool) {
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(0),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("watch")

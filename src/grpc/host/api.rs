@@ -110,7 +110,12 @@ impl HostService for HostApi {
         &self,
         request: Request<pb::WatchLifecycleEventsRequest>,
     ) -> Reply<Self::WatchLifecycleEventsStream> {
-        let (store, hostname) = (self.store.clone(), self.host.hostname().to_owned());
-        watch::watch(store, hostname, self.hub.clone(), request.into_inner()).map(Response::new)
+        let source = watch::Source {
+            store: self.store.clone(),
+            this_host: self.host.hostname().to_owned(),
+            hub: self.hub.clone(),
+            poll_interval: self.host.settings().watch_interval,
+        };
+        watch::watch(source, request.into_inner()).map(Response::new)
     }
 }

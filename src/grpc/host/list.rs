@@ -15,7 +15,7 @@ use super::{
 use crate::{
     grpc::{convert, paging::Paging, pb},
     model::EventType,
-    store::{EventQuery, Store},
+    store::{EventQuery, Store, StoreError},
 };
 
 /// Serves one page of stored events of `this_host`, or of the host the request names.
@@ -36,6 +36,17 @@ pub(super) async fn list(
     } = request;
     let other_host = parse_hostname("hostname", &hostname)?;
     let hostname = other_host.as_deref().unwrap_or(this_host);
+    if other_host.is_some() {
+        match store.host(hostname).await {
+            Ok(_) => {}
+            Err(StoreError::HostMissing(_)) => {
+                return Err(Status::not_found(format!(
+                    "`hostname` {hostname:?}: no such host in the database"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let newest_first = match pb::EventOrder::try_from(order) {
         Ok(pb::EventOrder::Unspecified | pb::EventOrder::NewestFirst) => true,
         Ok(pb::EventOrder::OldestFirst) => false,
