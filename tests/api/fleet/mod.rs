@@ -3,6 +3,7 @@
 
 mod events;
 mod heartbeats;
+mod indexes;
 mod listing;
 mod shared;
 mod watching;
