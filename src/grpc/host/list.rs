@@ -33,8 +33,14 @@ pub(super) async fn list(
         end_time,
         order,
         hostname,
+        all_hosts,
     } = request;
     let other_host = parse_hostname("hostname", &hostname)?;
+    if all_hosts && other_host.is_some() {
+        return Err(Status::invalid_argument(
+            "`hostname` and `all_hosts` exclude each other: name one host, or ask for all",
+        ));
+    }
     let hostname = other_host.as_deref().unwrap_or(this_host);
     if other_host.is_some() {
         match store.host(hostname).await {
@@ -75,30 +81,35 @@ pub(super) async fn list(
         ));
     }
     // Tokens of this host's pages read as they did before `hostname` existed.
-    let fingerprint = format!(
-        "{newest_first}|{domain:?}|{types:?}|{start_micros:?}|{end_micros:?}{}",
-        other_host
-            .as_deref()
-            .map(|h| format!("|{h}"))
-            .unwrap_or_default()
-    );
+    let scope = match (all_hosts, other_host.as_deref()) {
+        (true, _) => "|*".to_owned(),
+        (false, Some(h)) => format!("|{h}"),
+        (false, None) => String::new(),
+    };
+    let fingerprint =
+        format!("{newest_first}|{domain:?}|{types:?}|{start_micros:?}|{end_micros:?}{scope}");
     let paging = Paging::parse(page_size, &page_token, fingerprint)?;
     let cursor = paging.after_id()?;
 
-    let mut events = store
-        .lifecycle_events(
-            hostname,
-            &EventQuery {
-                domain: domain.map(|d| domain_key(&d)),
-                types,
-                start_micros,
-                end_micros,
-                newest_first,
-                cursor,
-                limit: paging.fetch(),
-            },
-        )
-        .await?;
+    let query = EventQuery {
+        domain: domain.map(|d| domain_key(&d)),
+        types,
+        start_micros,
+        end_micros,
+        newest_first,
+        cursor,
+        limit: paging.fetch(),
+    };
+    if all_hosts {
+        let mut events = store.fleet_lifecycle_events(&query).await?;
+        check_fleet_cursor(store, cursor, newest_first).await?;
+        let next_page_token = paging.finish(&mut events, |e| e.id.to_string());
+        return Ok(pb::ListLifecycleEventsResponse {
+            events: events.into_iter().map(pb::LifecycleEvent::from).collect(),
+            next_page_token,
+        });
+    }
+    let mut events = store.lifecycle_events(hostname, &query).await?;
     if let Some(cursor) = cursor {
         // Oldest first, the token expects every id above the cursor; newest first,
         // every id below it, which are gone once the cursor itself was pruned.
@@ -117,4 +128,25 @@ pub(super) async fn list(
         events: events.into_iter().map(pb::LifecycleEvent::from).collect(),
         next_page_token,
     })
+}
+
+/// Oldest first across hosts, a token expects every id above its cursor: once any
+/// host pruned past it, that host's part of the next page is gone. Newest first, each
+/// host's pruned events are its oldest, so pages only end sooner: nothing is skipped.
+async fn check_fleet_cursor(
+    store: &Store,
+    cursor: Option<i64>,
+    newest_first: bool,
+) -> Result<(), Status> {
+    let Some(cursor) = cursor.filter(|_| !newest_first) else {
+        return Ok(());
+    };
+    let watermark = store.fleet_events_pruned_through().await?;
+    if cursor < watermark {
+        return Err(Status::out_of_range(format!(
+            "`page_token` (after id {cursor}) points before events a host has pruned since \
+             (up to id {watermark}, events.retention_days); list again without `page_token`"
+        )));
+    }
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! Lifecycle events of another host of the shared database, read by `hostname`.
+//! Lifecycle events of another host of the shared database, read by `hostname`, and
+//! of every host with `all_hosts`.
 
 use std::time::Duration;
 
@@ -57,6 +58,24 @@ async fn lifecycle_events_of_another_host_are_listed_by_its_hostname() {
         .events;
     assert!(events.iter().all(|e| e.hostname == a), "{events:?}");
     assert!(events.windows(2).all(|w| w[0].id < w[1].id), "{events:?}");
+
+    // Act / Assert: every host's events together hold the first host's, by id.
+    let fleet_wide = client
+        .clone()
+        .list_lifecycle_events(pb::ListLifecycleEventsRequest {
+            all_hosts: true,
+            ..of_host("", &domain)
+        })
+        .await
+        .expect("all hosts")
+        .into_inner()
+        .events;
+    assert!(
+        fleet_wide.windows(2).all(|w| w[0].id < w[1].id),
+        "{fleet_wide:?}"
+    );
+    let ids: Vec<i64> = fleet_wide.iter().map(|e| e.id).collect();
+    assert!(events.iter().all(|e| ids.contains(&e.id)), "{fleet_wide:?}");
 
     first.stop().await;
     second.stop().await;
@@ -150,7 +169,19 @@ async fn a_malformed_hostname_for_lifecycle_events_is_refused_naming_the_field()
         .await
         .expect_err("too long");
 
+    let both = app
+        .host
+        .clone()
+        .list_lifecycle_events(pb::ListLifecycleEventsRequest {
+            all_hosts: true,
+            ..of_host("other", "")
+        })
+        .await
+        .expect_err("one host or all");
+
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert!(refused.message().contains("`hostname`"), "{refused:?}");
+    assert_eq!(both.code(), Code::InvalidArgument);
+    assert!(both.message().contains("`all_hosts`"), "{both:?}");
     app.stop().await;
 }
