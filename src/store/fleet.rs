@@ -75,6 +75,9 @@ impl Store {
             hypervisor_type,
             hypervisor_version,
         } = beat;
+        // On SQLite, in turn with the recorder: a periodic write must not make it wait
+        // through SQLite's busy-handler sleeps.
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE hosts SET heartbeat_at = $2, connected = $3, libvirt_version = $4, \
              hypervisor_type = $5, hypervisor_version = $6 WHERE hostname = $1",
