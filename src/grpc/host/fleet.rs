@@ -63,7 +63,11 @@ impl HostApi {
             up,
             heartbeat_cutoff_ms: now.saturating_sub(down_after_ms),
             after: paging.after.clone(),
-            limit: SCAN_CHUNK.max(paging.fetch()),
+            limit: if selector.is_empty() {
+                paging.fetch()
+            } else {
+                SCAN_CHUNK.max(paging.fetch())
+            },
         };
         let mut hosts = Vec::with_capacity(paging.fetch());
         loop {
