@@ -179,7 +179,7 @@ async fn start_app_with(
     // Wait for the start-up reconciliation, so the burst is all that is measured.
     loop {
         let host = client
-            .get_host(pb::GetHostRequest {})
+            .get_host(pb::GetHostRequest::default())
             .await
             .expect("host")
             .into_inner();
@@ -220,7 +220,7 @@ async fn throughput(label: &str, database_url: &str) {
     let elapsed = started.elapsed();
     producer.await.expect("producer");
     let host = client
-        .get_host(pb::GetHostRequest {})
+        .get_host(pb::GetHostRequest::default())
         .await
         .expect("host")
         .into_inner();
@@ -241,6 +241,7 @@ async fn latency(label: &str, database_url: &str) {
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(after),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("watch")
@@ -427,6 +428,7 @@ async fn flow(
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(after),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("watch")

@@ -114,9 +114,14 @@ impl App {
             .collect();
         let http_pools = webhook::host_pools(&config.http, &config.webhooks)
             .map_err(|e| anyhow::anyhow!("cannot prepare the webhook host pools: {e}"))?;
-        let host = HostController::new(store.clone(), config.hostname.clone(), outbox.clone())
-            .await
-            .context("cannot load the host's state")?;
+        let host = HostController::new(
+            store.clone(),
+            config.hostname.clone(),
+            config.host.clone(),
+            outbox.clone(),
+        )
+        .await
+        .context("cannot load the host's state")?;
         let (sink, source) = EventSink::new(config.events.queue_capacity);
         let hub = EventHub::new(config.events.watch_buffer);
         let (recorder, reconcile, stats) = LifecycleRecorder::new(

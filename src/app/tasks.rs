@@ -29,7 +29,8 @@ pub(super) struct Deliveries<'a> {
 
 /// Every background task, by the group it is stopped with.
 pub(super) struct Tasks {
-    /// Nothing to finish: the libvirt connector, the pruner, health and file reloads.
+    /// Nothing to finish: the libvirt connector, the pruner, the heartbeat, health and
+    /// file reloads.
     feeders: Workers,
     recorder: Workers,
     deliveries: Workers,
@@ -69,6 +70,15 @@ impl Tasks {
                     outbox: config.events.outbox_retention,
                     events: config.events.retention,
                 },
+            ),
+        );
+        feeders.spawn_cancellable(
+            "heartbeat",
+            crate::host::beat_periodically(
+                store.clone(),
+                config.hostname.clone(),
+                Arc::clone(hypervisor),
+                config.host.heartbeat_interval,
             ),
         );
         if let Some(upkeep) = store.maintenance() {

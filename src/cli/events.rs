@@ -38,6 +38,12 @@ pub(crate) struct ListArgs {
     /// The page after this token.
     #[arg(long)]
     page_token: Option<String>,
+    /// Another host's events, from the shared database.
+    #[arg(long, conflicts_with = "all_hosts")]
+    hostname: Option<String>,
+    /// Every host's events, by id (order holds per host only).
+    #[arg(long)]
+    all_hosts: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,6 +54,9 @@ pub(crate) struct WatchArgs {
     /// Only this domain's events (name or UUID).
     #[arg(long)]
     domain: Option<String>,
+    /// Another host's events, from the shared database.
+    #[arg(long)]
+    hostname: Option<String>,
 }
 
 impl Command {
@@ -103,6 +112,8 @@ async fn list(ctx: &Ctx, args: ListArgs) -> Result<(), CliError> {
             } else {
                 pb::EventOrder::Unspecified as i32
             },
+            hostname: args.hostname.unwrap_or_default(),
+            all_hosts: args.all_hosts,
             ..Default::default()
         })
         .await?
@@ -132,11 +143,12 @@ fn is_final(code: Code) -> bool {
 
 async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), CliError> {
     let domain = args.domain.unwrap_or_default();
+    let hostname = args.hostname.unwrap_or_default();
     // Without --after-id, start from the newest stored event, so that events recorded
     // while a dropped stream is re-opened are replayed rather than missed.
     let mut last = match args.after_id {
         Some(id) => id,
-        None => newest_id(ctx).await?,
+        None => newest_id(ctx, &hostname).await?,
     };
     if ctx.out.for_people() {
         let mut header = String::new();
@@ -145,7 +157,7 @@ async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), CliError> {
     }
     let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(10));
     loop {
-        let why = match stream_from(ctx, &domain, &mut last, &mut backoff).await {
+        let why = match stream_from(ctx, &domain, &hostname, &mut last, &mut backoff).await {
             Ok(()) => "the stream ended".to_owned(),
             Err(CliError::Status(status)) if !is_final(status.code()) => describe(&status),
             Err(e) => return Err(e),
@@ -163,6 +175,7 @@ async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), CliError> {
 async fn stream_from(
     ctx: &Ctx,
     domain: &str,
+    hostname: &str,
     last: &mut i64,
     backoff: &mut Backoff,
 ) -> Result<(), CliError> {
@@ -171,6 +184,7 @@ async fn stream_from(
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(*last),
             domain: domain.to_owned(),
+            hostname: hostname.to_owned(),
         })
         .await?
         .into_inner();
@@ -190,12 +204,13 @@ async fn stream_from(
 }
 
 /// The id of the newest stored event; 0 when there is none.
-async fn newest_id(ctx: &Ctx) -> Result<i64, CliError> {
+async fn newest_id(ctx: &Ctx, hostname: &str) -> Result<i64, CliError> {
     let reply = ctx
         .host()
         .list_lifecycle_events(pb::ListLifecycleEventsRequest {
             page_size: 1,
             order: pb::EventOrder::NewestFirst as i32,
+            hostname: hostname.to_owned(),
             ..Default::default()
         })
         .await?

@@ -11,6 +11,7 @@ use super::{
     brokers::{FileAmqp, FileBroker},
     database::FileDatabase,
     events::FileEvents,
+    host::FileHost,
     http::FileHttp,
     inventory::FileInventory,
     libvirt::FileLibvirt,
@@ -34,6 +35,8 @@ pub(super) struct FileConfig {
     pub(super) libvirt: FileLibvirt,
     #[serde(default)]
     pub(super) database: FileDatabase,
+    #[serde(default)]
+    pub(super) host: FileHost,
     #[serde(default)]
     pub(super) events: FileEvents,
     #[serde(default)]

@@ -17,6 +17,7 @@ mod database;
 mod error;
 mod events;
 mod file;
+mod host;
 mod hostname;
 mod http;
 mod inventory;

@@ -8,7 +8,7 @@ use clap::Parser;
 use super::{
     Cli, ConfigError, auth, brokers, database, events,
     file::{FileConfig, parse_toml, read_file},
-    hostname, http, inventory, libvirt, listen, notifications, requests, telemetry, tls,
+    host, hostname, http, inventory, libvirt, listen, notifications, requests, telemetry, tls,
     values::millis,
     webhooks,
 };
@@ -27,6 +27,8 @@ pub struct Config {
     pub database: store::Settings,
     /// How long to wait for the writer lock of this host; `None`: as long as it takes.
     pub lock_timeout: Option<Duration>,
+    /// Heartbeats, when other hosts count as down, and this host's labels.
+    pub host: crate::host::Settings,
     pub events: crate::events::Settings,
     /// Named brokers, by name.
     pub brokers: Vec<amqp::BrokerSettings>,
@@ -91,6 +93,7 @@ impl Config {
             shutdown_grace_period_ms,
             libvirt,
             database,
+            host,
             events,
             brokers,
             amqp,
@@ -118,6 +121,7 @@ impl Config {
             lock_timeout: database::lock_timeout(&database, cli),
             libvirt: libvirt::resolve(libvirt, cli)?,
             database: database::resolve(database, cli)?,
+            host: host::resolve(host)?,
             events: events::resolve(events)?,
             brokers: brokers::resolve(brokers)?,
             amqp_max_pools: brokers::max_pools(amqp)?,

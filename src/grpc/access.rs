@@ -134,6 +134,8 @@ pub const TABLE: &[Rule] = &[
         Access::Admin,
     ),
     rule("/virtplane.v1.HostService/GetHost", Access::Read),
+    rule("/virtplane.v1.HostService/ListHosts", Access::Read),
+    rule("/virtplane.v1.HostService/WatchHosts", Access::Read),
     rule("/virtplane.v1.HostService/GetHostCapacity", Access::Read),
     rule("/virtplane.v1.HostService/SetHostEnabled", Access::Admin),
     rule(

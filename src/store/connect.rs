@@ -11,9 +11,6 @@ use sqlx::{
 use super::Settings;
 use super::{Backend, Store, StoreError};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
-
 impl Store {
     /// Connects, creating an SQLite file (and its folder) if missing, and migrates.
     ///
@@ -38,10 +35,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
-        }
+        migrator(backend).run(&pool).await?;
         Ok(Store {
             pool,
             backend,
@@ -49,6 +43,19 @@ impl Store {
             writer: None,
         })
     }
+}
+
+/// The schema's migrations for `backend`. Agents of several versions share one
+/// PostgreSQL during a rolling update, and every migration is additive: an agent
+/// finding migrations newer than its own runs on (`ignore_missing`) rather than
+/// refusing a schema it can use.
+fn migrator(backend: Backend) -> Migrator {
+    let mut migrator = match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    migrator.set_ignore_missing(true);
+    migrator
 }
 
 /// The pool's options for `backend`: its size and, on SQLite, each connection's

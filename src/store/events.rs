@@ -151,8 +151,30 @@ impl Store {
         hostname: &str,
         query: &EventQuery,
     ) -> Result<Vec<LifecycleEvent>, StoreError> {
-        let (sql, binds) = select_sql(query);
+        let (sql, binds) = select_sql(query, true);
         let mut q: Query<'_, Any, _> = sqlx::query(AssertSqlSafe(sql)).bind(hostname);
+        for bind in binds {
+            q = match bind {
+                Bind::Text(s) => q.bind(s),
+                Bind::Int(i) => q.bind(i),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// Stored events of every host matching `query`, in id order: one sequence
+    /// numbers them all, but hosts commit independently, so the order says nothing of
+    /// which host's event came first.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn fleet_lifecycle_events(
+        &self,
+        query: &EventQuery,
+    ) -> Result<Vec<LifecycleEvent>, StoreError> {
+        let (sql, binds) = select_sql(query, false);
+        let mut q: Query<'_, Any, _> = sqlx::query(AssertSqlSafe(sql));
         for bind in binds {
             q = match bind {
                 Bind::Text(s) => q.bind(s),
@@ -212,15 +234,18 @@ fn insert_sql(rows: usize) -> String {
     sql
 }
 
-fn select_sql(query: &EventQuery) -> (String, Vec<Bind>) {
+/// The SELECT for `query`, of one host (its name bound first, as `$1`) or of all.
+fn select_sql(query: &EventQuery, one_host: bool) -> (String, Vec<Bind>) {
     let mut sql = String::from(
         "SELECT id, hostname, domain_uuid, domain_name, type, detail, synthetic, occurred_at \
-         FROM lifecycle_events WHERE hostname = $1",
+         FROM lifecycle_events WHERE ",
     );
+    sql.push_str(if one_host { "hostname = $1" } else { "1 = 1" });
+    let offset = usize::from(one_host);
     let mut binds = Vec::new();
     let next = |bind: Bind, binds: &mut Vec<Bind>| {
         binds.push(bind);
-        format!("${}", binds.len() + 1)
+        format!("${}", binds.len() + offset)
     };
     if let Some(domain) = &query.domain {
         let p = next(Bind::Text(domain.clone()), &mut binds);
@@ -287,15 +312,18 @@ mod tests {
 
     #[test]
     fn select_binds_filters_in_order() {
-        let (sql, binds) = select_sql(&EventQuery {
-            domain: Some("web".into()),
-            types: vec![EventType::Started, EventType::Stopped],
-            start_micros: Some(1),
-            end_micros: None,
-            newest_first: true,
-            cursor: Some(10),
-            limit: 5,
-        });
+        let (sql, binds) = select_sql(
+            &EventQuery {
+                domain: Some("web".into()),
+                types: vec![EventType::Started, EventType::Stopped],
+                start_micros: Some(1),
+                end_micros: None,
+                newest_first: true,
+                cursor: Some(10),
+                limit: 5,
+            },
+            true,
+        );
         assert!(
             sql.contains("(domain_uuid = $2 OR domain_name = $2)"),
             "{sql}"

@@ -3,9 +3,12 @@
 //! Automatic changes are conditional updates, so an operator's disable racing a
 //! reconnect can never be undone by it.
 
-use sqlx::Row;
-
-use super::{Store, StoreError, now_millis};
+use super::{
+    Store, StoreError,
+    fleet::{HOST_COLUMNS, host_from_row},
+    now_millis,
+};
+use crate::model::Labels;
 
 /// The prefix that marks a disable made by the service itself.
 pub const AUTO_PREFIX: &str = "AUTO: ";
@@ -17,6 +20,23 @@ pub struct HostRecord {
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     pub updated_at_ms: i64,
+    /// When the host's agent last reported in (0: never).
+    pub heartbeat_at_ms: i64,
+    /// Whether the agent held a live libvirt connection at its last heartbeat.
+    pub connected: bool,
+    pub libvirt_version: String,
+    pub hypervisor_type: String,
+    pub hypervisor_version: String,
+    pub agent_version: String,
+    pub labels: Labels,
+}
+
+impl HostRecord {
+    /// Whether the agent reported in within `down_after` of `now_ms`.
+    pub fn is_up(&self, now_ms: i64, down_after: std::time::Duration) -> bool {
+        let down_after_ms = i64::try_from(down_after.as_millis()).unwrap_or(i64::MAX);
+        self.heartbeat_at_ms > 0 && now_ms.saturating_sub(self.heartbeat_at_ms) <= down_after_ms
+    }
 }
 
 impl Store {
@@ -43,19 +63,13 @@ impl Store {
     /// # Errors
     /// The database failed or the row is missing.
     pub async fn host(&self, hostname: &str) -> Result<HostRecord, StoreError> {
-        let row = sqlx::query(
-            "SELECT hostname, enabled, disabled_reason, updated_at FROM hosts WHERE hostname = $1",
-        )
-        .bind(hostname)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::HostMissing(hostname.to_owned()))?;
-        Ok(HostRecord {
-            hostname: row.try_get("hostname")?,
-            enabled: row.try_get::<i64, _>("enabled")? != 0,
-            disabled_reason: row.try_get("disabled_reason")?,
-            updated_at_ms: row.try_get("updated_at")?,
-        })
+        let sql = format!("SELECT {HOST_COLUMNS} FROM hosts WHERE hostname = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(hostname)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::HostMissing(hostname.to_owned()))?;
+        host_from_row(&row)
     }
 
     /// Sets the host's state as an operator asked.

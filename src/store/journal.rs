@@ -130,6 +130,19 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// The highest pruned id of any host: every host's events at or below it may be
+    /// gone.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn fleet_events_pruned_through(&self) -> Result<i64, StoreError> {
+        sqlx::query("SELECT COALESCE(MAX(events_pruned_through), 0) FROM hosts")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)
+            .map_err(StoreError::from)
+    }
+
     /// The id of the oldest event kept for `hostname`, if any.
     ///
     /// # Errors

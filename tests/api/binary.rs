@@ -287,7 +287,7 @@ async fn sighup_reloads_a_rewritten_token_at_once() {
         .await
         .expect("client");
     let call = |token: &'static str| {
-        let mut request = tonic::Request::new(pb::GetHostRequest {});
+        let mut request = tonic::Request::new(pb::GetHostRequest::default());
         request.metadata_mut().insert(
             "authorization",
             format!("Bearer {token}").parse().expect("metadata"),
@@ -358,7 +358,7 @@ async fn sighup_without_anything_to_reload_does_not_stop_the_service() {
     .await
     .expect("still serving");
     client
-        .get_host(virtplane::grpc::pb::GetHostRequest {})
+        .get_host(virtplane::grpc::pb::GetHostRequest::default())
         .await
         .expect("still answering");
     drop(client);

@@ -15,6 +15,7 @@ mod domains;
 mod error_details;
 mod error_messages;
 mod events;
+mod fleet;
 mod grpcurl;
 mod guest_info;
 mod host;

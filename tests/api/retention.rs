@@ -203,6 +203,7 @@ async fn a_watch_resuming_before_the_oldest_kept_event_is_out_of_range(postgres:
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(old[1]),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("the watch starts")
@@ -226,6 +227,7 @@ async fn a_watch_resuming_before_the_oldest_kept_event_is_out_of_range(postgres:
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(watermark),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("watch")
@@ -335,6 +337,7 @@ async fn retention_zero_keeps_every_event(postgres: bool) {
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(0),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("watch")
@@ -358,4 +361,32 @@ async fn retention_zero_keeps_every_event_on_sqlite() {
 #[tokio::test]
 async fn retention_zero_keeps_every_event_on_postgres() {
     retention_zero_keeps_every_event(true).await;
+}
+
+#[tokio::test]
+async fn on_a_shared_postgres_each_agent_prunes_only_its_own_hosts_events() {
+    let db = Database::create(true).await;
+    let (mine, other) = (unique_name("pruner"), unique_name("bystander"));
+    let old = db.seed_old_events(&mine).await;
+    let others = db.seed_old_events(&other).await;
+
+    let app = db.spawn(&mine, false).await;
+    wait_until_pruned(&app, &old).await;
+    let kept = app
+        .host
+        .clone()
+        .list_lifecycle_events(pb::ListLifecycleEventsRequest {
+            hostname: other.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("the other host's events")
+        .into_inner()
+        .events;
+
+    let mut kept: Vec<i64> = kept.iter().map(|e| e.id).collect();
+    kept.sort_unstable();
+    assert_eq!(kept, others, "another host's old events were touched");
+    app.stop().await;
+    db.drop_database().await;
 }

@@ -53,7 +53,7 @@ async fn three_calls(channel: &Channel, token: Option<&str>) -> [Code; 3] {
         .err()
         .map_or(Code::Ok, |s| s.code());
     let read = host
-        .get_host(with_token(pb::GetHostRequest {}, token))
+        .get_host(with_token(pb::GetHostRequest::default(), token))
         .await
         .err()
         .map_or(Code::Ok, |s| s.code());
@@ -224,7 +224,7 @@ async fn tls_channel(
 
 async fn get_host(channel: Channel) -> Result<pb::Host, tonic::Status> {
     HostServiceClient::new(channel)
-        .get_host(pb::GetHostRequest {})
+        .get_host(pb::GetHostRequest::default())
         .await
         .map(tonic::Response::into_inner)
 }
@@ -359,7 +359,7 @@ async fn probes_reach_health_on_a_plaintext_listener_while_the_api_wants_mtls() 
     .await;
     // Only health is served there.
     let other = HostServiceClient::new(plain(health_addr).await)
-        .get_host(pb::GetHostRequest {})
+        .get_host(pb::GetHostRequest::default())
         .await
         .expect_err("not on the health listener");
     assert_eq!(other.code(), Code::Unimplemented);

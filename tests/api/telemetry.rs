@@ -190,7 +190,7 @@ async fn spans_reach_an_otlp_collector_with_the_callers_trace_id() {
     let mut client = HostServiceClient::connect(format!("http://{addr}"))
         .await
         .expect("client");
-    let mut request = Request::new(pb::GetHostRequest {});
+    let mut request = Request::new(pb::GetHostRequest::default());
     request.metadata_mut().insert(
         "traceparent",
         format!("00-{trace_id}-{parent_id}-01")

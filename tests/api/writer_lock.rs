@@ -87,7 +87,7 @@ async fn a_second_instance_stands_by_and_takes_over_when_the_first_stops(postgre
         .await
         .expect("connects");
     let refused = standby
-        .get_host(pb::GetHostRequest {})
+        .get_host(pb::GetHostRequest::default())
         .await
         .expect_err("only health is served while standing by");
     assert_eq!(refused.code(), Code::Unimplemented, "{refused:?}");

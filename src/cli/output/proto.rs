@@ -37,6 +37,7 @@ protos!(
     ListBrokersResponse,
     ListDomainStatsResponse,
     ListDomainsResponse,
+    ListHostsResponse,
     ListLifecycleEventsResponse,
     ListNetworkLeasesResponse,
     ListNetworksResponse,

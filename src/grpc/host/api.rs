@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::{list, watch};
+use super::{hosts_watch, list, watch};
 use crate::{
     events::{EventHub, EventStats},
     grpc::{
@@ -53,9 +53,26 @@ type Reply<T> = Result<Response<T>, Status>;
 #[tonic::async_trait]
 impl HostService for HostApi {
     type WatchLifecycleEventsStream = watch::EventStream;
+    type WatchHostsStream = hosts_watch::HostStream;
 
     async fn get_host(&self, request: Request<pb::GetHostRequest>) -> Reply<pb::Host> {
         self.get(request.into_inner()).await.map(Response::new)
+    }
+
+    async fn list_hosts(
+        &self,
+        request: Request<pb::ListHostsRequest>,
+    ) -> Reply<pb::ListHostsResponse> {
+        self.list_hosts(request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn watch_hosts(
+        &self,
+        request: Request<pb::WatchHostsRequest>,
+    ) -> Reply<Self::WatchHostsStream> {
+        Ok(Response::new(self.watch_hosts(request.into_inner())))
     }
 
     async fn get_host_capacity(
@@ -93,7 +110,12 @@ impl HostService for HostApi {
         &self,
         request: Request<pb::WatchLifecycleEventsRequest>,
     ) -> Reply<Self::WatchLifecycleEventsStream> {
-        let (store, hostname) = (self.store.clone(), self.host.hostname().to_owned());
-        watch::watch(store, hostname, self.hub.clone(), request.into_inner()).map(Response::new)
+        let source = watch::Source {
+            store: self.store.clone(),
+            this_host: self.host.hostname().to_owned(),
+            hub: self.hub.clone(),
+            poll_interval: self.host.settings().watch_interval,
+        };
+        watch::watch(source, request.into_inner()).map(Response::new)
     }
 }

@@ -5,21 +5,29 @@
 //! between its last page and the subscription, and from then on forwards live events
 //! it has not sent yet: no gap, no duplicate. An `after_id` inside the pruned part of
 //! the journal is answered with OUT_OF_RANGE.
+//!
+//! Another host's events never reach this agent's live feed: its watch reads the
+//! database every `host.watch_interval_ms` instead. That is as exact as the live feed,
+//! because one recorder writes each host's events and commits them in id order, so
+//! "after the last id sent" never skips one of that host's events.
 
-use std::{pin::Pin, sync::Arc};
+use std::{pin::Pin, sync::Arc, time::Duration};
 
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tonic::Status;
 
-use super::cursor::{Resume, domain_key, parse_domain, pruned};
+use super::{
+    cursor::{Resume, domain_key, parse_domain, pruned},
+    fleet::parse_hostname,
+};
 use crate::{
     events::EventHub,
     grpc::pb,
     grpc::status,
     model::InvalidArgument,
     model::{DomainRef, LifecycleEvent},
-    store::{EventQuery, Store},
+    store::{EventQuery, Store, StoreError},
 };
 
 const CATCH_UP_PAGE: usize = 500;
@@ -30,14 +38,25 @@ const STREAM_BUFFER: usize = 256;
 pub(crate) type EventStream =
     Pin<Box<dyn Stream<Item = Result<pb::LifecycleEvent, Status>> + Send>>;
 
+/// Where a watch's events come from: this host's live feed, or the database.
+pub(super) struct Source {
+    pub(super) store: Store,
+    pub(super) this_host: String,
+    pub(super) hub: EventHub,
+    /// How often another host's events are read.
+    pub(super) poll_interval: Duration,
+}
+
 /// Starts a watch: a task feeding the returned stream.
 pub(super) fn watch(
-    store: Store,
-    hostname: String,
-    hub: EventHub,
+    source: Source,
     request: pb::WatchLifecycleEventsRequest,
 ) -> Result<EventStream, Status> {
-    let pb::WatchLifecycleEventsRequest { after_id, domain } = request;
+    let pb::WatchLifecycleEventsRequest {
+        after_id,
+        domain,
+        hostname,
+    } = request;
     if after_id.is_some_and(|id| id < 0) {
         return Err(Status::from(InvalidArgument::new(
             "after_id",
@@ -45,10 +64,18 @@ pub(super) fn watch(
         )));
     }
     let domain = parse_domain(&domain)?;
+    let other_host = parse_hostname("hostname", &hostname)?.filter(|h| *h != source.this_host);
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+    let Source {
+        store,
+        this_host,
+        hub,
+        poll_interval,
+    } = source;
     let watcher = Watcher {
         store,
-        hostname,
+        poll: other_host.is_some().then_some(poll_interval),
+        hostname: other_host.unwrap_or(this_host),
         hub,
         domain,
         tx,
@@ -60,6 +87,8 @@ pub(super) fn watch(
 struct Watcher {
     store: Store,
     hostname: String,
+    /// Set for another host: read the database this often instead of the live feed.
+    poll: Option<Duration>,
     hub: EventHub,
     domain: Option<DomainRef>,
     tx: mpsc::Sender<Result<pb::LifecycleEvent, Status>>,
@@ -67,6 +96,10 @@ struct Watcher {
 
 impl Watcher {
     async fn run(self, after_id: Option<i64>) {
+        if let Some(interval) = self.poll {
+            self.poll_database(after_id, interval).await;
+            return;
+        }
         let mut last_sent = after_id;
         let live = match after_id {
             None => {
@@ -95,6 +128,40 @@ impl Watcher {
             }
         };
         self.forward_live(live, last_sent).await;
+    }
+
+    /// Another host's events: stored ones after `after_id` (or from now), then every
+    /// `interval` those stored since, until the client goes.
+    async fn poll_database(&self, after_id: Option<i64>, interval: Duration) {
+        if let Err(e) = self.store.host(&self.hostname).await {
+            let status = match e {
+                StoreError::HostMissing(_) => status::host_not_found(&self.hostname),
+                e => Status::from(e),
+            };
+            let _ = self.tx.send(Err(status)).await;
+            return;
+        }
+        let mut last_sent = after_id;
+        if last_sent.is_none() {
+            match self.newest_stored_id().await {
+                Ok(newest) => last_sent = Some(newest),
+                Err(status) => {
+                    let _ = self.tx.send(Err(status)).await;
+                    return;
+                }
+            }
+        }
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = self.tx.closed() => return,
+            }
+            if self.catch_up(&mut last_sent).await.is_err() {
+                return;
+            }
+        }
     }
 
     /// The id of the host's newest stored event, 0 when there is none.

@@ -109,6 +109,15 @@ pub(crate) fn webhook_not_found(name: &str) -> Status {
         .into()
 }
 
+/// A hostname no agent has written to the shared database.
+pub(crate) fn host_not_found(hostname: &str) -> Status {
+    let message = format!("`hostname` {hostname:?}: no such host in the database");
+    Problem::new(Code::NotFound, R::HostNotFound, message.clone())
+        .meta("hostname", hostname)
+        .resource("virtplane.v1.Host", hostname, message)
+        .into()
+}
+
 /// A failure with nothing for the client but the fact.
 pub(crate) fn internal_unexpected(message: &'static str) -> Status {
     Problem::new(Code::Internal, R::Internal, message).into()

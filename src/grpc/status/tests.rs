@@ -181,6 +181,7 @@ fn other_samples() -> Vec<Status> {
         events_pruned("pruned".into(), 7),
         message_too_large("big".into(), "data", 4),
         webhook_not_found("hook"),
+        host_not_found("hv-9"),
         internal_unexpected("oops"),
     ]
 }

@@ -6,4 +6,5 @@ mod completions;
 mod domains;
 mod errors;
 mod events;
+mod hosts;
 mod json;

@@ -86,7 +86,7 @@ async fn a_read_only_connection_serves_reads_and_refuses_mutations_clearly() {
 
     let host = app
         .host
-        .get_host(pb::GetHostRequest {})
+        .get_host(pb::GetHostRequest::default())
         .await
         .expect("get host")
         .into_inner();

@@ -47,6 +47,7 @@ async fn a_watcher_that_lags_before_being_sent_anything_resumes_from_its_start_n
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: None,
             domain: unique_name("quiet"),
+            hostname: String::new(),
         })
         .await
         .expect("watch")
@@ -77,6 +78,7 @@ async fn a_watcher_that_lags_before_being_sent_anything_resumes_from_its_start_n
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(hint),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("resume")

@@ -121,6 +121,7 @@ async fn list_lifecycle_events_filters_pages_and_rejects_bad_arguments() {
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(-1),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect_err("negative after_id");

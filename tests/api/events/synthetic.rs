@@ -22,7 +22,7 @@ async fn an_overflowing_event_queue_is_covered_by_a_counted_reconciliation() {
     let survivor = format!("{prefix}-survivor");
     let before = app
         .host
-        .get_host(pb::GetHostRequest {})
+        .get_host(pb::GetHostRequest::default())
         .await
         .expect("host")
         .into_inner();

@@ -92,6 +92,7 @@ async fn a_slow_watcher_is_cut_off_with_resource_exhausted_without_stalling_othe
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id: Some(start),
             domain: String::new(),
+            hostname: String::new(),
         })
         .await
         .expect("slow watch")

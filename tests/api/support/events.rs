@@ -70,6 +70,7 @@ pub async fn watch(
         .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
             after_id,
             domain: domain.into(),
+            hostname: String::new(),
         })
         .await
         .expect("watch")

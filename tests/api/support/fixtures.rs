@@ -91,7 +91,7 @@ impl TestApp {
     pub async fn host_info(&self) -> pb::Host {
         self.host
             .clone()
-            .get_host(pb::GetHostRequest {})
+            .get_host(pb::GetHostRequest::default())
             .await
             .expect("GetHost")
             .into_inner()
@@ -109,7 +109,7 @@ impl TestApp {
             let mut client = client.clone();
             async move {
                 client
-                    .get_host(pb::GetHostRequest {})
+                    .get_host(pb::GetHostRequest::default())
                     .await
                     .is_ok_and(|h| ready(h.get_ref()))
             }

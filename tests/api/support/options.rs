@@ -232,6 +232,8 @@ pub struct TestOptions {
     manage_networks: bool,
     /// `inventory.when_stale = "serve"`.
     serve_stale: bool,
+    /// The `[host]` table's lines (heartbeats, labels), as written.
+    host: String,
 }
 
 impl TestOptions {
@@ -256,11 +258,22 @@ impl TestOptions {
             storage_roots: Vec::new(),
             manage_networks: false,
             serve_stale: false,
+            host: String::new(),
         }
     }
 
     /// Reads answer from the inventory, flagged stale, while libvirt is unreachable
     /// (`inventory.when_stale = "serve"`).
+    /// `[host]`: a heartbeat every `heartbeat_s`, down after `down_after_s`, host
+    /// watches reading every 100 ms, and `labels` (an inline TOML table's body).
+    pub fn fleet(mut self, heartbeat_s: u64, down_after_s: u64, labels: &str) -> Self {
+        self.host = format!(
+            "[host]\nheartbeat_interval_s = {heartbeat_s}\ndown_after_s = {down_after_s}\n\
+             watch_interval_ms = 100\nlabels = {{ {labels} }}\n"
+        );
+        self
+    }
+
     pub fn serve_stale(mut self) -> Self {
         self.serve_stale = true;
         self
@@ -423,6 +436,7 @@ impl TestOptions {
             },
         );
         self.render_events(&mut out);
+        out.push_str(&self.host);
         if self.serve_stale {
             out.push_str("[inventory]\nwhen_stale = \"serve\"\n");
         }

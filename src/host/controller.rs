@@ -1,5 +1,6 @@
 //! The host's enabled state: set by operators, and by the service itself when
-//! libvirt comes and goes (Nova's `_set_host_enabled`).
+//! libvirt comes and goes (Nova's `_set_host_enabled`); other hosts' rows as the
+//! shared database holds them.
 //!
 //! An automatic disable carries the reason prefix `AUTO: ` and is lifted by the next
 //! successful connect; an operator's disable is only ever lifted by an operator.
@@ -13,6 +14,8 @@ use crate::{
     hypervisor::{BoxFuture, ConnectionListener},
     store::{AUTO_PREFIX, HostRecord, Store, StoreError},
 };
+
+use super::Settings;
 
 const MAX_REASON_LEN: usize = 255;
 
@@ -36,27 +39,33 @@ pub enum HostError {
 pub struct HostController {
     store: Store,
     hostname: String,
+    settings: Settings,
     reachable: watch::Sender<bool>,
     /// Where `hypervisor.error` notifications go, when configured.
     outbox: Option<crate::store::Outbox>,
 }
 
 impl HostController {
-    /// Loads (or creates, enabled) the host's row.
+    /// Loads (or creates, enabled) the host's row, with this agent's version and
+    /// the configured labels.
     ///
     /// # Errors
     /// The database failed.
     pub async fn new(
         store: Store,
         hostname: String,
+        settings: Settings,
         outbox: Option<crate::store::Outbox>,
     ) -> Result<Arc<Self>, StoreError> {
-        store.ensure_host(&hostname).await?;
+        store
+            .register_host(&hostname, env!("CARGO_PKG_VERSION"), &settings.labels)
+            .await?;
         // Unknown until the first connect: report NOT_SERVING rather than guess.
         let (reachable, _) = watch::channel(false);
         Ok(Arc::new(HostController {
             store,
             hostname,
+            settings,
             reachable,
             outbox,
         }))
@@ -65,6 +74,11 @@ impl HostController {
     /// The name this host is recorded under.
     pub fn hostname(&self) -> &str {
         &self.hostname
+    }
+
+    /// How the host reports to the fleet and judges other hosts.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// Follows whether libvirt was reachable at the last connect or use.

@@ -1,0 +1,9 @@
+//! A fleet of agents on one database: heartbeats, hosts listed and watched, and the
+//! lifecycle events of other hosts.
+
+mod events;
+mod heartbeats;
+mod indexes;
+mod listing;
+mod shared;
+mod watching;
