@@ -19,6 +19,7 @@ pub mod prometheus;
 pub mod qemu;
 pub mod rabbitmq;
 pub mod receiver;
+pub mod sinks;
 pub mod storage;
 pub mod wait;
 
@@ -27,5 +28,6 @@ pub use binary::Binary;
 pub use ctl::{CtlChild, ctl, ctl_with};
 pub use fixtures::{TEST_DRIVER, domain_xml, unique_name, write_domain_xml};
 pub use logs::capture_logs;
-pub use options::{Broker, Role, TestOptions, Webhook};
+pub use options::{Role, TestOptions};
+pub use sinks::{Broker, Webhook};
 pub use wait::{eventually, within};
