@@ -92,9 +92,47 @@ pub(super) fn act_with(
 ) -> Result<DomainSummary, HypervisorError> {
     let dom = lookup(conn, domain)?;
     check_transition(&dom, action)?;
+    // A transient domain vanishes once it stops: what it was is read first, to answer
+    // with, since afterwards there is nothing left to read.
+    let before = if ends_a_transient_domain(action) && !is_persistent(&dom)? {
+        Some(summarize(&dom)?)
+    } else {
+        None
+    };
     let (op, result) = call(&dom);
     result.map_err(|e| HypervisorError::from_virt(op, &e))?;
-    summarize(&dom)
+    match (summarize(&dom), before) {
+        (Err(HypervisorError::DomainGone { .. }), Some(before)) => Ok(stopped(before, action)),
+        (after, _) => after,
+    }
+}
+
+/// Actions after which a transient domain may no longer exist.
+fn ends_a_transient_domain(action: DomainAction) -> bool {
+    matches!(
+        action,
+        DomainAction::Destroy | DomainAction::Shutdown | DomainAction::Save
+    )
+}
+
+fn is_persistent(dom: &Domain) -> Result<bool, HypervisorError> {
+    dom.is_persistent()
+        .map_err(|e| HypervisorError::from_virt("read domain persistence", &e))
+}
+
+/// A vanished transient domain as `action` left it: off, with libvirt's reason.
+fn stopped(before: DomainSummary, action: DomainAction) -> DomainSummary {
+    let state_reason = match action {
+        DomainAction::Destroy => "destroyed",
+        DomainAction::Save => "saved",
+        _ => "shutdown",
+    };
+    DomainSummary {
+        state: DomainState::Shutoff,
+        state_reason: state_reason.to_owned(),
+        id: None,
+        ..before
+    }
 }
 
 /// Sets the autostart flag of a persistent domain.

@@ -248,3 +248,44 @@ async fn operations_invalid_in_the_domains_state_fail_the_precondition() {
         .expect_err("resume a running domain");
     assert_eq!(resume_running.code(), Code::FailedPrecondition);
 }
+
+/// A running domain whose definition was removed is transient: destroying it makes it
+/// vanish, and the reply says how it ended rather than that it was never there.
+#[tokio::test]
+async fn destroying_a_transient_domain_answers_its_last_state() {
+    let mut app = TestApp::spawn(TestOptions::new(TEST_DRIVER)).await;
+    let name = unique_name("transient");
+    app.define(&name).await;
+    app.start(&name).await;
+    app.domains
+        .undefine_domain(pb::UndefineDomainRequest {
+            domain: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("undefine a running domain");
+
+    let destroyed = app
+        .domains
+        .destroy_domain(pb::DestroyDomainRequest {
+            domain: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("destroy the transient domain")
+        .into_inner();
+    assert_eq!(destroyed.name, name);
+    assert_eq!(state(&destroyed), DomainState::Shutoff);
+    assert!(!destroyed.persistent);
+    assert_eq!(destroyed.id, 0, "no longer running");
+
+    let gone = app
+        .domains
+        .get_domain(pb::GetDomainRequest {
+            domain: name.clone(),
+            consistency: pb::ReadConsistency::Live.into(),
+        })
+        .await
+        .expect_err("gone once destroyed");
+    assert_eq!(gone.code(), Code::NotFound);
+}
