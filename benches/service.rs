@@ -7,6 +7,9 @@
 //! Run with `make bench` (or `cargo bench --bench service`). Figures, not assertions:
 //! the machine is shared, so ratios within one run are what to compare.
 
+#[path = "common/private_libvirtd.rs"]
+mod private_libvirtd;
+
 use std::{
     net::SocketAddr,
     process::{Child, Command, Stdio},
@@ -14,6 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use private_libvirtd::PrivateLibvirtd;
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use virt::connect::Connect;
@@ -297,8 +301,7 @@ async fn close_detection() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let killed = Instant::now();
-        let _ = daemon.child.kill();
-        let _ = daemon.child.wait();
+        daemon.kill();
         while health
             .check(domain_service())
             .await
@@ -421,56 +424,4 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
-}
-
-/// A libvirtd hosting only the test driver, in a scratch folder.
-struct PrivateLibvirtd {
-    dir: tempfile::TempDir,
-    child: Child,
-}
-
-impl PrivateLibvirtd {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("drivers")).expect("drivers");
-        std::fs::write(
-            dir.path().join("libvirtd.conf"),
-            format!(
-                "unix_sock_dir = \"{}\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n",
-                dir.path().display()
-            ),
-        )
-        .expect("config");
-        let child = Command::new("/usr/sbin/libvirtd")
-            .arg("-f")
-            .arg(dir.path().join("libvirtd.conf"))
-            .arg("-p")
-            .arg(dir.path().join("pid"))
-            .env("LIBVIRT_DRIVER_DIR", dir.path().join("drivers"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("libvirtd");
-        let socket = dir.path().join("libvirt-sock");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-            assert!(Instant::now() < deadline, "libvirtd did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        PrivateLibvirtd { dir, child }
-    }
-
-    fn uri(&self) -> String {
-        format!(
-            "test+unix:///default?socket={}",
-            self.dir.path().join("libvirt-sock").display()
-        )
-    }
-}
-
-impl Drop for PrivateLibvirtd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -13,6 +13,11 @@
 //! Run with `cargo bench --bench inventory` (python3-libvirt for the baseline).
 //! Figures, not assertions.
 
+#[allow(
+    dead_code,
+    reason = "shared by the benches; this one never kills its daemon"
+)]
+#[path = "../common/private_libvirtd.rs"]
 mod daemon;
 mod listing;
 mod load;

@@ -1,4 +1,5 @@
-//! A libvirtd hosting only the test driver, in a scratch folder.
+//! A libvirtd hosting only the test driver, in a scratch folder: shared as a file by
+//! the benches that measure against a daemon (`#[path]`), each using part of it.
 
 use std::{
     process::{Child, Command, Stdio},
@@ -14,8 +15,6 @@ impl PrivateLibvirtd {
     pub(crate) fn start() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("drivers")).expect("drivers");
-        // The default of 5 requests per client would cap every client alike; the
-        // plain client and the service get the same limits either way.
         std::fs::write(
             dir.path().join("libvirtd.conf"),
             format!(
@@ -51,9 +50,16 @@ impl PrivateLibvirtd {
     }
 }
 
-impl Drop for PrivateLibvirtd {
-    fn drop(&mut self) {
+impl PrivateLibvirtd {
+    /// Kills the daemon, as a crash would.
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateLibvirtd {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
