@@ -8,8 +8,9 @@ use sqlx::{
     migrate::Migrator,
 };
 
-use super::Settings;
 use super::{Backend, Store, StoreError};
+use super::{Settings, commit_feed::CommitFeed};
+use crate::secret::Secret;
 
 impl Store {
     /// Connects, creating an SQLite file (and its folder) if missing, and migrates.
@@ -41,6 +42,8 @@ impl Store {
             backend,
             write_turn: (backend == Backend::Sqlite).then(Default::default),
             writer: None,
+            commits: (backend == Backend::Postgres)
+                .then(|| CommitFeed::new(Secret::new(url.clone()))),
         })
     }
 }

@@ -48,7 +48,8 @@ impl Store {
     ) -> Result<Vec<LifecycleEvent>, StoreError> {
         self.writable()?;
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let mut recorded = Vec::with_capacity(events.len());
         for chunk in events.chunks(CHUNK) {
             let sql = insert_sql(chunk.len());
@@ -115,7 +116,28 @@ impl Store {
             super::outbox::enqueue_in(&mut tx, hostname, &outbox.sink, &notifications).await?;
         }
         tx.commit().await?;
+        if !recorded.is_empty() {
+            self.announce_commit(&mut conn, hostname).await;
+        }
         Ok(recorded)
+    }
+
+    /// Tells watchers on other agents that `hostname` committed events (PostgreSQL:
+    /// see `commit_feed`). The events are stored whatever happens here: a failure only
+    /// leaves watchers to their timer.
+    async fn announce_commit(&self, conn: &mut sqlx::AnyConnection, hostname: &str) {
+        if self.commits.is_none() {
+            return;
+        }
+        // `IS NULL`: pg_notify returns void, which the Any driver cannot decode.
+        let notified = sqlx::query("SELECT pg_notify($1, $2) IS NULL")
+            .bind(super::commit_feed::CHANNEL)
+            .bind(hostname)
+            .execute(conn)
+            .await;
+        if let Err(e) = notified {
+            tracing::warn!(error = %e, "stored lifecycle events but could not announce them to other agents' watchers");
+        }
     }
 
     /// The known state of every domain of `hostname`.

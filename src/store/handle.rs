@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use sqlx::AnyPool;
 
-use super::{StoreError, WriterLock, writer_lock::WriterFlag};
+use super::{
+    StoreError, WriterLock,
+    commit_feed::{CommitFeed, CommitWatch},
+    writer_lock::WriterFlag,
+};
 
 /// The database backend in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +29,8 @@ pub struct Store {
     pub(super) write_turn: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Set once the writer lock guards this store: every write checks it first.
     pub(super) writer: Option<WriterFlag>,
+    /// Other hosts' commits, heard on PostgreSQL; SQLite holds one host.
+    pub(super) commits: Option<CommitFeed>,
 }
 
 impl Store {
@@ -49,8 +55,19 @@ impl Store {
         self.writer.as_ref().map_or(Ok(()), WriterFlag::check)
     }
 
-    /// Closes every pooled connection.
+    /// Wakes at each commit of `hostname`'s lifecycle events by whichever agent
+    /// records them: a hint to read, which can be lost (read on a timer as well).
+    /// `None` on SQLite, where this agent is the only writer.
+    #[must_use]
+    pub fn commits_of(&self, hostname: &str) -> Option<CommitWatch> {
+        self.commits.as_ref().map(|feed| feed.subscribe(hostname))
+    }
+
+    /// Closes every pooled connection and the listening session.
     pub async fn close(&self) {
+        if let Some(feed) = &self.commits {
+            feed.close();
+        }
         self.pool.close().await;
     }
 }

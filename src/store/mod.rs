@@ -5,6 +5,7 @@
 
 mod checkpoint;
 mod clock;
+mod commit_feed;
 mod connect;
 mod error;
 mod events;
@@ -18,6 +19,7 @@ mod settings;
 mod writer_lock;
 
 pub(crate) use clock::now_millis;
+pub use commit_feed::CommitWatch;
 pub use error::StoreError;
 pub use events::{EventQuery, KnownChanges};
 pub use fleet::{Heartbeat, HostQuery};

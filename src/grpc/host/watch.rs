@@ -7,9 +7,10 @@
 //! the journal is answered with OUT_OF_RANGE.
 //!
 //! Another host's events never reach this agent's live feed: its watch reads the
-//! database every `host.watch_interval_ms` instead. That is as exact as the live feed,
-//! because one recorder writes each host's events and commits them in id order, so
-//! "after the last id sent" never skips one of that host's events.
+//! database when PostgreSQL announces that host's commit (LISTEN/NOTIFY), and every
+//! `host.watch_interval_ms` in case an announcement was lost. That is as exact as the
+//! live feed, because one recorder writes each host's events and commits them in id
+//! order, so "after the last id sent" never skips one of that host's events.
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
@@ -27,7 +28,7 @@ use crate::{
     grpc::status,
     model::InvalidArgument,
     model::{DomainRef, LifecycleEvent},
-    store::{EventQuery, Store, StoreError},
+    store::{CommitWatch, EventQuery, Store, StoreError},
 };
 
 const CATCH_UP_PAGE: usize = 500;
@@ -82,6 +83,14 @@ pub(super) fn watch(
     };
     tokio::spawn(watcher.run(after_id));
     Ok(Box::pin(ReceiverStream::new(rx)))
+}
+
+/// The host's next commit, heard from the database; never without a feed (SQLite).
+async fn committed(commits: Option<&mut CommitWatch>) {
+    match commits {
+        Some(commits) => commits.changed().await,
+        None => std::future::pending().await,
+    }
 }
 
 struct Watcher {
@@ -141,6 +150,8 @@ impl Watcher {
             let _ = self.tx.send(Err(status)).await;
             return;
         }
+        // Following commits before the first read: one committed in between wakes us.
+        let mut commits = self.store.commits_of(&self.hostname);
         let mut last_sent = after_id;
         if last_sent.is_none() {
             match self.newest_stored_id().await {
@@ -156,6 +167,7 @@ impl Watcher {
         loop {
             tokio::select! {
                 _ = ticks.tick() => {}
+                () = committed(commits.as_mut()) => {}
                 () = self.tx.closed() => return,
             }
             if self.catch_up(&mut last_sent).await.is_err() {

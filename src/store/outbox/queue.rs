@@ -145,7 +145,7 @@ impl Store {
 
 /// Enqueues inside an open transaction (with the events they announce).
 pub(crate) async fn enqueue_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Transaction<'_, Any>,
     hostname: &str,
     sink: &str,
     notifications: &[NewNotification],

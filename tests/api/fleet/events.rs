@@ -83,7 +83,7 @@ async fn lifecycle_events_of_another_host_are_listed_by_its_hostname() {
 }
 
 /// The next `count` events of `stream`.
-async fn next_events(
+pub(super) async fn next_events(
     stream: &mut Streaming<pb::LifecycleEvent>,
     count: usize,
 ) -> Vec<pb::LifecycleEvent> {
@@ -103,7 +103,7 @@ async fn next_events(
     taken.unwrap_or_else(|_| panic!("fewer than {count} events after 30 s"))
 }
 
-async fn watch(
+pub(super) async fn watch(
     app: &TestApp,
     hostname: &str,
     after_id: Option<i64>,

@@ -1,6 +1,7 @@
 //! A fleet of agents on one database: heartbeats, hosts listed and watched, and the
 //! lifecycle events of other hosts.
 
+mod announced;
 mod events;
 mod heartbeats;
 mod indexes;

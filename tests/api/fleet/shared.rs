@@ -32,10 +32,24 @@ impl Fleet {
     /// An agent on this database with a heartbeat every second, down after
     /// `down_after_s`, and `labels` (an inline table's body); settled.
     pub async fn spawn(&self, hostname: &str, down_after_s: u64, labels: &str) -> TestApp {
+        self.spawn_watching_every(hostname, down_after_s, labels, 100)
+            .await
+    }
+
+    /// [`Fleet::spawn`], its watches of other hosts reading the database every
+    /// `watch_interval_ms` when no commit is announced.
+    pub async fn spawn_watching_every(
+        &self,
+        hostname: &str,
+        down_after_s: u64,
+        labels: &str,
+        watch_interval_ms: u64,
+    ) -> TestApp {
         let options = TestOptions::new(TEST_DRIVER)
             .database(self.db.url.clone())
             .hostname(hostname)
-            .fleet(1, down_after_s, labels);
+            .fleet(1, down_after_s, labels)
+            .watch_interval_ms(watch_interval_ms);
         let mut app = TestApp::spawn_in(options, &self.db.scratch).await;
         app.settled().await;
         app

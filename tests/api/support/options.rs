@@ -102,18 +102,25 @@ impl TestOptions {
         }
     }
 
-    /// Reads answer from the inventory, flagged stale, while libvirt is unreachable
-    /// (`inventory.when_stale = "serve"`).
-    /// `[host]`: a heartbeat every `heartbeat_s`, down after `down_after_s`, host
-    /// watches reading every 100 ms, and `labels` (an inline TOML table's body).
+    /// `[host]`: a heartbeat every `heartbeat_s`, down after `down_after_s`, and
+    /// `labels` (an inline TOML table's body).
     pub fn fleet(mut self, heartbeat_s: u64, down_after_s: u64, labels: &str) -> Self {
         self.host = format!(
             "[host]\nheartbeat_interval_s = {heartbeat_s}\ndown_after_s = {down_after_s}\n\
-             watch_interval_ms = 100\nlabels = {{ {labels} }}\n"
+             labels = {{ {labels} }}\n"
         );
         self
     }
 
+    /// `host.watch_interval_ms`: how often a watch of another host reads the
+    /// database when nothing announces a commit (after [`TestOptions::fleet`]).
+    pub fn watch_interval_ms(mut self, ms: u64) -> Self {
+        self.host.push_str(&format!("watch_interval_ms = {ms}\n"));
+        self
+    }
+
+    /// Reads answer from the inventory, flagged stale, while libvirt is unreachable
+    /// (`inventory.when_stale = "serve"`).
     pub fn serve_stale(mut self) -> Self {
         self.serve_stale = true;
         self

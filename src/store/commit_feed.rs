@@ -1,0 +1,209 @@
+//! Which hosts just committed lifecycle events, heard through PostgreSQL's
+//! LISTEN/NOTIFY, so that a watch of another host's events reads the database when
+//! there is something to read instead of only on a timer.
+//!
+//! - Each recorder announces its commit with `pg_notify` in a statement of its own,
+//!   after the commit. Inside the transaction the notification would be cheaper by one
+//!   round trip, but PostgreSQL serialises the commits of every notifying transaction
+//!   (a database-wide lock held through the WAL flush), which would queue all the
+//!   fleet's recorders behind each other's flushes. A notify alone writes no WAL.
+//! - One listening session per process, opened by the first watch of another host
+//!   and held until the store closes. Each watched host has a counter that the
+//!   listener bumps; its watchers wait on it.
+//! - A notification is a hint, never the record: it can be lost (an agent stopping
+//!   between its commit and its notify, the listening session dropping), so watchers
+//!   also read on their interval, and every (re)connection of the listener wakes all
+//!   of them to read once.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
+
+use sqlx::postgres::PgListener;
+use tokio::sync::{Notify, watch};
+
+use crate::secret::Secret;
+
+/// The channel recorders notify on, with their hostname as the payload.
+pub(super) const CHANNEL: &str = "virtplane_lifecycle_events";
+/// How long the listener waits before connecting again after a failure.
+const RECONNECT: Duration = Duration::from_secs(1);
+
+/// The process's listener for other hosts' commits (PostgreSQL only).
+#[derive(Debug, Clone)]
+pub(super) struct CommitFeed {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    url: Secret,
+    state: Mutex<State>,
+    /// Stops the listener when the store closes.
+    closed: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// One counter per watched host, bumped at each of its commits.
+    hosts: HashMap<String, watch::Sender<u64>>,
+    listening: bool,
+    closed: bool,
+}
+
+/// Wakes when a host committed lifecycle events (or may have: see the module's notes).
+#[derive(Debug)]
+pub struct CommitWatch {
+    commits: watch::Receiver<u64>,
+}
+
+impl CommitWatch {
+    /// Resolves at the host's next commit since the last call; pending forever once
+    /// the store closed.
+    pub async fn changed(&mut self) {
+        if self.commits.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+impl CommitFeed {
+    pub(super) fn new(url: Secret) -> CommitFeed {
+        CommitFeed {
+            shared: Arc::new(Shared {
+                url,
+                state: Mutex::default(),
+                closed: Notify::new(),
+            }),
+        }
+    }
+
+    /// Follows `hostname`'s commits, starting the listener if it is not running.
+    pub(super) fn subscribe(&self, hostname: &str) -> CommitWatch {
+        let mut state = self.shared.lock();
+        // Hosts nobody watches any more are forgotten here, the one place that adds.
+        state.hosts.retain(|_, tx| tx.receiver_count() > 0);
+        let commits = state
+            .hosts
+            .entry(hostname.to_owned())
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe();
+        if !state.listening && !state.closed {
+            state.listening = true;
+            tokio::spawn(listen(Arc::clone(&self.shared)));
+        }
+        CommitWatch { commits }
+    }
+
+    /// Stops the listener (its session closes with it).
+    pub(super) fn close(&self) {
+        self.shared.lock().closed = true;
+        self.shared.closed.notify_waiters();
+        self.shared.closed.notify_one();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wake(&self, hostname: &str) {
+        if let Some(tx) = self.lock().hosts.get(hostname) {
+            tx.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// After a (re)connection: whatever was committed while nobody listened is read.
+    fn wake_all(&self) {
+        for tx in self.lock().hosts.values() {
+            tx.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+}
+
+/// The listener: connects, listens, wakes watchers, and connects again when its
+/// session is lost, until the store closes.
+async fn listen(shared: Arc<Shared>) {
+    while !shared.is_closed() {
+        let session = tokio::select! {
+            session = connect(&shared.url) => session,
+            () = shared.closed.notified() => return,
+        };
+        let mut listener = match session {
+            Ok(listener) => listener,
+            Err(e) => {
+                // sqlx's errors never print the URL, which may hold a password.
+                tracing::warn!(error = %e, "cannot listen for other hosts' lifecycle events; watches of other hosts read on their interval meanwhile");
+                tokio::select! {
+                    () = tokio::time::sleep(RECONNECT) => continue,
+                    () = shared.closed.notified() => return,
+                }
+            }
+        };
+        shared.wake_all();
+        loop {
+            let received = tokio::select! {
+                received = listener.try_recv() => received,
+                () = shared.closed.notified() => return,
+            };
+            match received {
+                Ok(Some(notice)) => shared.wake(notice.payload()),
+                // The session was lost and sqlx opened another: notices sent in
+                // between are gone.
+                Ok(None) => shared.wake_all(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the session listening for other hosts' lifecycle events; connecting again");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn connect(url: &Secret) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect(url.expose()).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_wake_reaches_the_watchers_of_that_host_only() {
+        let feed = CommitFeed::new(Secret::new("postgres://127.0.0.1:1/none".into()));
+        let mut a = feed.subscribe("hv-a");
+        let mut b = feed.subscribe("hv-b");
+        feed.shared.wake("hv-a");
+        tokio::time::timeout(Duration::from_secs(5), a.changed())
+            .await
+            .expect("hv-a's watcher woken");
+        assert!(
+            !b.commits.has_changed().expect("feed open"),
+            "hv-b's watcher stays asleep"
+        );
+        feed.shared.wake_all();
+        tokio::time::timeout(Duration::from_secs(5), b.changed())
+            .await
+            .expect("every watcher woken");
+        feed.close();
+    }
+
+    #[tokio::test]
+    async fn hosts_nobody_watches_are_forgotten() {
+        let feed = CommitFeed::new(Secret::new("postgres://127.0.0.1:1/none".into()));
+        drop(feed.subscribe("hv-gone"));
+        let _kept = feed.subscribe("hv-kept");
+        let hosts: Vec<String> = feed.shared.lock().hosts.keys().cloned().collect();
+        assert_eq!(hosts, ["hv-kept"]);
+        feed.close();
+    }
+}
