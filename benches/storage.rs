@@ -1,9 +1,12 @@
 //! Volume transfers through the service against `virsh vol-upload` and
 //! `vol-download` on the same private QEMU libvirtd, in the same run: 256 MiB into and
 //! out of a raw volume in a directory pool, each side reading its data from (and
-//! writing it to) a file in the page cache, the two sides alternating which goes first
-//! in each round. The gRPC client runs on a thread of its own, as a separate process
-//! would; virsh's figures include its start and its connection (a few ms).
+//! writing it to) a file in the page cache, the sides taking turns to go first. The
+//! gRPC client runs on a thread of its own, as a separate process would; virsh's
+//! figures include its start and its connection (a few ms).
+//!
+//! The service computes the checksum the client asks for: SHA-256 (the default) and
+//! CRC32C are both measured, each against the same virsh figures.
 //!
 //! Beside the throughput it reports the CPU time each side costs per GiB, the daemon's
 //! included (from /proc: this process, or the virsh processes it waited for, plus
@@ -73,7 +76,8 @@ fn main() {
     let mut data = vec![0_u8; SIZE];
     fastrand::Rng::with_seed(7).fill(&mut data);
     std::fs::write(&source, &data).expect("source file");
-    let expected = sha256_hex(&data);
+    let (expected_sha, expected_crc) =
+        (sha256_hex(&data), format!("{:08x}", crc32c::crc32c(&data)));
     drop(data);
     let virsh = Virsh {
         uri: daemon.uri(),
@@ -86,30 +90,35 @@ fn main() {
     let mut results = Results::default();
     // Round 0 is not counted: it warms the page cache and the daemon.
     for round in 0..=ROUNDS {
-        let service_first = round % 2 == 0;
-        let mut measured = [Sample::default(); 4];
-        for side in if service_first { [0, 1] } else { [1, 0] } {
-            if side == 0 {
-                let before = cpu.service();
-                let (up, sha) = client.block_on(upload(&mut storage, &source));
-                assert_eq!(sha, expected, "the service's checksum of the upload");
-                let middle = cpu.service();
-                let (down, sha) = client.block_on(download(&mut storage, &service_sink));
-                assert_eq!(sha, expected, "the service's checksum of the download");
-                measured[0] = Sample::new(up, middle - before);
-                measured[1] = Sample::new(down, cpu.service() - middle);
-            } else {
+        let mut measured = [Sample::default(); 6];
+        // Each side goes first in turn.
+        for side in (0..3).map(|i| (i + round) % 3) {
+            if side == 2 {
                 let before = cpu.virsh();
                 let up = virsh.upload();
                 let middle = cpu.virsh();
                 let down = virsh.download();
                 measured[2] = Sample::new(up, middle - before);
                 measured[3] = Sample::new(down, cpu.virsh() - middle);
+                continue;
             }
+            let (checksum, expected, columns) = if side == 0 {
+                (pb::TransferChecksum::Sha256, &expected_sha, (0, 1))
+            } else {
+                (pb::TransferChecksum::Crc32c, &expected_crc, (4, 5))
+            };
+            let before = cpu.service();
+            let (up, sum) = client.block_on(upload(&mut storage, &source, checksum));
+            assert_eq!(&sum, expected, "the service's {checksum:?} of the upload");
+            let middle = cpu.service();
+            let (down, sum) = client.block_on(download(&mut storage, &service_sink, checksum));
+            assert_eq!(&sum, expected, "the service's {checksum:?} of the download");
+            measured[columns.0] = Sample::new(up, middle - before);
+            measured[columns.1] = Sample::new(down, cpu.service() - middle);
         }
         assert_eq!(
             sha256_hex(&std::fs::read(&virsh.sink).expect("virsh's download")),
-            expected,
+            expected_sha,
             "virsh downloaded what was uploaded"
         );
         if round > 0 {
@@ -164,7 +173,11 @@ async fn prepare(storage: &mut StorageServiceClient<Channel>, root: &Path) {
 }
 
 /// `UploadVolume` of `source`, read a chunk at a time: its time and the checksum.
-async fn upload(storage: &mut StorageServiceClient<Channel>, source: &Path) -> (Duration, String) {
+async fn upload(
+    storage: &mut StorageServiceClient<Channel>,
+    source: &Path,
+    checksum: pb::TransferChecksum,
+) -> (Duration, String) {
     let clock = Instant::now();
     let mut file = std::fs::File::open(source).expect("source");
     let header = pb::UploadVolumeRequest {
@@ -173,6 +186,7 @@ async fn upload(storage: &mut StorageServiceClient<Channel>, source: &Path) -> (
             volume: "service.img".into(),
             offset: 0,
             length: Some(SIZE as u64),
+            checksum: checksum.into(),
         })),
     };
     let chunks = stream::iter(std::iter::from_fn(move || {
@@ -191,17 +205,22 @@ async fn upload(storage: &mut StorageServiceClient<Channel>, source: &Path) -> (
         .expect("UploadVolume")
         .into_inner();
     assert_eq!(reply.bytes_written, SIZE as u64);
-    (clock.elapsed(), reply.sha256)
+    (clock.elapsed(), reply.sha256 + &reply.crc32c)
 }
 
 /// `DownloadVolume` into `sink`: its time and the checksum.
-async fn download(storage: &mut StorageServiceClient<Channel>, sink: &Path) -> (Duration, String) {
+async fn download(
+    storage: &mut StorageServiceClient<Channel>,
+    sink: &Path,
+    checksum: pb::TransferChecksum,
+) -> (Duration, String) {
     let clock = Instant::now();
     let mut file = std::fs::File::create(sink).expect("sink");
     let mut stream = storage
         .download_volume(pb::DownloadVolumeRequest {
             pool: POOL.into(),
             volume: "service.img".into(),
+            checksum: checksum.into(),
             ..Default::default()
         })
         .await
@@ -212,7 +231,7 @@ async fn download(storage: &mut StorageServiceClient<Channel>, sink: &Path) -> (
             Some(Response::Data(data)) => file.write_all(&data).expect("write sink"),
             Some(Response::End(end)) => {
                 assert_eq!(end.bytes_read, SIZE as u64);
-                return (clock.elapsed(), end.sha256);
+                return (clock.elapsed(), end.sha256 + &end.crc32c);
             }
             None => panic!("an empty message"),
         }
@@ -327,13 +346,13 @@ impl Sample {
     }
 }
 
-/// Each round's samples: service upload, service download, virsh upload, virsh
-/// download.
+/// Each round's samples: service upload and download with SHA-256, virsh upload
+/// and download, service upload and download with CRC32C.
 #[derive(Default)]
-struct Results(Vec<[Sample; 4]>);
+struct Results(Vec<[Sample; 6]>);
 
 impl Results {
-    fn push(&mut self, round: [Sample; 4]) {
+    fn push(&mut self, round: [Sample; 6]) {
         self.0.push(round);
     }
 
@@ -347,24 +366,33 @@ impl Results {
     fn report(&self) {
         println!(
             "virtplane storage benchmark: {} MiB per transfer, {ROUNDS} rounds after one \
-             unmeasured, sides alternating (private QEMU libvirtd, raw volume in a dir pool)\n",
+             unmeasured, sides taking turns to go first (private QEMU libvirtd, raw volume \
+             in a dir pool)\n",
             SIZE >> 20
         );
         for (i, round) in self.0.iter().enumerate() {
             println!(
-                "round {}: upload {:.0} / {:.0} MB/s, download {:.0} / {:.0} MB/s (virtplane / virsh)",
+                "round {}: upload {:.0} / {:.0} / {:.0} MB/s, download {:.0} / {:.0} / {:.0} MB/s \
+                 (virtplane SHA-256 / virtplane CRC32C / virsh)",
                 i + 1,
                 mbps(round[0]),
+                mbps(round[4]),
                 mbps(round[2]),
                 mbps(round[1]),
+                mbps(round[5]),
                 mbps(round[3])
             );
         }
         println!(
-            "\n{:<10} {:>14} {:>14} {:>8}  {:>16} {:>12}  target >= 0.8x",
+            "\n{:<20} {:>14} {:>14} {:>8}  {:>16} {:>12}  target >= 0.8x",
             "median", "virtplane", "virsh", "ratio", "CPU s/GiB: ours", "virsh's"
         );
-        for (name, service, virsh) in [("upload", 0, 2), ("download", 1, 3)] {
+        for (name, service, virsh) in [
+            ("upload, SHA-256", 0, 2),
+            ("upload, CRC32C", 4, 2),
+            ("download, SHA-256", 1, 3),
+            ("download, CRC32C", 5, 3),
+        ] {
             let (s, v) = (self.median(service, mbps), self.median(virsh, mbps));
             let ratio = s / v;
             let (s_cpu, v_cpu) = (
@@ -372,7 +400,7 @@ impl Results {
                 self.median(virsh, Sample::cpu_per_gib),
             );
             println!(
-                "{name:<10} {s:>9.0} MB/s {v:>9.0} MB/s {ratio:>7.2}x  {s_cpu:>16.2} {v_cpu:>12.2}  {}",
+                "{name:<20} {s:>9.0} MB/s {v:>9.0} MB/s {ratio:>7.2}x  {s_cpu:>16.2} {v_cpu:>12.2}  {}",
                 if ratio >= 0.8 { "met" } else { "MISSED" }
             );
         }

@@ -47,7 +47,7 @@ pub use stats::{
     BalloonStats, BlockStats, CpuStats, DomainStats, GuestMemory, InterfaceStats, VcpuStats,
 };
 pub use storage::{
-    BackingStore, NewPool, NewVolume, PoolState, StoragePoolInfo, TransferSummary, VolumeFormat,
-    VolumeInfo, VolumeRef, check_storage_name,
+    BackingStore, ChecksumKind, NewPool, NewVolume, PoolState, StoragePoolInfo, TransferSummary,
+    VolumeFormat, VolumeInfo, VolumeRef, check_storage_name,
 };
 pub use time::rfc3339;

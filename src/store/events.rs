@@ -116,23 +116,28 @@ impl Store {
             super::outbox::enqueue_in(&mut tx, hostname, &outbox.sink, &notifications).await?;
         }
         tx.commit().await?;
-        if !recorded.is_empty() {
-            self.announce_commit(&mut conn, hostname).await;
-        }
+        self.announce_commit(&mut conn, hostname, &recorded).await;
         Ok(recorded)
     }
 
-    /// Tells watchers on other agents that `hostname` committed events (PostgreSQL:
-    /// see `commit_feed`). The events are stored whatever happens here: a failure only
+    /// Tells watchers on other agents what `hostname` committed (PostgreSQL: see
+    /// `commit_feed`). The events are stored whatever happens here: a failure only
     /// leaves watchers to their timer.
-    async fn announce_commit(&self, conn: &mut sqlx::AnyConnection, hostname: &str) {
-        if self.commits.is_none() {
+    async fn announce_commit(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        hostname: &str,
+        recorded: &[LifecycleEvent],
+    ) {
+        let (Some(feed), Some(last)) = (&self.commits, recorded.last()) else {
             return;
-        }
+        };
+        let after = feed.committed(hostname, last.id);
+        let payload = super::commit_feed::encode(hostname, after, recorded);
         // `IS NULL`: pg_notify returns void, which the Any driver cannot decode.
         let notified = sqlx::query("SELECT pg_notify($1, $2) IS NULL")
             .bind(super::commit_feed::CHANNEL)
-            .bind(hostname)
+            .bind(payload)
             .execute(conn)
             .await;
         if let Err(e) = notified {

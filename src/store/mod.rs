@@ -19,7 +19,7 @@ mod settings;
 mod writer_lock;
 
 pub(crate) use clock::now_millis;
-pub use commit_feed::CommitWatch;
+pub use commit_feed::{Announced, CommitWatch};
 pub use error::StoreError;
 pub use events::{EventQuery, KnownChanges};
 pub use fleet::{Heartbeat, HostQuery};

@@ -13,6 +13,34 @@ use crate::{
 /// The size of each data message.
 const CHUNK: usize = 1024 * 1024;
 
+/// The checksum the service computes over the bytes it moves.
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub(crate) enum Checksum {
+    /// SHA-256.
+    #[default]
+    Sha256,
+    /// CRC32C: catches corruption in transit at a fraction of SHA-256's CPU.
+    Crc32c,
+}
+
+impl Checksum {
+    fn to_pb(self) -> i32 {
+        match self {
+            Checksum::Sha256 => pb::TransferChecksum::Sha256.into(),
+            Checksum::Crc32c => pb::TransferChecksum::Crc32c.into(),
+        }
+    }
+}
+
+/// "sha256 <hex>" or "crc32c <hex>": whichever the reply carries.
+fn checksum_text(sha256: &str, crc32c: &str) -> String {
+    if crc32c.is_empty() {
+        format!("sha256 {sha256}")
+    } else {
+        format!("crc32c {crc32c}")
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub(crate) struct UploadArgs {
     pool: String,
@@ -22,6 +50,9 @@ pub(crate) struct UploadArgs {
     /// Where in the volume the first byte goes.
     #[arg(long, default_value_t = 0)]
     offset: u64,
+    /// The checksum the service reports of the bytes written.
+    #[arg(long, value_enum, default_value_t)]
+    checksum: Checksum,
 }
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +67,9 @@ pub(crate) struct DownloadArgs {
     /// How many bytes; 0 reads to the end.
     #[arg(long, default_value_t = 0)]
     length: u64,
+    /// The checksum the service reports of the bytes sent.
+    #[arg(long, value_enum, default_value_t)]
+    checksum: Checksum,
 }
 
 pub(crate) async fn upload(ctx: &Ctx, args: UploadArgs) -> Result<(), CliError> {
@@ -61,6 +95,7 @@ pub(crate) async fn upload(ctx: &Ctx, args: UploadArgs) -> Result<(), CliError> 
                 volume: args.volume,
                 offset: args.offset,
                 length,
+                checksum: args.checksum.to_pb(),
             },
         )),
     };
@@ -96,8 +131,9 @@ pub(crate) async fn upload(ctx: &Ctx, args: UploadArgs) -> Result<(), CliError> 
     ctx.out.done(
         &reply,
         &format!(
-            "{} bytes written, sha256 {}",
-            reply.bytes_written, reply.sha256
+            "{} bytes written, {}",
+            reply.bytes_written,
+            checksum_text(&reply.sha256, &reply.crc32c)
         ),
     )
 }
@@ -110,6 +146,7 @@ pub(crate) async fn download(ctx: &Ctx, args: DownloadArgs) -> Result<(), CliErr
             volume: args.volume,
             offset: args.offset,
             length: args.length,
+            checksum: args.checksum.to_pb(),
         })
         .await?
         .into_inner();
@@ -122,7 +159,11 @@ pub(crate) async fn download(ctx: &Ctx, args: DownloadArgs) -> Result<(), CliErr
         let _ = std::fs::remove_file(&args.file);
     }
     let end = outcome?;
-    let text = format!("{} bytes read, sha256 {}", end.bytes_read, end.sha256);
+    let text = format!(
+        "{} bytes read, {}",
+        end.bytes_read,
+        checksum_text(&end.sha256, &end.crc32c)
+    );
     if to_stdout {
         // The data went to stdout: the summary goes to stderr.
         eprintln!("{text}");

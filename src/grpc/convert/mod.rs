@@ -20,5 +20,6 @@ pub(crate) use amqp::{message_from_pb, pool_from_stats};
 pub(crate) use domain::state_filter;
 pub(crate) use event::event_type_from_pb;
 pub(crate) use host::{fleet_host, host};
+pub(crate) use storage::{checksum_fields, checksum_kind};
 pub(crate) use time::{micros_from_timestamp, timestamp_from_micros};
 pub(crate) use webhook::delivery_to_pb;

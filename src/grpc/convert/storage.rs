@@ -1,9 +1,37 @@
-//! Storage pools and volumes, to the API.
+//! Storage pools and volumes, to the API; a transfer's checksum both ways.
+
+use tonic::Status;
 
 use crate::{
     grpc::pb,
-    model::{BackingStore, PoolState, StoragePoolInfo, VolumeInfo},
+    model::{BackingStore, ChecksumKind, InvalidArgument, PoolState, StoragePoolInfo, VolumeInfo},
 };
+
+/// A transfer's `checksum` field: SHA-256 when unset.
+pub(crate) fn checksum_kind(raw: i32) -> Result<ChecksumKind, Status> {
+    match pb::TransferChecksum::try_from(raw) {
+        Ok(pb::TransferChecksum::Unspecified | pb::TransferChecksum::Sha256) => {
+            Ok(ChecksumKind::Sha256)
+        }
+        Ok(pb::TransferChecksum::Crc32c) => Ok(ChecksumKind::Crc32c),
+        Err(_) => Err(InvalidArgument::new(
+            "checksum",
+            format!(
+                "`checksum` {raw} is not a TransferChecksum value: use \
+                 TRANSFER_CHECKSUM_SHA256 (1) or TRANSFER_CHECKSUM_CRC32C (2)"
+            ),
+        )
+        .into()),
+    }
+}
+
+/// A transfer's checksum as the replies carry it: `(sha256, crc32c)`, one empty.
+pub(crate) fn checksum_fields(kind: ChecksumKind, checksum: String) -> (String, String) {
+    match kind {
+        ChecksumKind::Sha256 => (checksum, String::new()),
+        ChecksumKind::Crc32c => (String::new(), checksum),
+    }
+}
 
 impl From<PoolState> for pb::StoragePoolState {
     fn from(state: PoolState) -> Self {

@@ -6,11 +6,8 @@
 //! it has not sent yet: no gap, no duplicate. An `after_id` inside the pruned part of
 //! the journal is answered with OUT_OF_RANGE.
 //!
-//! Another host's events never reach this agent's live feed: its watch reads the
-//! database when PostgreSQL announces that host's commit (LISTEN/NOTIFY), and every
-//! `host.watch_interval_ms` in case an announcement was lost. That is as exact as the
-//! live feed, because one recorder writes each host's events and commits them in id
-//! order, so "after the last id sent" never skips one of that host's events.
+//! Another host's events never reach this agent's live feed: its watch follows that
+//! host's announced commits instead (see `remote`).
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
@@ -28,8 +25,10 @@ use crate::{
     grpc::status,
     model::InvalidArgument,
     model::{DomainRef, LifecycleEvent},
-    store::{CommitWatch, EventQuery, Store, StoreError},
+    store::{EventQuery, Store},
 };
+
+mod remote;
 
 const CATCH_UP_PAGE: usize = 500;
 /// Messages buffered per watcher between its task and its HTTP/2 stream.
@@ -85,14 +84,6 @@ pub(super) fn watch(
     Ok(Box::pin(ReceiverStream::new(rx)))
 }
 
-/// The host's next commit, heard from the database; never without a feed (SQLite).
-async fn committed(commits: Option<&mut CommitWatch>) {
-    match commits {
-        Some(commits) => commits.changed().await,
-        None => std::future::pending().await,
-    }
-}
-
 struct Watcher {
     store: Store,
     hostname: String,
@@ -106,7 +97,7 @@ struct Watcher {
 impl Watcher {
     async fn run(self, after_id: Option<i64>) {
         if let Some(interval) = self.poll {
-            self.poll_database(after_id, interval).await;
+            self.follow_remote(after_id, interval).await;
             return;
         }
         let mut last_sent = after_id;
@@ -137,43 +128,6 @@ impl Watcher {
             }
         };
         self.forward_live(live, last_sent).await;
-    }
-
-    /// Another host's events: stored ones after `after_id` (or from now), then every
-    /// `interval` those stored since, until the client goes.
-    async fn poll_database(&self, after_id: Option<i64>, interval: Duration) {
-        if let Err(e) = self.store.host(&self.hostname).await {
-            let status = match e {
-                StoreError::HostMissing(_) => status::host_not_found(&self.hostname),
-                e => Status::from(e),
-            };
-            let _ = self.tx.send(Err(status)).await;
-            return;
-        }
-        // Following commits before the first read: one committed in between wakes us.
-        let mut commits = self.store.commits_of(&self.hostname);
-        let mut last_sent = after_id;
-        if last_sent.is_none() {
-            match self.newest_stored_id().await {
-                Ok(newest) => last_sent = Some(newest),
-                Err(status) => {
-                    let _ = self.tx.send(Err(status)).await;
-                    return;
-                }
-            }
-        }
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticks.tick() => {}
-                () = committed(commits.as_mut()) => {}
-                () = self.tx.closed() => return,
-            }
-            if self.catch_up(&mut last_sent).await.is_err() {
-                return;
-            }
-        }
     }
 
     /// The id of the host's newest stored event, 0 when there is none.

@@ -1,5 +1,5 @@
 //! `DownloadVolume`: the volume's bytes as `data` messages, then an `end` with their
-//! count and SHA-256, pumped by a task of its own that stops when the client goes.
+//! count and checksum, pumped by a task of its own that stops when the client goes.
 
 use std::num::NonZeroU64;
 
@@ -9,6 +9,7 @@ use tonic::Status;
 
 use super::{StorageApi, api::DownloadStream};
 use crate::{
+    grpc::convert::{checksum_fields, checksum_kind},
     grpc::pb::{self, download_volume_response::Response},
     hypervisor::{HypervisorError, VolumeDownload},
     model::{TransferSummary, VolumeRef},
@@ -27,14 +28,17 @@ impl StorageApi {
             volume,
             offset,
             length,
+            checksum,
         } = request;
         let volume = VolumeRef::parse(pool, volume)?;
+        let checksum = checksum_kind(checksum)?;
         // Opened before the stream answers, so a missing volume is the call's status.
         let mut download = VolumeDownload::open(
             &self.hypervisor,
             volume.clone(),
             offset,
             NonZeroU64::new(length),
+            checksum,
         )
         .await?;
         let (tx, rx) = mpsc::channel(BUFFERED);
@@ -64,11 +68,17 @@ fn end(
     offset: u64,
     summary: Result<TransferSummary, HypervisorError>,
 ) -> Result<pb::DownloadVolumeResponse, Status> {
-    let summary = summary?;
-    tracing::info!(%volume, offset, bytes = summary.bytes, sha256 = %summary.sha256, "volume downloaded");
+    let TransferSummary {
+        bytes,
+        kind,
+        checksum,
+    } = summary?;
+    tracing::info!(%volume, offset, bytes, checksum = %checksum, "volume downloaded");
+    let (sha256, crc32c) = checksum_fields(kind, checksum);
     Ok(message(Response::End(pb::DownloadVolumeEnd {
-        bytes_read: summary.bytes,
-        sha256: summary.sha256,
+        bytes_read: bytes,
+        sha256,
+        crc32c,
     })))
 }
 

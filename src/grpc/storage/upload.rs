@@ -5,11 +5,12 @@ use tonic::{Status, Streaming};
 
 use super::StorageApi;
 use crate::{
+    grpc::convert::{checksum_fields, checksum_kind},
     grpc::pb::{self, upload_volume_request::Request},
     grpc::status,
     hypervisor::VolumeUpload,
     model::InvalidArgument,
-    model::VolumeRef,
+    model::{TransferSummary, VolumeRef},
 };
 
 /// The most one `data` message may carry.
@@ -25,10 +26,12 @@ impl StorageApi {
             volume,
             offset,
             length,
+            checksum,
         } = header(&mut input).await?;
         let volume = VolumeRef::parse(pool, volume)?;
+        let checksum = checksum_kind(checksum)?;
         let mut upload =
-            VolumeUpload::open(&self.hypervisor, volume.clone(), offset, length).await?;
+            VolumeUpload::open(&self.hypervisor, volume.clone(), offset, length, checksum).await?;
         while let Some(message) = input.message().await? {
             match message.request {
                 Some(Request::Data(data)) if data.len() <= MAX_CHUNK => {
@@ -59,11 +62,17 @@ impl StorageApi {
                 }
             }
         }
-        let summary = upload.finish().await?;
-        tracing::info!(%volume, offset, bytes = summary.bytes, sha256 = %summary.sha256, "volume uploaded");
+        let TransferSummary {
+            bytes,
+            kind,
+            checksum,
+        } = upload.finish().await?;
+        tracing::info!(%volume, offset, bytes, checksum = %checksum, "volume uploaded");
+        let (sha256, crc32c) = checksum_fields(kind, checksum);
         Ok(pb::UploadVolumeResponse {
-            bytes_written: summary.bytes,
-            sha256: summary.sha256,
+            bytes_written: bytes,
+            sha256,
+            crc32c,
         })
     }
 }

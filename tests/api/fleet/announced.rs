@@ -1,11 +1,17 @@
 //! A watch of another host's events hears of that host's commits from PostgreSQL
-//! (LISTEN/NOTIFY) instead of waiting for its interval, and keeps hearing after its
-//! listening session is lost.
+//! (LISTEN/NOTIFY) instead of waiting for its interval, whether the batch rides in the
+//! announcement or is too large to, and keeps hearing after its listening session is
+//! lost.
 
-use std::time::Duration;
+use std::{collections::BTreeMap, time::Duration};
 
 use sqlx::{Connection, PgConnection, Row};
-use virtplane::grpc::pb;
+use virtplane::{
+    grpc::pb,
+    model::{EventType, NewEvent},
+    secret::Secret,
+    store::{KnownChanges, Settings, Store},
+};
 
 use tonic::Streaming;
 
@@ -137,6 +143,78 @@ async fn a_lost_listening_session_is_replaced_and_commits_keep_reaching_watchers
     );
 
     first.stop().await;
+    second.stop().await;
+    fleet.drop_database().await;
+}
+
+/// `count` events of one domain, as a recorder elsewhere would commit them.
+fn burst(count: usize) -> Vec<NewEvent> {
+    (0..count)
+        .map(|i| NewEvent {
+            domain_uuid: "00000000-0000-0000-0000-00000000b0b0".into(),
+            domain_name: "burst-vm".into(),
+            kind: if i % 2 == 0 {
+                EventType::Started
+            } else {
+                EventType::Stopped
+            },
+            detail: "booted".into(),
+            synthetic: false,
+            occurred_at_micros: 1_700_000_000_000_000 + i as i64,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn batches_too_large_to_announce_and_small_ones_after_them_arrive_whole_and_in_order() {
+    // Arrange: a recorder of another host writing through the store, and a watcher of
+    // that host on an agent that reads on its own only every minute.
+    let fleet = Fleet::create(true).await;
+    let (a, b) = (unique_name("hv-a"), unique_name("hv-b"));
+    let recorder = Store::connect(&Settings {
+        url: Secret::new(fleet.db.url.clone()),
+        max_connections: 1,
+    })
+    .await
+    .expect("store");
+    recorder
+        .register_host(&a, "test", &BTreeMap::new())
+        .await
+        .expect("host row");
+    let second = fleet.spawn_watching_every(&b, 60, "", MINUTE_MS).await;
+    let mut live = second
+        .host
+        .clone()
+        .watch_lifecycle_events(pb::WatchLifecycleEventsRequest {
+            hostname: a.clone(),
+            after_id: Some(0),
+            ..pb::WatchLifecycleEventsRequest::default()
+        })
+        .await
+        .expect("WatchLifecycleEvents")
+        .into_inner();
+    listening(&fleet.db.url).await;
+
+    // Act: 300 events in one commit (past a notification's 8000 bytes), then two
+    // small commits (carried in their announcements).
+    let mut stored = Vec::new();
+    for batch in [burst(300), burst(1), burst(2)] {
+        stored.extend(
+            recorder
+                .record_events(&a, &batch, &KnownChanges::default(), &[])
+                .await
+                .expect("recorded"),
+        );
+    }
+
+    // Assert: every event, once, in id order.
+    let seen = next_events(&mut live, stored.len()).await;
+    assert_eq!(
+        seen.iter().map(|e| e.id).collect::<Vec<_>>(),
+        stored.iter().map(|e| e.id).collect::<Vec<_>>()
+    );
+
+    recorder.close().await;
     second.stop().await;
     fleet.drop_database().await;
 }

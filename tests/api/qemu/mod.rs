@@ -3,6 +3,7 @@
 //! guest booted from Debian's kernel. Run in the nextest group `qemu`.
 
 mod capacity;
+mod checksums;
 mod cli_console;
 mod console;
 mod definition;

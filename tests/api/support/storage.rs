@@ -78,13 +78,25 @@ pub async fn upload(
     data: &[u8],
     chunk: usize,
 ) -> Result<pb::UploadVolumeResponse, Status> {
+    let header = pb::UploadVolumeHeader {
+        pool: pool.into(),
+        volume: volume.into(),
+        offset,
+        length,
+        ..pb::UploadVolumeHeader::default()
+    };
+    upload_with(storage, header, data, chunk).await
+}
+
+/// Uploads `data` after `header` in messages of `chunk` bytes.
+pub async fn upload_with(
+    storage: &mut Storage,
+    header: pb::UploadVolumeHeader,
+    data: &[u8],
+    chunk: usize,
+) -> Result<pb::UploadVolumeResponse, Status> {
     let header = pb::UploadVolumeRequest {
-        request: Some(Request::Header(pb::UploadVolumeHeader {
-            pool: pool.into(),
-            volume: volume.into(),
-            offset,
-            length,
-        })),
+        request: Some(Request::Header(header)),
     };
     let chunks: Vec<pb::UploadVolumeRequest> = data
         .chunks(chunk)
@@ -108,15 +120,25 @@ pub async fn download(
     offset: u64,
     length: u64,
 ) -> Result<(Vec<u8>, pb::DownloadVolumeEnd), Status> {
-    let mut stream = storage
-        .download_volume(pb::DownloadVolumeRequest {
+    download_with(
+        storage,
+        pb::DownloadVolumeRequest {
             pool: pool.into(),
             volume: volume.into(),
             offset,
             length,
-        })
-        .await?
-        .into_inner();
+            ..pb::DownloadVolumeRequest::default()
+        },
+    )
+    .await
+}
+
+/// Downloads what `request` asks for: the bytes, and the service's closing `end`.
+pub async fn download_with(
+    storage: &mut Storage,
+    request: pb::DownloadVolumeRequest,
+) -> Result<(Vec<u8>, pb::DownloadVolumeEnd), Status> {
+    let mut stream = storage.download_volume(request).await?.into_inner();
     let mut data = Vec::new();
     while let Some(message) = stream.next().await {
         match message?.response {

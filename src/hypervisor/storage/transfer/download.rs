@@ -21,7 +21,7 @@ use crate::{
     hypervisor::{
         Admission, Hypervisor, HypervisorError, Operation, Retry, ffi::EventStream, storage::lookup,
     },
-    model::{TransferSummary, VolumeRef},
+    model::{ChecksumKind, TransferSummary, VolumeRef},
 };
 
 /// The most one stream of a download asks libvirt for.
@@ -96,7 +96,7 @@ pub struct VolumeDownload {
 
 impl VolumeDownload {
     /// Opens a download of `volume` from `offset`, of at most `length` bytes (`None`:
-    /// to the end).
+    /// to the end), summed with `checksum`.
     ///
     /// # Errors
     /// The volume is missing, or libvirt refused.
@@ -105,6 +105,7 @@ impl VolumeDownload {
         volume: VolumeRef,
         offset: u64,
         length: Option<NonZeroU64>,
+        checksum: ChecksumKind,
     ) -> Result<Self, HypervisorError> {
         let mut download = VolumeDownload {
             hypervisor: Arc::clone(hypervisor),
@@ -112,7 +113,7 @@ impl VolumeDownload {
             segment: None,
             next_offset: offset,
             remaining: length.map(NonZeroU64::get),
-            tally: Tally::default(),
+            tally: Tally::new(checksum),
         };
         download.open_segment().await?;
         Ok(download)

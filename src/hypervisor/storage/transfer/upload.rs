@@ -16,7 +16,7 @@ use crate::{
     hypervisor::{
         Admission, Hypervisor, HypervisorError, Operation, Retry, ffi::EventStream, storage::lookup,
     },
-    model::{TransferSummary, VolumeRef},
+    model::{ChecksumKind, TransferSummary, VolumeRef},
 };
 
 /// Opens an upload stream into a volume, refusing one that cannot fit.
@@ -93,7 +93,8 @@ pub struct VolumeUpload {
 }
 
 impl VolumeUpload {
-    /// Opens an upload of `length` bytes (when declared) into `volume` from `offset`.
+    /// Opens an upload of `length` bytes (when declared) into `volume` from `offset`,
+    /// summed with `checksum`.
     ///
     /// # Errors
     /// The volume is missing, `offset` and `length` go past its capacity
@@ -103,6 +104,7 @@ impl VolumeUpload {
         volume: VolumeRef,
         offset: u64,
         length: Option<u64>,
+        checksum: ChecksumKind,
     ) -> Result<Self, HypervisorError> {
         let Opened {
             stream,
@@ -123,7 +125,7 @@ impl VolumeUpload {
             offset,
             capacity,
             declared: length,
-            tally: Tally::default(),
+            tally: Tally::new(checksum),
         })
     }
 
