@@ -34,7 +34,8 @@ pub struct KnownChanges {
 }
 
 impl Store {
-    /// Appends events and applies known-state changes in one transaction; returns
+    /// Appends events and applies known-state changes atomically (on PostgreSQL in
+    /// one statement when nothing else goes with them, see `one_statement`); returns
     /// the events with their ids, in order.
     ///
     /// # Errors
@@ -49,73 +50,12 @@ impl Store {
         self.writable()?;
         let _turn = self.write_turn().await;
         let mut conn = self.pool.acquire().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let mut recorded = Vec::with_capacity(events.len());
-        for chunk in events.chunks(CHUNK) {
-            let sql = insert_sql(chunk.len());
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for e in chunk {
-                query = query
-                    .bind(hostname)
-                    .bind(e.domain_uuid.as_str())
-                    .bind(e.domain_name.as_str())
-                    .bind(e.kind.key())
-                    .bind(e.detail.as_str())
-                    .bind(i32::from(e.synthetic))
-                    .bind(e.occurred_at_micros);
-            }
-            let mut ids: Vec<i64> = query
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|row| row.try_get::<i64, _>(0))
-                .collect::<Result<_, _>>()?;
-            // Identity values are drawn in VALUES order; RETURNING's order is not promised.
-            ids.sort_unstable();
-            recorded.extend(chunk.iter().zip(ids).map(|(e, id)| LifecycleEvent {
-                id,
-                hostname: hostname.to_owned(),
-                domain_uuid: e.domain_uuid.clone(),
-                domain_name: e.domain_name.clone(),
-                kind: e.kind,
-                detail: e.detail.clone(),
-                synthetic: e.synthetic,
-                occurred_at_micros: e.occurred_at_micros,
-            }));
-        }
-        let now = now_millis();
-        for known in &changes.upserts {
-            sqlx::query(
-                "INSERT INTO domain_states (hostname, domain_uuid, domain_name, state, persistent, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hostname, domain_uuid) DO UPDATE SET \
-                 domain_name = excluded.domain_name, state = excluded.state, \
-                 persistent = excluded.persistent, updated_at = excluded.updated_at",
-            )
-            .bind(hostname)
-            .bind(known.uuid.as_str())
-            .bind(known.name.as_str())
-            .bind(known.state.key())
-            .bind(i32::from(known.persistent))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for uuid in &changes.removals {
-            sqlx::query("DELETE FROM domain_states WHERE hostname = $1 AND domain_uuid = $2")
-                .bind(hostname)
-                .bind(uuid.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        for outbox in outboxes {
-            let notifications: Vec<NewNotification> = recorded
-                .iter()
-                .filter(|e| outbox.takes(e.kind))
-                .map(lifecycle_notification)
-                .collect();
-            super::outbox::enqueue_in(&mut tx, hostname, &outbox.sink, &notifications).await?;
-        }
-        tx.commit().await?;
+        let recorded = if self.fits_one_statement(events, changes, outboxes) {
+            let ids = super::one_statement::record(&mut conn, hostname, events, changes).await?;
+            with_ids(hostname, events, ids)
+        } else {
+            record_in_transaction(&mut conn, hostname, events, changes, outboxes).await?
+        };
         self.announce_commit(&mut conn, hostname, &recorded).await;
         Ok(recorded)
     }
@@ -234,6 +174,94 @@ fn lifecycle_notification(event: &LifecycleEvent) -> NewNotification {
 enum Bind {
     Text(String),
     Int(i64),
+}
+
+/// Appends `events` and applies `changes` in one transaction, with the outboxes'
+/// notifications of the events.
+async fn record_in_transaction(
+    conn: &mut sqlx::AnyConnection,
+    hostname: &str,
+    events: &[NewEvent],
+    changes: &KnownChanges,
+    outboxes: &[super::Outbox],
+) -> Result<Vec<LifecycleEvent>, StoreError> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let mut recorded = Vec::with_capacity(events.len());
+    for chunk in events.chunks(CHUNK) {
+        let sql = insert_sql(chunk.len());
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for e in chunk {
+            query = query
+                .bind(hostname)
+                .bind(e.domain_uuid.as_str())
+                .bind(e.domain_name.as_str())
+                .bind(e.kind.key())
+                .bind(e.detail.as_str())
+                .bind(i32::from(e.synthetic))
+                .bind(e.occurred_at_micros);
+        }
+        let mut ids: Vec<i64> = query
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<i64, _>(0))
+            .collect::<Result<_, _>>()?;
+        // Identity values are drawn in VALUES order; RETURNING's order is not promised.
+        ids.sort_unstable();
+        recorded.extend(with_ids(hostname, chunk, ids));
+    }
+    let now = now_millis();
+    for known in &changes.upserts {
+        sqlx::query(
+                "INSERT INTO domain_states (hostname, domain_uuid, domain_name, state, persistent, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hostname, domain_uuid) DO UPDATE SET \
+                 domain_name = excluded.domain_name, state = excluded.state, \
+                 persistent = excluded.persistent, updated_at = excluded.updated_at",
+            )
+            .bind(hostname)
+            .bind(known.uuid.as_str())
+            .bind(known.name.as_str())
+            .bind(known.state.key())
+            .bind(i32::from(known.persistent))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for uuid in &changes.removals {
+        sqlx::query("DELETE FROM domain_states WHERE hostname = $1 AND domain_uuid = $2")
+            .bind(hostname)
+            .bind(uuid.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    for outbox in outboxes {
+        let notifications: Vec<NewNotification> = recorded
+            .iter()
+            .filter(|e| outbox.takes(e.kind))
+            .map(lifecycle_notification)
+            .collect();
+        super::outbox::enqueue_in(&mut tx, hostname, &outbox.sink, &notifications).await?;
+    }
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// `events` as recorded with `ids` (drawn in their order).
+fn with_ids(hostname: &str, events: &[NewEvent], ids: Vec<i64>) -> Vec<LifecycleEvent> {
+    events
+        .iter()
+        .zip(ids)
+        .map(|(e, id)| LifecycleEvent {
+            id,
+            hostname: hostname.to_owned(),
+            domain_uuid: e.domain_uuid.clone(),
+            domain_name: e.domain_name.clone(),
+            kind: e.kind,
+            detail: e.detail.clone(),
+            synthetic: e.synthetic,
+            occurred_at_micros: e.occurred_at_micros,
+        })
+        .collect()
 }
 
 fn insert_sql(rows: usize) -> String {

@@ -14,6 +14,7 @@ mod handle;
 mod hosts;
 mod idempotency;
 mod journal;
+mod one_statement;
 mod outbox;
 mod settings;
 mod writer_lock;

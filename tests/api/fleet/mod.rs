@@ -6,5 +6,6 @@ mod events;
 mod heartbeats;
 mod indexes;
 mod listing;
+mod recording;
 mod shared;
 mod watching;
