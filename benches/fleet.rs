@@ -177,6 +177,7 @@ async fn run_fleet(load: &Load, hosts: usize, budget: usize, url: &str, db: &str
         }
     }
 
+    let cpu_before = Cpu::now();
     let deadline = Instant::now() + RUN;
     let agents: Vec<_> = hostnames
         .iter()
@@ -205,13 +206,16 @@ async fn run_fleet(load: &Load, hosts: usize, budget: usize, url: &str, db: &str
     }
     let mut list_latencies = lister.await.expect("lister");
     let peak = connections.await.expect("sampler");
+    let cpu = Cpu::now().since(&cpu_before);
     let worst_host_p99 = host_p99s.iter().copied().max().unwrap_or_default();
     println!(
         "{hosts:>3} hosts: {:>6.0} events/s persisted; callback to watcher p50 {:.1} ms, \
          p99 {:.1} ms, worst host's p99 {:.1} ms ({missing} not received); callback to \
          commit p50 {:.1} ms, p99 {:.1} ms; ListHosts (page of 100) p50 {:.1} ms, p99 {:.1} ms; \
          {pools} agent pools of 1 connection ({:.1} agents each), peak {peak} connections \
-         on the database, the watching agent's included; {failed_beats} failed heartbeats",
+         on the database, the watching agent's included; {failed_beats} failed heartbeats; \
+         CPU per 1000 events: PostgreSQL {:.0} ms, agents and watchers {:.0} ms \
+         ({:.0}% of the machine's {} CPUs busy)",
         persisted as f64 / RUN.as_secs_f64(),
         ms(percentile(&mut to_watcher, 0.5)),
         ms(percentile(&mut to_watcher, 0.99)),
@@ -221,6 +225,10 @@ async fn run_fleet(load: &Load, hosts: usize, budget: usize, url: &str, db: &str
         ms(percentile(&mut list_latencies, 0.5)),
         ms(percentile(&mut list_latencies, 0.99)),
         hosts as f64 / pools as f64,
+        cpu.database_s * 1e6 / persisted.max(1) as f64,
+        cpu.bench_s * 1e6 / persisted.max(1) as f64,
+        cpu.busy_share * 100.0,
+        cpu.cpus,
     );
     let _ = stop_watching_agent.send(());
     for store in stores {
@@ -454,6 +462,77 @@ async fn peak_connections(url: String, db: String, deadline: Instant) -> i64 {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     peak
+}
+
+/// CPU seconds spent by PostgreSQL's processes and by this one, and the machine's
+/// busy time, from /proc (clock ticks of 1/100 s).
+struct Cpu {
+    database_s: f64,
+    bench_s: f64,
+    /// Busy share of all CPUs, over an interval (after `since`).
+    busy_share: f64,
+    cpus: usize,
+    busy_s: f64,
+    total_s: f64,
+}
+
+impl Cpu {
+    fn now() -> Cpu {
+        let ticks = |stat: &str| -> f64 {
+            // Fields after the command name: utime and stime are the 12th and 13th.
+            stat.rsplit(')')
+                .next()
+                .unwrap_or_default()
+                .split_whitespace()
+                .skip(11)
+                .take(2)
+                .map(|f| f.parse::<f64>().unwrap_or(0.0))
+                .sum::<f64>()
+                / 100.0
+        };
+        let mut database_s = 0.0;
+        for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let path = entry.path();
+            if std::fs::read_to_string(path.join("comm")).is_ok_and(|c| c.trim() == "postgres")
+                && let Ok(stat) = std::fs::read_to_string(path.join("stat"))
+            {
+                database_s += ticks(&stat);
+            }
+        }
+        let bench_s = ticks(&std::fs::read_to_string("/proc/self/stat").expect("own stat"));
+        // The first line of /proc/stat: user nice system idle iowait irq softirq steal.
+        let all = std::fs::read_to_string("/proc/stat").expect("/proc/stat");
+        let fields: Vec<f64> = all
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .map(|f| f.parse().unwrap_or(0.0))
+            .collect();
+        let total_s = fields.iter().sum::<f64>() / 100.0;
+        let idle_s = (fields[3] + fields[4]) / 100.0;
+        Cpu {
+            database_s,
+            bench_s,
+            busy_share: 0.0,
+            cpus: std::thread::available_parallelism().map_or(1, usize::from),
+            busy_s: total_s - idle_s,
+            total_s,
+        }
+    }
+
+    fn since(&self, before: &Cpu) -> Cpu {
+        Cpu {
+            database_s: self.database_s - before.database_s,
+            bench_s: self.bench_s - before.bench_s,
+            busy_share: (self.busy_s - before.busy_s) / (self.total_s - before.total_s).max(0.01),
+            cpus: self.cpus,
+            busy_s: 0.0,
+            total_s: 0.0,
+        }
+    }
 }
 
 fn percentile(values: &mut [Duration], q: f64) -> Duration {

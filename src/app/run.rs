@@ -17,6 +17,7 @@ use crate::{
         self, ConsoleApi, DeviceApi, DomainApi, GuestApi, HostApi, NetworkApi, PoolApi, PublishApi,
         RpcLayer, SnapshotApi, StatsApi, StorageApi, WebhookApi,
     },
+    host::HeartbeatStats,
     security,
     telemetry::metrics::{DomainSeries, MetricsSources, RpcMetrics},
 };
@@ -70,11 +71,13 @@ impl App {
             .chain(&webhooks)
             .map(|o| o.sink.clone())
             .collect();
+        let heartbeats = Arc::new(HeartbeatStats::default());
         let parts = Parts {
             config: &config,
             store: &store,
             hypervisor: &hypervisor,
             publisher: &publisher,
+            heartbeats: &heartbeats,
         };
         let reloader = security::spawn_reloader(auth.clone(), tls.clone());
         let tasks = Tasks::start(
@@ -103,6 +106,7 @@ impl App {
                     rpc: Arc::clone(&rpc_metrics),
                     hypervisor: Arc::clone(&hypervisor),
                     host: Arc::clone(&host),
+                    heartbeats: Arc::clone(&heartbeats),
                     events: Arc::clone(&stats),
                     store: store.clone(),
                     sinks,

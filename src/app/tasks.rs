@@ -11,6 +11,7 @@ use crate::{
     amqp::Publisher,
     config::Config,
     events::LifecycleRecorder,
+    host::HeartbeatStats,
     http::HttpPools,
     hypervisor::Hypervisor,
     store::{Outbox, Store},
@@ -42,6 +43,7 @@ pub(super) struct Parts<'a> {
     pub(super) store: &'a Store,
     pub(super) hypervisor: &'a Arc<Hypervisor>,
     pub(super) publisher: &'a Arc<Publisher>,
+    pub(super) heartbeats: &'a Arc<HeartbeatStats>,
 }
 
 impl Tasks {
@@ -55,6 +57,7 @@ impl Tasks {
             config,
             store,
             hypervisor,
+            heartbeats,
             ..
         } = *parts;
         let mut feeders = Workers::new();
@@ -79,6 +82,7 @@ impl Tasks {
                 config.hostname.clone(),
                 Arc::clone(hypervisor),
                 config.host.heartbeat_interval,
+                Arc::clone(heartbeats),
             ),
         );
         if let Some(upkeep) = store.maintenance() {

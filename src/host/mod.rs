@@ -6,5 +6,5 @@ mod heartbeat;
 mod settings;
 
 pub use controller::{HostController, HostError};
-pub use heartbeat::beat_periodically;
+pub use heartbeat::{HeartbeatStats, beat_periodically};
 pub use settings::Settings;

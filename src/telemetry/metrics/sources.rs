@@ -15,8 +15,13 @@ use super::{
     text::{counter, escape, gauge, header},
 };
 use crate::{
-    amqp::Publisher, events::EventStats, host::HostController, http::HttpPools,
-    hypervisor::Hypervisor, pool::PoolStats, store::Store,
+    amqp::Publisher,
+    events::EventStats,
+    host::{HeartbeatStats, HostController},
+    http::HttpPools,
+    hypervisor::Hypervisor,
+    pool::PoolStats,
+    store::Store,
 };
 
 /// Everything a scrape reads.
@@ -25,6 +30,7 @@ pub struct MetricsSources {
     pub rpc: Arc<RpcMetrics>,
     pub hypervisor: Arc<Hypervisor>,
     pub host: Arc<HostController>,
+    pub heartbeats: Arc<HeartbeatStats>,
     pub events: Arc<EventStats>,
     pub store: Store,
     /// Every outbox sink configured, so an empty backlog still shows as 0.
@@ -92,6 +98,19 @@ impl MetricsSources {
             ),
             Err(e) => debug!(error = %e, "host state not available for metrics"),
         }
+        counter(
+            out,
+            "virtplane_heartbeats_total",
+            "Heartbeats stored in the host's row (host.heartbeat_interval_s).",
+            self.heartbeats.stored.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "virtplane_heartbeat_failures_total",
+            "Heartbeats the database refused or did not answer; other agents report the \
+             host down once its last stored heartbeat is older than host.down_after_s.",
+            self.heartbeats.failed.load(Ordering::Relaxed),
+        );
         counter(
             out,
             "virtplane_lifecycle_events_recorded_total",

@@ -3,6 +3,7 @@
 
 mod announced;
 mod events;
+mod heartbeat_failures;
 mod heartbeats;
 mod indexes;
 mod listing;
