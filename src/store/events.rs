@@ -50,11 +50,24 @@ impl Store {
         self.writable()?;
         let _turn = self.write_turn().await;
         let mut conn = self.pool.acquire().await?;
-        let recorded = if self.fits_one_statement(events, changes, outboxes) {
-            let ids = super::one_statement::record(&mut conn, hostname, events, changes).await?;
-            with_ids(hostname, events, ids)
+        let written = if self.fits_one_statement(events, changes, outboxes) {
+            super::one_statement::record(&mut conn, hostname, events, changes)
+                .await
+                .map(|ids| with_ids(hostname, events, ids))
         } else {
-            record_in_transaction(&mut conn, hostname, events, changes, outboxes).await?
+            record_in_transaction(&mut conn, hostname, events, changes, outboxes).await
+        };
+        let recorded = match written {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                // A connection lost around the commit leaves it unknown whether the
+                // batch is stored: the next announcement must not claim to follow
+                // the last batch known, or a watcher would skip this one.
+                if let Some(feed) = &self.commits {
+                    feed.forget(hostname);
+                }
+                return Err(e);
+            }
         };
         self.announce_commit(&mut conn, hostname, &recorded).await;
         Ok(recorded)

@@ -113,6 +113,11 @@ impl CommitFeed {
             .insert(hostname.to_owned(), last)
     }
 
+    /// Forgets `hostname`'s last committed id: its next batch follows an unknown one.
+    pub(in crate::store) fn forget(&self, hostname: &str) {
+        self.shared.lock().last_committed.remove(hostname);
+    }
+
     /// Stops the listener (its session closes with it).
     pub(in crate::store) fn close(&self) {
         self.shared.lock().closed = true;
@@ -249,11 +254,13 @@ mod tests {
     }
 
     #[test]
-    fn the_last_committed_id_is_what_the_next_batch_follows() {
+    fn the_last_committed_id_is_what_the_next_batch_follows_until_forgotten() {
         let feed = feed();
         assert_eq!(feed.committed("hv-a", 7), None);
         assert_eq!(feed.committed("hv-a", 9), Some(7));
         assert_eq!(feed.committed("hv-b", 3), None);
+        feed.forget("hv-a");
+        assert_eq!(feed.committed("hv-a", 12), None, "after a failed write");
     }
 
     #[tokio::test]
