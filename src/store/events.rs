@@ -1,16 +1,18 @@
 //! The `lifecycle_events` and `domain_states` tables.
 //!
-//! One writer per host (the lifecycle recorder) appends events in batches: one
-//! multi-row INSERT per chunk, in one transaction with the known-state changes, so
-//! the events and the state they imply are stored together or not at all.
+//! One writer per host (the lifecycle recorder) appends events in batches, with the
+//! known-state changes they imply, stored together or not at all: on PostgreSQL as
+//! one statement when nothing else goes with them (`one_statement`), otherwise in a
+//! transaction (`in_transaction`). Each committed batch is then announced to other
+//! agents' watchers (`commit_feed`).
 
 use sqlx::{Any, AssertSqlSafe, Row, any::AnyRow, query::Query};
 
-use super::{NewNotification, Store, StoreError, now_millis};
+use super::{
+    Store, StoreError,
+    in_transaction::{self, with_ids},
+};
 use crate::model::{DomainState, EventType, KnownDomain, LifecycleEvent, NewEvent};
-
-/// Rows per INSERT: 7 parameters each stays far below both backends' limits.
-const CHUNK: usize = 500;
 
 /// Which stored events to read.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +57,7 @@ impl Store {
                 .await
                 .map(|ids| with_ids(hostname, events, ids))
         } else {
-            record_in_transaction(&mut conn, hostname, events, changes, outboxes).await
+            in_transaction::record(&mut conn, hostname, events, changes, outboxes).await
         };
         let recorded = match written {
             Ok(recorded) => recorded,
@@ -166,140 +168,9 @@ impl Store {
     }
 }
 
-/// The notification announcing a lifecycle event: routing key `lifecycle.<type>`.
-fn lifecycle_notification(event: &LifecycleEvent) -> NewNotification {
-    let payload = serde_json::json!({
-        "id": event.id,
-        "hostname": event.hostname,
-        "domain_uuid": event.domain_uuid,
-        "domain_name": event.domain_name,
-        "type": event.kind.key(),
-        "detail": event.detail,
-        "synthetic": event.synthetic,
-        "occurred_at_us": event.occurred_at_micros,
-    });
-    NewNotification {
-        routing_key: format!("lifecycle.{}", event.kind.key()),
-        payload: payload.to_string(),
-    }
-}
-
 enum Bind {
     Text(String),
     Int(i64),
-}
-
-/// Appends `events` and applies `changes` in one transaction, with the outboxes'
-/// notifications of the events.
-async fn record_in_transaction(
-    conn: &mut sqlx::AnyConnection,
-    hostname: &str,
-    events: &[NewEvent],
-    changes: &KnownChanges,
-    outboxes: &[super::Outbox],
-) -> Result<Vec<LifecycleEvent>, StoreError> {
-    let mut tx = sqlx::Connection::begin(conn).await?;
-    let mut recorded = Vec::with_capacity(events.len());
-    for chunk in events.chunks(CHUNK) {
-        let sql = insert_sql(chunk.len());
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for e in chunk {
-            query = query
-                .bind(hostname)
-                .bind(e.domain_uuid.as_str())
-                .bind(e.domain_name.as_str())
-                .bind(e.kind.key())
-                .bind(e.detail.as_str())
-                .bind(i32::from(e.synthetic))
-                .bind(e.occurred_at_micros);
-        }
-        let mut ids: Vec<i64> = query
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<i64, _>(0))
-            .collect::<Result<_, _>>()?;
-        // Identity values are drawn in VALUES order; RETURNING's order is not promised.
-        ids.sort_unstable();
-        recorded.extend(with_ids(hostname, chunk, ids));
-    }
-    let now = now_millis();
-    for known in &changes.upserts {
-        sqlx::query(
-                "INSERT INTO domain_states (hostname, domain_uuid, domain_name, state, persistent, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hostname, domain_uuid) DO UPDATE SET \
-                 domain_name = excluded.domain_name, state = excluded.state, \
-                 persistent = excluded.persistent, updated_at = excluded.updated_at",
-            )
-            .bind(hostname)
-            .bind(known.uuid.as_str())
-            .bind(known.name.as_str())
-            .bind(known.state.key())
-            .bind(i32::from(known.persistent))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-    }
-    for uuid in &changes.removals {
-        sqlx::query("DELETE FROM domain_states WHERE hostname = $1 AND domain_uuid = $2")
-            .bind(hostname)
-            .bind(uuid.as_str())
-            .execute(&mut *tx)
-            .await?;
-    }
-    for outbox in outboxes {
-        let notifications: Vec<NewNotification> = recorded
-            .iter()
-            .filter(|e| outbox.takes(e.kind))
-            .map(lifecycle_notification)
-            .collect();
-        super::outbox::enqueue_in(&mut tx, hostname, &outbox.sink, &notifications).await?;
-    }
-    tx.commit().await?;
-    Ok(recorded)
-}
-
-/// `events` as recorded with `ids` (drawn in their order).
-fn with_ids(hostname: &str, events: &[NewEvent], ids: Vec<i64>) -> Vec<LifecycleEvent> {
-    events
-        .iter()
-        .zip(ids)
-        .map(|(e, id)| LifecycleEvent {
-            id,
-            hostname: hostname.to_owned(),
-            domain_uuid: e.domain_uuid.clone(),
-            domain_name: e.domain_name.clone(),
-            kind: e.kind,
-            detail: e.detail.clone(),
-            synthetic: e.synthetic,
-            occurred_at_micros: e.occurred_at_micros,
-        })
-        .collect()
-}
-
-fn insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO lifecycle_events \
-         (hostname, domain_uuid, domain_name, type, detail, synthetic, occurred_at) VALUES ",
-    );
-    for row in 0..rows {
-        let base = row * 7;
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            base + 1,
-            base + 2,
-            base + 3,
-            base + 4,
-            base + 5,
-            base + 6,
-            base + 7
-        ));
-    }
-    sql.push_str(" RETURNING id");
-    sql
 }
 
 /// The SELECT for `query`, of one host (its name bound first, as `$1`) or of all.
@@ -370,13 +241,6 @@ fn event_from_row(row: &AnyRow) -> Result<LifecycleEvent, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn insert_numbers_every_parameter() {
-        let sql = insert_sql(2);
-        assert!(sql.contains("($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14)"));
-        assert!(sql.ends_with("RETURNING id"));
-    }
 
     #[test]
     fn select_binds_filters_in_order() {

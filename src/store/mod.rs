@@ -13,6 +13,7 @@ mod fleet;
 mod handle;
 mod hosts;
 mod idempotency;
+mod in_transaction;
 mod journal;
 mod one_statement;
 mod outbox;
