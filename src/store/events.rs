@@ -6,7 +6,11 @@
 //! transaction (`in_transaction`). Each committed batch is then announced to other
 //! agents' watchers (`commit_feed`).
 
-use sqlx::{Any, AssertSqlSafe, Row, any::AnyRow, query::Query};
+use sqlx::{
+    Any, AssertSqlSafe, Row,
+    any::{AnyArguments, AnyRow},
+    query::Query,
+};
 
 use super::{
     Store, StoreError,
@@ -236,6 +240,32 @@ fn event_from_row(row: &AnyRow) -> Result<LifecycleEvent, StoreError> {
         synthetic: row.try_get::<i64, _>("synthetic")? != 0,
         occurred_at_micros: row.try_get("occurred_at")?,
     })
+}
+
+/// Binds an event's columns after the hostname, in `lifecycle_events`' order
+/// (domain_uuid, domain_name, type, detail, synthetic, occurred_at).
+pub(super) fn bind_event<'q>(
+    query: Query<'q, Any, AnyArguments>,
+    e: &'q NewEvent,
+) -> Query<'q, Any, AnyArguments> {
+    query
+        .bind(e.domain_uuid.as_str())
+        .bind(e.domain_name.as_str())
+        .bind(e.kind.key())
+        .bind(e.detail.as_str())
+        .bind(i32::from(e.synthetic))
+        .bind(e.occurred_at_micros)
+}
+
+/// The ids an INSERT ... RETURNING id gave, in the order they were drawn: the order
+/// of its VALUES (RETURNING's own order is not promised).
+pub(super) fn drawn_ids(rows: &[AnyRow]) -> Result<Vec<i64>, StoreError> {
+    let mut ids: Vec<i64> = rows
+        .iter()
+        .map(|row| row.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 #[cfg(test)]

@@ -3,9 +3,13 @@
 //! need the events' new ids). SQLite always takes this path; PostgreSQL when the
 //! batch does not fit one statement (see `one_statement`).
 
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
-use super::{NewNotification, Outbox, StoreError, events::KnownChanges, now_millis};
+use super::{
+    NewNotification, Outbox, StoreError,
+    events::{KnownChanges, bind_event, drawn_ids},
+    now_millis,
+};
 use crate::model::{LifecycleEvent, NewEvent};
 
 /// Rows per INSERT: 7 parameters each stays far below both backends' limits.
@@ -26,23 +30,9 @@ pub(super) async fn record(
         let sql = insert_sql(chunk.len());
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for e in chunk {
-            query = query
-                .bind(hostname)
-                .bind(e.domain_uuid.as_str())
-                .bind(e.domain_name.as_str())
-                .bind(e.kind.key())
-                .bind(e.detail.as_str())
-                .bind(i32::from(e.synthetic))
-                .bind(e.occurred_at_micros);
+            query = bind_event(query.bind(hostname), e);
         }
-        let mut ids: Vec<i64> = query
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<i64, _>(0))
-            .collect::<Result<_, _>>()?;
-        // Identity values are drawn in VALUES order; RETURNING's order is not promised.
-        ids.sort_unstable();
+        let ids = drawn_ids(&query.fetch_all(&mut *tx).await?)?;
         recorded.extend(with_ids(hostname, chunk, ids));
     }
     let now = now_millis();

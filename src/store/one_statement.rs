@@ -8,9 +8,13 @@
 //! first limit. Batches that carry outbox notifications (which need the new ids),
 //! batches over one INSERT's chunk and SQLite take the transaction.
 
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
-use super::{Backend, Outbox, Store, StoreError, events::KnownChanges, now_millis};
+use super::{
+    Backend, Outbox, Store, StoreError,
+    events::{KnownChanges, bind_event, drawn_ids},
+    now_millis,
+};
 use crate::model::NewEvent;
 
 /// Rows per statement, as the transaction's chunks: 7 parameters per event stay far
@@ -54,13 +58,7 @@ pub(super) async fn record(
     let sql = statement(events.len(), changes.upserts.len(), changes.removals.len());
     let mut query = sqlx::query(AssertSqlSafe(sql)).bind(hostname);
     for e in events {
-        query = query
-            .bind(e.domain_uuid.as_str())
-            .bind(e.domain_name.as_str())
-            .bind(e.kind.key())
-            .bind(e.detail.as_str())
-            .bind(i32::from(e.synthetic))
-            .bind(e.occurred_at_micros);
+        query = bind_event(query, e);
     }
     for known in &changes.upserts {
         query = query
@@ -73,15 +71,7 @@ pub(super) async fn record(
     for uuid in &changes.removals {
         query = query.bind(uuid.as_str());
     }
-    let mut ids: Vec<i64> = query
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<i64, _>(0))
-        .collect::<Result<_, _>>()?;
-    // Identity values are drawn in VALUES order; RETURNING's order is not promised.
-    ids.sort_unstable();
-    Ok(ids)
+    drawn_ids(&query.fetch_all(conn).await?)
 }
 
 /// The statement for `events` events, `upserts` known states and `removals`, the

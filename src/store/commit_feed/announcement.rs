@@ -100,6 +100,17 @@ fn bare(hostname: &str) -> String {
     .unwrap_or_default()
 }
 
+/// The host a payload announces, read without its batch.
+pub(super) fn announcing_host(payload: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(rename = "h", borrow)]
+        hostname: Cow<'a, str>,
+    }
+    let Head { hostname } = serde_json::from_str(payload).ok()?;
+    Some(hostname.into_owned())
+}
+
 /// The host and what it announced; `None` for a payload this version cannot read
 /// (an agent of another version), whose watchers then read on their interval.
 pub(super) fn decode(payload: &str) -> Option<(String, Announced)> {
@@ -150,7 +161,9 @@ mod tests {
     #[test]
     fn a_batch_round_trips_and_follows_only_the_event_before_it() {
         let batch = vec![event(41, "booted"), event(42, "booted")];
-        let (host, announced) = decode(&encode("hv-1", Some(40), &batch)).expect("decoded");
+        let payload = encode("hv-1", Some(40), &batch);
+        assert_eq!(announcing_host(&payload).as_deref(), Some("hv-1"));
+        let (host, announced) = decode(&payload).expect("decoded");
         assert_eq!(host, "hv-1");
         assert_eq!(announced.events.as_deref(), Some(&batch[..]));
         assert_eq!(announced.following(Some(40)), Some(&batch[..]));

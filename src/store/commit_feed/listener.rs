@@ -22,7 +22,7 @@ use std::{
 use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, watch};
 
-use super::announcement::{Announced, decode};
+use super::announcement::{Announced, announcing_host, decode};
 use crate::secret::Secret;
 
 /// The channel recorders notify on, with their hostname as the payload.
@@ -131,11 +131,15 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Every host's commits arrive here; only a watched host's batch is decoded.
     fn announce(&self, payload: &str) {
-        let Some((hostname, announced)) = decode(payload) else {
+        let Some(hostname) = announcing_host(payload) else {
             return;
         };
-        if let Some(tx) = self.lock().hosts.get(&hostname) {
+        let Some(tx) = self.lock().hosts.get(&hostname).cloned() else {
+            return;
+        };
+        if let Some((_, announced)) = decode(payload) {
             tx.send_replace(Some(Arc::new(announced)));
         }
     }

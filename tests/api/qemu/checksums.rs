@@ -5,36 +5,14 @@
 use tonic::Code;
 use virtplane::grpc::pb::{self, TransferChecksum};
 
+use super::storage::app_with_pool;
 use crate::support::{
-    TestApp, TestOptions, ctl,
+    ctl,
     qemu::QemuDaemon,
-    storage::{
-        Storage, client, create_volume, download_with, random_bytes, sha256_hex, upload_with,
-    },
+    storage::{create_volume, download_with, random_bytes, sha256_hex, upload_with},
 };
 
 const MIB: u64 = 1 << 20;
-
-/// The app on `daemon` and a running directory pool `images` under its storage root.
-async fn app_with_pool(daemon: &QemuDaemon) -> (TestApp, Storage) {
-    let root = daemon.dir().join("pools");
-    let app = TestApp::spawn(
-        TestOptions::new(daemon.uri())
-            .call_timeout_ms(60_000)
-            .storage_root(&root),
-    )
-    .await;
-    let mut storage = client(&app);
-    storage
-        .create_storage_pool(pb::CreateStoragePoolRequest {
-            name: "images".into(),
-            target_path: root.join("images").display().to_string(),
-            ..Default::default()
-        })
-        .await
-        .expect("CreateStoragePool");
-    (app, storage)
-}
 
 fn header(volume: &str, checksum: TransferChecksum) -> pb::UploadVolumeHeader {
     pb::UploadVolumeHeader {
@@ -52,7 +30,7 @@ fn crc32c_hex(data: &[u8]) -> String {
 #[tokio::test]
 async fn a_client_choosing_crc32c_gets_the_crc_of_the_bytes_moved_instead_of_sha256() {
     let daemon = QemuDaemon::start();
-    let (_app, mut storage) = app_with_pool(&daemon).await;
+    let (_app, mut storage, _) = app_with_pool(&daemon).await;
     create_volume(&mut storage, "images", "crc.img", "raw", 8 * MIB).await;
     let data = random_bytes(3 << 20);
 
@@ -102,7 +80,7 @@ async fn a_client_choosing_crc32c_gets_the_crc_of_the_bytes_moved_instead_of_sha
 #[tokio::test]
 async fn an_unknown_checksum_is_refused_naming_the_field_before_anything_moves() {
     let daemon = QemuDaemon::start();
-    let (_app, mut storage) = app_with_pool(&daemon).await;
+    let (_app, mut storage, _) = app_with_pool(&daemon).await;
     create_volume(&mut storage, "images", "odd.img", "raw", MIB).await;
     let mut odd = header("odd.img", TransferChecksum::Crc32c);
     odd.checksum = 9;
@@ -131,7 +109,7 @@ async fn an_unknown_checksum_is_refused_naming_the_field_before_anything_moves()
 #[tokio::test]
 async fn virtplanectl_uploads_and_downloads_with_the_checksum_asked_for() {
     let daemon = QemuDaemon::start();
-    let (app, mut storage) = app_with_pool(&daemon).await;
+    let (app, mut storage, _) = app_with_pool(&daemon).await;
     create_volume(&mut storage, "images", "cli.img", "raw", 2 * MIB).await;
     let files = tempfile::tempdir().expect("scratch");
     let (source, sink) = (files.path().join("in.img"), files.path().join("out.img"));

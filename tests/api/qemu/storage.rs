@@ -22,7 +22,7 @@ const MIB: u64 = 1 << 20;
 
 /// The app on `daemon`, allowed to keep pools under `root` only, with room for
 /// QEMU's slower calls; and a running directory pool in `root/images`.
-async fn app_with_pool(daemon: &QemuDaemon) -> (TestApp, Storage, PathBuf) {
+pub(super) async fn app_with_pool(daemon: &QemuDaemon) -> (TestApp, Storage, PathBuf) {
     let root = daemon.dir().join("pools");
     let app = TestApp::spawn(
         TestOptions::new(daemon.uri())
